@@ -1,0 +1,128 @@
+"""All settings in one frozen object: environment > ``.env`` > defaults. Secrets stay masked.
+
+Every field's environment variable is its name in upper case (``port`` -> ``PORT``).
+The same names are documented in ``.env.example`` and the README.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from digital_actors import paths
+
+VOICE_OVERRIDE = re.compile(r"^ELEVENLABS_VOICE_([A-Z0-9_]+)$")
+
+
+class Settings(BaseSettings):
+    """Digital Actors settings. Build with ``Settings()`` (reads env and ``.env``)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True,
+        case_sensitive=False,
+    )
+
+    # --- language models -------------------------------------------------------------
+    anthropic_api_key: SecretStr | None = Field(None, description="Anthropic key; enables Claude as the actor.")
+    anthropic_model: str = Field("claude-haiku-4-5", description="Claude model for actors, signals and the director.")
+    anthropic_base_url: str | None = Field(None, description="Override the Anthropic API address (proxies, tests).")
+    openai_api_key: SecretStr | None = Field(None, description="OpenAI key; used when no Anthropic key is set.")
+    openai_model: str = Field("gpt-4o-mini", description="Model name for OpenAI-compatible servers.")
+    openai_base_url: str | None = Field(None, description="OpenAI-compatible server (Ollama, llama.cpp, vLLM, LM Studio).")
+    google_api_key: SecretStr | None = Field(None, description="Google key; Gemini through its OpenAI-compatible endpoint.")
+    gemini_model: str = Field("gemini-2.5-flash", description="Gemini model name.")
+    llm_provider: Literal["auto", "anthropic", "openai", "gemini", "local", "understudy"] = Field(
+        "auto", description="Which performer to use; auto picks the first configured provider.")
+    llm_timeout_seconds: float = Field(20.0, gt=0, description="Total time allowed for one model call.")
+    llm_first_token_timeout_seconds: float = Field(8.0, gt=0, description="Time allowed to the first streamed token.")
+    llm_max_retries: int = Field(2, ge=0, le=6, description="Retries on 429/5xx/overloaded before the fallback line.")
+    director_llm: bool = Field(False, description="Let a model add director decisions on top of the scene's rules.")
+    suggestions: bool = Field(True, description="Offer up to three short replies after each line.")
+
+    # --- voice -------------------------------------------------------------------------
+    elevenlabs_api_key: SecretStr | None = Field(None, description="ElevenLabs key; enables streamed voices.")
+    elevenlabs_model: str = Field("eleven_flash_v2_5", description="ElevenLabs model for speech.")
+    elevenlabs_preserve_audio_tags: bool = Field(True, description="Send [sighs]-style tags to a model that performs them.")
+    elevenlabs_base_url: str | None = Field(None, description="Override the ElevenLabs API address (tests).")
+    voice: bool = Field(True, description="Speak lines aloud when a voice and an audio device are available.")
+    voice_cache_mb: int = Field(200, ge=0, description="Size bound of the on-disk voice cache (MiB).")
+
+    # --- server ------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `digital-actors serve` listens on.")
+    port: int = Field(8080, ge=1, le=65535, description="Port `digital-actors serve` listens on.")
+    allowed_origins: str = Field("", description="Extra WebSocket origins allowed, comma-separated.")
+    metrics_token: SecretStr | None = Field(None, description="If set, /metrics requires this bearer token.")
+
+    # --- logs and errors -------------------------------------------------------------
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_format_json: bool = Field(False, description="JSON log lines (for log collectors) instead of console lines.")
+    env: str = Field("development", description="Deployment environment name, logged with every line.")
+    sentry_dsn: SecretStr | None = Field(None, description="Sentry DSN; error reporting is off when unset.")
+    sentry_environment: str | None = Field(None, description="Sentry environment (defaults to ENV).")
+    sentry_traces_sample_rate: float = Field(0.0, ge=0, le=1, description="Share of requests traced by Sentry.")
+
+    # --- files -------------------------------------------------------------------------
+    digital_actors_scenes: str = Field("", description="Extra scene folders, separated by the OS path separator.")
+    digital_actors_db: str | None = Field(None, description="Player-memory database: a path or sqlite:/// URL.")
+
+    # --- derived -----------------------------------------------------------------------
+    elevenlabs_voices: dict[str, str] = Field(default_factory=dict, description="ELEVENLABS_VOICE_<ID> overrides.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    def __init__(self, **values: Any) -> None:
+        if "elevenlabs_voices" not in values:
+            values["elevenlabs_voices"] = _voice_overrides(self.model_config.get("env_file"))
+        super().__init__(**values)
+
+    def scene_dirs(self) -> list[Path]:
+        """Extra scene folders from DIGITAL_ACTORS_SCENES."""
+        return [Path(p).expanduser() for p in self.digital_actors_scenes.split(os.pathsep) if p.strip()]
+
+    def voice_for(self, character_id: str) -> str | None:
+        """The ELEVENLABS_VOICE_<CHARACTER_ID> override for a character, if any."""
+        return self.elevenlabs_voices.get(character_id.upper())
+
+    def public_view(self) -> dict[str, str]:
+        """Every setting as text, secrets masked: safe to print or log."""
+        out: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                out[name.upper()] = "********" if value.get_secret_value() else ""
+            elif value is None:
+                out[name.upper()] = ""
+            else:
+                out[name.upper()] = str(value)
+        return out
+
+
+def _voice_overrides(env_file: Any) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if isinstance(env_file, str | Path) and Path(env_file).is_file():
+        for key, value in dotenv_values(env_file).items():
+            match = VOICE_OVERRIDE.match(key.upper())
+            if match and value:
+                found[match.group(1)] = value
+    for key, value in os.environ.items():
+        match = VOICE_OVERRIDE.match(key.upper())
+        if match and value:
+            found[match.group(1)] = value
+    return found
+
+
+def default_db_path() -> Path:
+    """``player_memory.db`` in the data dir (under DIGITAL_ACTORS_HOME when set)."""
+    return paths.data_dir() / "player_memory.db"

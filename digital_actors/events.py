@@ -1,0 +1,225 @@
+"""The engine's only output vocabulary: typed, frozen events that front ends render.
+
+Text is plain (no markup); audio tags are already stripped from displayed text.
+``to_dict`` gives a JSON-ready form whose ``type`` is the class name.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base class of every engine event."""
+
+
+@dataclass(frozen=True, slots=True)
+class CastMember:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ControlView:
+    """A control as the player sees it now: available or not, and why not."""
+
+    id: str
+    label: str
+    key: str
+    available: bool
+    reason: str | None = None
+    uses_left: int | None = None
+    cooldown_left: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class GaugeView:
+    """A visible state variable with its presentation hints."""
+
+    id: str
+    label: str
+    value: float
+    min: float
+    max: float
+    unit: str
+    show: Literal["gauge", "number"]
+    danger: float | None = None
+    danger_below: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SceneStarted(Event):
+    scene_id: str
+    title: str
+    tagline: str
+    player_role: str
+    cast: tuple[CastMember, ...]
+    gauges: tuple[GaugeView, ...]
+    controls: tuple[ControlView, ...]
+    phase: int
+    phase_title: str
+    performer: str
+    minutes: float
+    difficulty: str = "normal"
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged(Event):
+    """Changed values and the full visible snapshot; ``hidden`` is for the inspector only."""
+
+    changed: dict[str, float]
+    gauges: tuple[GaugeView, ...]
+    elapsed: float
+    hidden: dict[str, float] = field(default_factory=dict)
+    time_left: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ControlsChanged(Event):
+    controls: tuple[ControlView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseChanged(Event):
+    phase: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerSaid(Event):
+    """What the player said, echoed so every front end's transcript agrees."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineStarted(Event):
+    line_id: str
+    speaker: str
+    speaker_name: str
+    cue: str
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LineDelta(Event):
+    line_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineFinished(Event):
+    line_id: str
+    speaker: str
+    text: str
+    interrupted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AudioChunk(Event):
+    """PCM16 mono little-endian audio for a line, in order of ``seq``."""
+
+    line_id: str
+    seq: int
+    sample_rate: int
+    pcm: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AudioFinished(Event):
+    line_id: str
+    chunks: int
+
+
+@dataclass(frozen=True, slots=True)
+class Narration(Event):
+    """Non-character text: control feedback, refusals, director events, system notices."""
+
+    text: str
+    kind: Literal["feedback", "refusal", "director", "interruption", "system", "ending"] = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestions(Event):
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SignalFired(Event):
+    """A signal answered yes (inspector data)."""
+
+    signal_id: str
+    about: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class DirectorNote(Event):
+    """What the director decided and why (inspector data)."""
+
+    rule_id: str
+    action: str
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class GameOver(Event):
+    ending_id: str
+    kind: Literal["success", "failure"]
+    title: str
+    epilogue: str
+    elapsed: float
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnFailed(Event):
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice(Event):
+    message: str
+    level: Literal["info", "warning", "error"] = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Paused(Event):
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Timing(Event):
+    """Per-line latencies in milliseconds (None where not measured)."""
+
+    line_id: str
+    first_token_ms: float | None
+    first_sentence_ms: float | None
+    first_audio_ms: float | None
+    total_ms: float
+
+
+def to_dict(event: Event) -> dict[str, Any]:
+    """A JSON-ready dict: ``{"type": ClassName, ...fields}``; bytes become base64."""
+    out: dict[str, Any] = {"type": type(event).__name__}
+    for f in dataclasses.fields(event):
+        out[f.name] = _plain(getattr(event, f.name))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value

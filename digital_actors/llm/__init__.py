@@ -1,0 +1,1 @@
+"""Language models behind one small port: Anthropic, OpenAI-compatible servers, fakes."""

@@ -1,0 +1,1 @@
+"""Player memory: what characters remember about players, and the stores that keep it."""

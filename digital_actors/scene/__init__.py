@@ -1,0 +1,1 @@
+"""Scene files: the pydantic schema, loading with located errors, expressions and checks."""

@@ -1,0 +1,1 @@
+"""Voices: turning an actor's lines into PCM16 speech (ElevenLabs, Piper, Kokoro, silence)."""

@@ -1,0 +1,116 @@
+"""Provider failures as ``ModelError``s with a machine-readable ``kind`` (for retries and metrics)."""
+
+from __future__ import annotations
+
+import email.utils
+import importlib
+import time
+from collections.abc import Mapping
+from typing import Literal
+
+from digital_actors.errors import ModelError
+
+Kind = Literal[
+    "auth", "permission", "not_found", "bad_request", "rate_limit", "overloaded", "server",
+    "timeout", "first_token_timeout", "connection", "incomplete", "invalid_output", "replay",
+    "unexpected",
+]
+
+RETRYABLE_KINDS: frozenset[str] = frozenset(
+    {"rate_limit", "overloaded", "server", "timeout", "first_token_timeout", "connection",
+     "incomplete"})
+
+_HINTS: dict[str, str] = {
+    "auth": "check {key}: the provider rejected it (401). The understudy performs meanwhile.",
+    "permission": "check {key}: it is not allowed to use this model (403).",
+    "not_found": "check the model name setting; the provider does not know this model (404).",
+    "bad_request": "the provider refused the request (400); run with LOG_LEVEL=DEBUG for details.",
+    "rate_limit": "the provider is rate-limiting this key; wait a moment or raise your limits.",
+    "overloaded": "the provider is overloaded; it usually recovers within a minute.",
+    "server": "the provider had an internal error; it usually recovers within a minute.",
+    "timeout": "the provider did not answer in time; check the network or raise LLM_TIMEOUT_SECONDS.",
+    "first_token_timeout": "no text arrived in time; raise LLM_FIRST_TOKEN_TIMEOUT_SECONDS "
+                           "or use a faster model.",
+    "connection": "could not reach the provider; check the network or the base URL setting.",
+    "incomplete": "the provider closed the stream before the reply was complete.",
+}
+
+
+class ProviderError(ModelError):
+    """A ``ModelError`` raised by an adapter: ``kind``, ``provider`` and HTTP ``status`` if any."""
+
+    def __init__(self, message: str, hint: str | None = None, *, kind: str, provider: str,
+                 status: int | None = None, retryable: bool | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message, hint,
+                         retryable=kind in RETRYABLE_KINDS if retryable is None else retryable,
+                         retry_after=retry_after)
+        self.kind = kind
+        self.provider = provider
+        self.status = status
+
+
+def provider_error(kind: str, provider: str, detail: str, *, key_name: str = "the API key",
+                   status: int | None = None, retry_after: float | None = None) -> ProviderError:
+    """Build a ProviderError with the standard message and hint for ``kind``."""
+    hint = _HINTS.get(kind, "see the log for details").format(key=key_name)
+    where = f" (HTTP {status})" if status else ""
+    return ProviderError(f"{provider} call failed: {kind.replace('_', ' ')}{where}: {detail}",
+                         hint, kind=kind, provider=provider, status=status,
+                         retry_after=retry_after)
+
+
+def kind_for_status(status: int, error_type: str | None = None) -> str:
+    """Classify an HTTP status (and the body's error type, e.g. ``overloaded_error``)."""
+    if error_type == "overloaded_error" or status == 529:
+        return "overloaded"
+    if error_type == "rate_limit_error" or status == 429:
+        return "rate_limit"
+    if error_type in {"api_error", "internal_server_error"} or status >= 500:
+        return "server"
+    if status == 401 or error_type == "authentication_error":
+        return "auth"
+    if status == 403 or error_type == "permission_error":
+        return "permission"
+    if status == 404 or error_type == "not_found_error":
+        return "not_found"
+    if status == 408:
+        return "timeout"
+    return "bad_request"
+
+
+def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` / ``retry-after`` (seconds or an HTTP date)."""
+    if not headers:
+        return None
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return max(0.0, float(raw_ms) / 1000.0)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        parsed = email.utils.parsedate_tz(raw)
+        if parsed is None:
+            return None
+        return max(0.0, email.utils.mktime_tz(parsed) - time.time())
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The HTTP libraries' transport errors: raw disconnects surface as these mid-stream."""
+    found: list[type[BaseException]] = []
+    for name in ("httpx2", "httpx"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        found.append(module.TransportError)
+    return tuple(found)
+
+
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = _transport_errors()

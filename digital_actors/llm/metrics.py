@@ -1,0 +1,40 @@
+"""Prometheus metrics for model calls, plus the generic errors counter others reuse."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+from digital_actors.llm.base import Usage
+
+LLM_LATENCY = Histogram(
+    "digital_actors_llm_latency_seconds",
+    "Model call latency: phase=first_token (time to first text) or total (whole reply).",
+    ["provider", "model", "phase", "purpose"],
+    buckets=(0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0),
+)
+
+LLM_TOKENS = Counter(
+    "digital_actors_llm_tokens_total",
+    "Tokens used by model calls, by kind (input, output, cache_read, cache_write).",
+    ["provider", "model", "kind"],
+)
+
+ERRORS = Counter(
+    "digital_actors_errors_total",
+    "Errors by type (e.g. llm_rate_limit, llm_timeout, tts_connection).",
+    ["type"],
+)
+
+
+def count_usage(provider: str, model: str, usage: Usage) -> None:
+    """Add one call's usage to the token counter."""
+    for kind, value in (("input", usage.input_tokens), ("output", usage.output_tokens),
+                        ("cache_read", usage.cache_read_tokens),
+                        ("cache_write", usage.cache_write_tokens)):
+        if value:
+            LLM_TOKENS.labels(provider, model, kind).inc(value)
+
+
+def count_error(error_type: str) -> None:
+    """Count one error of ``error_type`` (a short snake_case name, bounded cardinality)."""
+    ERRORS.labels(error_type).inc()

@@ -1,0 +1,51 @@
+"""Bounded retries: exponential backoff with full jitter, honouring the server's retry-after.
+
+Sleep and randomness are injectable so tests run without waiting and deterministically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from digital_actors.errors import ModelError
+
+Sleep = Callable[[float], Awaitable[None]]
+Random = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """``max_retries`` extra attempts; delays grow ``base_delay * 2**n`` up to ``max_delay``.
+
+    A server's retry-after is honoured when it is at most ``max_retry_after`` seconds; a longer
+    one means the provider will not recover in time for this turn, so we give up at once.
+    """
+
+    max_retries: int = 2
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 10.0
+
+    def delay(self, attempt: int, error: ModelError, rand: Random = random.random) -> float | None:
+        """Seconds to wait before retry number ``attempt + 1``, or None to give up now."""
+        if not error.retryable or attempt >= self.max_retries:
+            return None
+        ceiling = min(self.max_delay, self.base_delay * (2 ** attempt))
+        wait = rand() * ceiling  # full jitter (AWS architecture blog, "Exponential Backoff and Jitter")
+        if error.retry_after is not None:
+            if error.retry_after > self.max_retry_after:
+                return None
+            wait = max(wait, error.retry_after)
+        return wait
+
+
+@dataclass(frozen=True, slots=True)
+class Retrier:
+    """A policy plus the sleep and random source it uses (real ones by default)."""
+
+    policy: RetryPolicy = RetryPolicy()
+    sleep: Sleep = asyncio.sleep
+    rand: Random = random.random

@@ -1,0 +1,121 @@
+"""Where the memory database lives, and the errors a human sees when it cannot be used.
+
+Accepts a path or a SQLAlchemy-style URL: ``sqlite:///relative.db``, ``sqlite:////abs/path.db``,
+``sqlite://`` or ``:memory:`` for a throwaway in-memory store (tests, demos).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Final
+
+from digital_actors.config import default_db_path
+from digital_actors.errors import MemoryStoreError
+
+MEMORY: Final = ":memory:"
+SQLITE_HEADER = b"SQLite format 3\x00"
+RECOVERY = ("Run `digital-actors memory salvage` to copy what can still be read into a new file, "
+            "or `digital-actors memory restore BACKUP` to go back to a backup. "
+            "The file at this path was left untouched.")
+
+
+def resolve(value: str | os.PathLike[str] | None) -> Path | str:
+    """The database path for a setting value (None: the default in the data dir), or ``MEMORY``."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default_db_path()
+    text = os.fspath(value).strip()
+    if text in (MEMORY, "sqlite://", "sqlite:///:memory:"):
+        return MEMORY
+    if text.startswith("sqlite:"):
+        if not text.startswith("sqlite:///"):
+            raise MemoryStoreError(f"Unsupported database URL {text!r}.",
+                                   "Use sqlite:///relative/path.db or sqlite:////absolute/path.db.")
+        text = text[len("sqlite:///"):].split("?", 1)[0]
+        if not text:
+            raise MemoryStoreError("The database URL names no file.",
+                                   "Use sqlite:///relative/path.db or sqlite:////absolute/path.db.")
+    elif "://" in text:
+        raise MemoryStoreError(f"Unsupported database URL {text!r}: only SQLite is supported.",
+                               "Set DIGITAL_ACTORS_DB to a file path or a sqlite:/// URL.")
+    return Path(text).expanduser()
+
+
+def file_kind(path: Path) -> str:
+    """'missing', 'empty', 'sqlite' or 'other', judged from the first 16 bytes only."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except FileNotFoundError:
+        return "missing"
+    except IsADirectoryError as e:
+        raise MemoryStoreError(f"{path} is a folder, not a database file.",
+                               "Point DIGITAL_ACTORS_DB at a file inside it.") from e
+    except PermissionError as e:
+        raise readonly_error(path, e) from e
+    if not head:
+        return "empty"
+    return "sqlite" if head == SQLITE_HEADER else "other"
+
+
+def prepare_dir(path: Path) -> None:
+    """Create the database's folder and make sure SQLite can write there (WAL needs it)."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MemoryStoreError(
+            f"Cannot create the folder {folder} for the player-memory database: {e.strerror}.",
+            "Set DIGITAL_ACTORS_DB (or DIGITAL_ACTORS_HOME) to a writable place.") from e
+    if not dir_writable(folder):
+        raise readonly_error(path)
+
+
+def dir_writable(folder: Path) -> bool:
+    """Whether new files can be created in ``folder`` (SQLite adds -wal and -shm files)."""
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def readonly_error(path: Path, cause: BaseException | None = None) -> MemoryStoreError:
+    detail = f": {cause}" if cause else ""
+    return MemoryStoreError(
+        f"The player-memory database {path} is in a read-only place{detail}.",
+        f"Make {path.parent} writable for this user, or set DIGITAL_ACTORS_DB to a writable file.")
+
+
+def is_locked(error: BaseException) -> bool:
+    text = str(error).lower()
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def error_kind(error: BaseException) -> str:
+    """'locked', 'corrupt', 'notadb', 'readonly' or 'other' for an sqlite3 error."""
+    text = str(error).lower()
+    if is_locked(error):
+        return "locked"
+    if "not a database" in text:
+        return "notadb"
+    if "malformed" in text or "disk image" in text or "corrupt" in text:
+        return "corrupt"
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return "readonly"
+    return "other"
+
+
+def store_error(error: BaseException, path: Path | str, operation: str) -> MemoryStoreError:
+    """Map an sqlite3 error to the MemoryStoreError a human can act on."""
+    kind = error_kind(error)
+    if kind == "notadb":
+        return MemoryStoreError(f"{path} is not a SQLite database (or its first page is damaged).",
+                                RECOVERY)
+    if kind == "corrupt":
+        return MemoryStoreError(f"The player-memory database {path} is damaged ({error}).", RECOVERY)
+    if kind == "readonly":
+        return readonly_error(Path(path), error) if path != MEMORY else MemoryStoreError(str(error))
+    if kind == "locked":
+        return MemoryStoreError(
+            f"The player-memory database {path} stayed locked by another program during {operation}.",
+            "Close other digital-actors processes (or sqlite tools) using it, then try again.")
+    return MemoryStoreError(f"The player-memory database {path} failed during {operation}: {error}.",
+                            "Run `digital-actors memory check` to look for damage.")

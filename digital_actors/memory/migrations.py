@@ -1,0 +1,144 @@
+"""Ordered, named, idempotent schema migrations, recorded in ``_migrations`` (after simonw/llm).
+
+Append new migrations at the end; never edit or reorder one that has shipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+import structlog
+
+from digital_actors.memory.records import iso, utc_now
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("m001_players_sessions_attempts", (
+        """CREATE TABLE players (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL COLLATE NOCASE,
+            kind TEXT NOT NULL CHECK (kind IN ('terminal', 'web')),
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            UNIQUE (kind, name)
+        )""",
+        """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            player_id TEXT NOT NULL REFERENCES players(id) ON DELETE CASCADE,
+            scene_id TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            playtime_seconds REAL NOT NULL DEFAULT 0 CHECK (playtime_seconds >= 0)
+        )""",
+        """CREATE TABLE scene_attempts (
+            id TEXT PRIMARY KEY,
+            player_id TEXT NOT NULL REFERENCES players(id) ON DELETE CASCADE,
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            scene_id TEXT NOT NULL,
+            character_id TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            outcome TEXT NOT NULL DEFAULT 'in_progress'
+                CHECK (outcome IN ('in_progress', 'success', 'failure', 'abandoned', 'quit')),
+            ending_id TEXT,
+            stats TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(stats))
+        )""",
+    )),
+    Migration("m002_personality_relationships", (
+        """CREATE TABLE personality_profiles (
+            player_id TEXT PRIMARY KEY REFERENCES players(id) ON DELETE CASCADE,
+            impulsiveness REAL NOT NULL DEFAULT 50 CHECK (impulsiveness BETWEEN 0 AND 100),
+            cooperation REAL NOT NULL DEFAULT 50 CHECK (cooperation BETWEEN 0 AND 100),
+            problem_solving REAL NOT NULL DEFAULT 50 CHECK (problem_solving BETWEEN 0 AND 100),
+            patience REAL NOT NULL DEFAULT 50 CHECK (patience BETWEEN 0 AND 100),
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE relationships (
+            player_id TEXT NOT NULL REFERENCES players(id) ON DELETE CASCADE,
+            character_id TEXT NOT NULL,
+            trust REAL NOT NULL DEFAULT 50 CHECK (trust BETWEEN 0 AND 100),
+            familiarity REAL NOT NULL DEFAULT 0 CHECK (familiarity BETWEEN 0 AND 100),
+            last_interaction_at TEXT NOT NULL,
+            PRIMARY KEY (player_id, character_id)
+        )""",
+    )),
+    Migration("m003_memories", (
+        """CREATE TABLE memories (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            player_id TEXT NOT NULL REFERENCES players(id) ON DELETE CASCADE,
+            character_id TEXT NOT NULL,
+            text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 500),
+            scene_id TEXT,
+            attempt_id TEXT REFERENCES scene_attempts(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL,
+            weight REAL NOT NULL DEFAULT 0.5 CHECK (weight BETWEEN 0 AND 1)
+        )""",
+    )),
+    Migration("m004_indexes", (
+        "CREATE INDEX IF NOT EXISTS idx_scene_attempts_player ON scene_attempts(player_id)",
+        "CREATE INDEX IF NOT EXISTS idx_sessions_player_started ON sessions(player_id, started_at)",
+        "CREATE INDEX IF NOT EXISTS idx_scene_attempts_session ON scene_attempts(session_id)",
+        "CREATE INDEX IF NOT EXISTS idx_memories_player_character ON memories(player_id, character_id)",
+        "CREATE INDEX IF NOT EXISTS idx_memories_attempt ON memories(attempt_id)",
+    )),
+)
+
+_TABLE = """CREATE TABLE IF NOT EXISTS _migrations (
+    name TEXT PRIMARY KEY,
+    applied_at TEXT NOT NULL
+)"""
+
+
+def known_names() -> list[str]:
+    return [m.name for m in MIGRATIONS]
+
+
+async def applied(conn: aiosqlite.Connection) -> list[str]:
+    """Names already recorded, in the order they were applied ([] on a fresh file)."""
+    async with conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_migrations'"
+    ) as cur:
+        if await cur.fetchone() is None:
+            return []
+    async with conn.execute("SELECT name FROM _migrations ORDER BY rowid") as cur:
+        return [row[0] for row in await cur.fetchall()]
+
+
+async def migrate(conn: aiosqlite.Connection) -> list[str]:
+    """Apply every pending migration in one IMMEDIATE transaction; return the names applied.
+
+    Safe to run again (nothing pending, nothing written) and safe when two processes race:
+    the second one re-reads the record inside the write lock and finds nothing to do.
+    """
+    if set(known_names()) <= set(await applied(conn)):
+        return []
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        await conn.execute(_TABLE)
+        done = set(await applied(conn))
+        ran: list[str] = []
+        for migration in MIGRATIONS:
+            if migration.name in done:
+                continue
+            for statement in migration.statements:
+                await conn.execute(statement)
+            await conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                               (migration.name, iso(utc_now())))
+            ran.append(migration.name)
+        await conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        raise
+    if ran:
+        log.info("memory_migrated", migrations=ran)
+    return ran

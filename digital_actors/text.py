@@ -1,0 +1,28 @@
+"""Small text helpers shared by signals and the understudy: normalising and keyword matching."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"'})
+_NOT_WORD = re.compile(r"[^a-z0-9' ]+")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Lower case, plain apostrophes, punctuation turned into spaces, spaces collapsed."""
+    text = text.translate(_APOSTROPHES).lower()
+    text = _NOT_WORD.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def keyword_hit(text: str, keywords: Iterable[str]) -> str | None:
+    """The longest keyword found in ``text`` as whole words (case and punctuation ignored)."""
+    haystack = f" {normalize(text)} "
+    best: str | None = None
+    for keyword in keywords:
+        needle = normalize(keyword)
+        if needle and f" {needle} " in haystack and (best is None or len(needle) > len(best)):
+            best = needle
+    return best

@@ -5,6 +5,7 @@ Append new migrations at the end; never edit or reorder one that has shipped.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 import aiosqlite
@@ -142,3 +143,20 @@ async def migrate(conn: aiosqlite.Connection) -> list[str]:
     if ran:
         log.info("memory_migrated", migrations=ran)
     return ran
+
+
+def migrate_new_file(conn: sqlite3.Connection) -> None:
+    """Create the full schema in a brand-new file with plain sqlite3 (salvage, tools).
+
+    Refuses a file that already holds tables, so it can never touch existing data.
+    """
+    if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise ValueError("migrate_new_file needs an empty database")
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(_TABLE)
+    for migration in MIGRATIONS:
+        for statement in migration.statements:
+            conn.execute(statement)
+        conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                     (migration.name, iso(utc_now())))
+    conn.execute("COMMIT")

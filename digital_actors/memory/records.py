@@ -78,12 +78,16 @@ class IntegrityReport:
 
 @dataclass(frozen=True, slots=True)
 class TableSalvage:
-    """How one table fared in a salvage: rows copied, rows unreadable, rows dropped as orphans."""
+    """How one table fared in a salvage: rows copied, rows unreadable, rows rejected.
+
+    Rejected rows were read but break a rule of the schema (an orphan whose player was lost,
+    a value out of range) and so were left out.
+    """
 
     table: str
     recovered: int = 0
     unreadable: int = 0
-    orphaned: int = 0
+    rejected: int = 0
     error: str | None = None
 
 
@@ -101,7 +105,7 @@ class SalvageReport:
 
     @property
     def lost(self) -> int:
-        return sum(t.unreadable + t.orphaned for t in self.tables)
+        return sum(t.unreadable + t.rejected for t in self.tables)
 
     @property
     def complete(self) -> bool:
@@ -111,4 +115,4 @@ class SalvageReport:
         return {"source": self.source, "destination": self.destination,
                 "recovered": self.recovered, "lost": self.lost, "complete": self.complete,
                 "tables": [{"table": t.table, "recovered": t.recovered, "unreadable": t.unreadable,
-                            "orphaned": t.orphaned, "error": t.error} for t in self.tables]}
+                            "rejected": t.rejected, "error": t.error} for t in self.tables]}

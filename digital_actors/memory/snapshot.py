@@ -23,6 +23,7 @@ class PlayerMemory:
     familiarity: float = 0.0
     personality: dict[str, float] = field(default_factory=dict)
     memories: tuple[str, ...] = ()
+    recent_outcomes: tuple[str, ...] = ()  # outcomes of the latest attempts at this scene, newest first
 
     @property
     def returning(self) -> bool:

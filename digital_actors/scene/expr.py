@@ -47,6 +47,10 @@ _WHY_NOT = {
 }
 
 
+# Stateless between calls: names are set right before each (synchronous) evaluation.
+_EVALUATOR = SimpleEval(operators=_OPERATORS, functions=FUNCTIONS, names={})
+
+
 @dataclass(frozen=True, slots=True)
 class Expr:
     """A checked expression, ready to evaluate against a names mapping."""
@@ -57,7 +61,8 @@ class Expr:
 
     def eval(self, names: Mapping[str, float]) -> float:
         """The value as a float (booleans are 0/1). Raises ExpressionError on runtime faults."""
-        evaluator = SimpleEval(operators=_OPERATORS, functions=FUNCTIONS, names=dict(names))
+        evaluator = _EVALUATOR
+        evaluator.names = names  # evaluation is synchronous, so sharing the evaluator is safe
         try:
             value = evaluator.eval(self.source, previously_parsed=self.tree.body)
         except ZeroDivisionError as e:

@@ -1,0 +1,97 @@
+"""What every HTTP adapter shares: stream/complete on top of the driver, and resource ownership."""
+
+from __future__ import annotations
+
+import abc
+import json
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from types import TracebackType
+from typing import Any, Self
+
+from digital_actors.llm.base import ChatRequest, Completion, StreamEnd, StreamItem, TextDelta
+from digital_actors.llm.driver import CallInfo, Timeouts, run_call, run_stream
+from digital_actors.llm.errors import ProviderError
+from digital_actors.llm.retry import Retrier
+
+
+async def collect(items: AsyncIterator[StreamItem]) -> Completion:
+    """Drain a stream into one Completion (closing it whatever happens)."""
+    parts: list[str] = []
+    async with aclosing(items) as stream:
+        async for item in stream:
+            if isinstance(item, TextDelta):
+                parts.append(item.text)
+            elif isinstance(item, StreamEnd):
+                return Completion("".join(parts), item.usage, item.stop_reason)
+    raise AssertionError("a ChatModel stream must end with StreamEnd")
+
+
+def parse_json_object(text: str, provider: str) -> dict[str, Any]:
+    """Parse a model's JSON answer, tolerating Markdown code fences; else ``invalid_output``."""
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.split("\n", 1)[1] if "\n" in body else ""
+        body = body.rsplit("```", 1)[0]
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError as e:
+        raise ProviderError(f"{provider} returned text that is not JSON: {e.msg}",
+                            "the model ignored the output format; try a more capable model",
+                            kind="invalid_output", provider=provider, retryable=True) from e
+    if not isinstance(value, dict):
+        raise ProviderError(f"{provider} returned JSON that is not an object",
+                            "the model ignored the output format; try a more capable model",
+                            kind="invalid_output", provider=provider, retryable=True)
+    return value
+
+
+class HttpChatModel(abc.ABC):
+    """Base of the SDK adapters: subclasses implement one streamed attempt and one JSON call."""
+
+    provider: str
+    model: str
+
+    def __init__(self, *, provider: str, model: str, timeouts: Timeouts, retrier: Retrier) -> None:
+        self.provider = provider
+        self.model = model
+        self.timeouts = timeouts
+        self.retrier = retrier
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        """Stream one reply (see ``ChatModel.stream``)."""
+        return run_stream(lambda: self._attempt(request), info=self._info(request),
+                          timeouts=self.timeouts, retrier=self.retrier)
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        """A whole reply; with ``json_schema`` set, a validated JSON object's text."""
+        if request.json_schema is None:
+            return await collect(self.stream(request))
+        return await run_call(lambda: self._structured(request), info=self._info(request),
+                              timeouts=self.timeouts, retrier=self.retrier,
+                              usage_of=lambda c: c.usage)
+
+    @abc.abstractmethod
+    def _attempt(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        """One HTTP stream: TextDeltas then a StreamEnd; errors mapped; stream closed in finally."""
+
+    @abc.abstractmethod
+    async def _structured(self, request: ChatRequest) -> Completion:
+        """One non-streamed call whose answer follows ``request.json_schema``."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None:
+        """Release the HTTP client (unless the caller supplied and owns it)."""
+
+    def _info(self, request: ChatRequest) -> CallInfo:
+        return CallInfo(self.provider, self.model, request.purpose)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(provider={self.provider!r}, model={self.model!r})"

@@ -1,0 +1,1 @@
+"""Local fake servers speaking real provider wire formats, shared by tests and benchmarks."""

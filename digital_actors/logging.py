@@ -11,6 +11,7 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
@@ -42,8 +43,18 @@ def _rename_for_json(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> M
 
 
 def configure_logging(*, level: str = "INFO", json: bool = False, env: str = "development",
-                      stream: TextIO | None = None) -> None:
-    """Configure structlog and the stdlib root logger. Call once per entry point."""
+                      stream: TextIO | None = None, file: Path | None = None) -> None:
+    """Configure structlog and the stdlib root logger. Call once per entry point.
+
+    ``file`` sends logs to that file (appending) instead of a stream: the games own the
+    terminal, so they log to the log dir.
+    """
+    if file is not None:
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            stream = file.open("a", encoding="utf-8")
+        except OSError:
+            stream = None
     stream = stream or sys.stderr
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):

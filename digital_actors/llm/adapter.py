@@ -9,7 +9,14 @@ from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Self
 
-from digital_actors.llm.base import ChatRequest, Completion, StreamEnd, StreamItem, TextDelta
+from digital_actors.llm.base import (
+    ChatRequest,
+    Completion,
+    Message,
+    StreamEnd,
+    StreamItem,
+    TextDelta,
+)
 from digital_actors.llm.driver import CallInfo, Timeouts, run_call, run_stream
 from digital_actors.llm.errors import ProviderError
 from digital_actors.llm.retry import Retrier
@@ -25,6 +32,17 @@ async def collect(items: AsyncIterator[StreamItem]) -> Completion:
             elif isinstance(item, StreamEnd):
                 return Completion("".join(parts), item.usage, item.stop_reason)
     raise AssertionError("a ChatModel stream must end with StreamEnd")
+
+
+def merged_turns(messages: tuple[Message, ...]) -> list[dict[str, str]]:
+    """Merge consecutive same-role turns: Anthropic and many local chat templates need alternation."""
+    out: list[dict[str, str]] = []
+    for m in messages:
+        if out and out[-1]["role"] == m.role:
+            out[-1]["content"] += "\n\n" + m.content
+        else:
+            out.append({"role": m.role, "content": m.content})
+    return out
 
 
 def parse_json_object(text: str, provider: str) -> dict[str, Any]:

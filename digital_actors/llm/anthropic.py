@@ -17,11 +17,10 @@ from typing import Any
 
 import anthropic
 
-from digital_actors.llm.adapter import HttpChatModel, parse_json_object
+from digital_actors.llm.adapter import HttpChatModel, merged_turns, parse_json_object
 from digital_actors.llm.base import (
     ChatRequest,
     Completion,
-    Message,
     StreamEnd,
     StreamItem,
     TextDelta,
@@ -31,6 +30,7 @@ from digital_actors.llm.driver import Timeouts
 from digital_actors.llm.errors import (
     TRANSPORT_ERRORS,
     ProviderError,
+    body_error_field,
     kind_for_status,
     parse_retry_after,
     provider_error,
@@ -77,7 +77,7 @@ class AnthropicChatModel(HttpChatModel):
         params: dict[str, Any] = {
             "model": self.model,
             "max_tokens": request.max_tokens,
-            "messages": _alternating(request.messages),
+            "messages": merged_turns(request.messages),
         }
         if SENDS_TEMPERATURE:
             params["temperature"] = request.temperature
@@ -145,8 +145,8 @@ def map_error(error: BaseException) -> ProviderError:
     if isinstance(error, ProviderError):
         return error
     if isinstance(error, anthropic.APIStatusError):
-        body_type = getattr(error, "type", None) or _body_error_type(error.body)
-        detail = getattr(error, "api_message", None) or _body_message(error.body) or str(error)
+        body_type = getattr(error, "type", None) or body_error_field("type", error.body)
+        detail = getattr(error, "api_message", None) or body_error_field("message", error.body) or str(error)
         status = error.status_code if error.status_code >= 400 else None
         return provider_error(kind_for_status(error.status_code, body_type), PROVIDER, detail,
                               key_name=key, status=status,
@@ -175,26 +175,3 @@ def _merge_usage(current: Usage, sdk_usage: Any) -> Usage:
         cache_read_tokens=pick("cache_read_input_tokens", current.cache_read_tokens),
         cache_write_tokens=pick("cache_creation_input_tokens", current.cache_write_tokens),
     )
-
-
-def _alternating(messages: tuple[Message, ...]) -> list[dict[str, str]]:
-    """Merge consecutive same-role turns: the Messages API requires strict alternation."""
-    out: list[dict[str, str]] = []
-    for m in messages:
-        if out and out[-1]["role"] == m.role:
-            out[-1]["content"] += "\n\n" + m.content
-        else:
-            out.append({"role": m.role, "content": m.content})
-    return out
-
-
-def _body_error_type(body: object) -> str | None:
-    error = body.get("error") if isinstance(body, dict) else None
-    value = error.get("type") if isinstance(error, dict) else None
-    return value if isinstance(value, str) else None
-
-
-def _body_message(body: object) -> str | None:
-    error = body.get("error") if isinstance(body, dict) else None
-    value = error.get("message") if isinstance(error, dict) else None
-    return value if isinstance(value, str) else None

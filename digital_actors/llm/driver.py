@@ -16,7 +16,7 @@ from typing import TypeVar
 import structlog
 
 from digital_actors.llm import metrics
-from digital_actors.llm.base import StreamEnd, StreamItem, TextDelta, Usage
+from digital_actors.llm.base import StreamItem, TextDelta, Usage
 from digital_actors.llm.errors import ProviderError, provider_error
 from digital_actors.llm.retry import Retrier
 

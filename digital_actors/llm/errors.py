@@ -25,6 +25,7 @@ _HINTS: dict[str, str] = {
     "permission": "check {key}: it is not allowed to use this model (403).",
     "not_found": "check the model name setting; the provider does not know this model (404).",
     "bad_request": "the provider refused the request (400); run with LOG_LEVEL=DEBUG for details.",
+    "quota": "the account behind {key} is out of credit or quota; top it up or use another key.",
     "rate_limit": "the provider is rate-limiting this key; wait a moment or raise your limits.",
     "overloaded": "the provider is overloaded; it usually recovers within a minute.",
     "server": "the provider had an internal error; it usually recovers within a minute.",
@@ -114,3 +115,14 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 
 
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = _transport_errors()
+
+
+def body_error_field(name: str, body: object) -> str | None:
+    """``error.<name>`` from an error body (``{"error": {...}}``, the bare inner dict, or a list)."""
+    if isinstance(body, list) and body:
+        body = body[0]
+    if not isinstance(body, dict):
+        return None
+    inner = body.get("error", body)
+    value = inner.get(name) if isinstance(inner, dict) else None
+    return value if isinstance(value, str) else None

@@ -16,9 +16,11 @@ from digital_actors.errors import MemoryStoreError
 
 MEMORY: Final = ":memory:"
 SQLITE_HEADER = b"SQLite format 3\x00"
-RECOVERY = ("Run `digital-actors memory salvage` to copy what can still be read into a new file, "
-            "or `digital-actors memory restore BACKUP` to go back to a backup. "
-            "The file at this path was left untouched.")
+RECOVERY = (
+    "Run `digital-actors memory salvage` to copy what can still be read into a new file, "
+    "or `digital-actors memory restore BACKUP` to go back to a backup. "
+    "The file at this path was left untouched."
+)
 
 
 def resolve(value: str | os.PathLike[str] | None) -> Path | str:
@@ -30,15 +32,21 @@ def resolve(value: str | os.PathLike[str] | None) -> Path | str:
         return MEMORY
     if text.startswith("sqlite:"):
         if not text.startswith("sqlite:///"):
-            raise MemoryStoreError(f"Unsupported database URL {text!r}.",
-                                   "Use sqlite:///relative/path.db or sqlite:////absolute/path.db.")
-        text = text[len("sqlite:///"):].split("?", 1)[0]
+            raise MemoryStoreError(
+                f"Unsupported database URL {text!r}.",
+                "Use sqlite:///relative/path.db or sqlite:////absolute/path.db.",
+            )
+        text = text[len("sqlite:///") :].split("?", 1)[0]
         if not text:
-            raise MemoryStoreError("The database URL names no file.",
-                                   "Use sqlite:///relative/path.db or sqlite:////absolute/path.db.")
+            raise MemoryStoreError(
+                "The database URL names no file.",
+                "Use sqlite:///relative/path.db or sqlite:////absolute/path.db.",
+            )
     elif "://" in text:
-        raise MemoryStoreError(f"Unsupported database URL {text!r}: only SQLite is supported.",
-                               "Set DIGITAL_ACTORS_DB to a file path or a sqlite:/// URL.")
+        raise MemoryStoreError(
+            f"Unsupported database URL {text!r}: only SQLite is supported.",
+            "Set DIGITAL_ACTORS_DB to a file path or a sqlite:/// URL.",
+        )
     return Path(text).expanduser()
 
 
@@ -50,8 +58,10 @@ def file_kind(path: Path) -> str:
     except FileNotFoundError:
         return "missing"
     except IsADirectoryError as e:
-        raise MemoryStoreError(f"{path} is a folder, not a database file.",
-                               "Point DIGITAL_ACTORS_DB at a file inside it.") from e
+        raise MemoryStoreError(
+            f"{path} is a folder, not a database file.",
+            "Point DIGITAL_ACTORS_DB at a file inside it.",
+        ) from e
     except PermissionError as e:
         raise readonly_error(path, e) from e
     if not head:
@@ -67,7 +77,8 @@ def prepare_dir(path: Path) -> None:
     except OSError as e:
         raise MemoryStoreError(
             f"Cannot create the folder {folder} for the player-memory database: {e.strerror}.",
-            "Set DIGITAL_ACTORS_DB (or DIGITAL_ACTORS_HOME) to a writable place.") from e
+            "Set DIGITAL_ACTORS_DB (or DIGITAL_ACTORS_HOME) to a writable place.",
+        ) from e
     if not dir_writable(folder):
         raise readonly_error(path)
 
@@ -81,7 +92,8 @@ def readonly_error(path: Path, cause: BaseException | None = None) -> MemoryStor
     detail = f": {cause}" if cause else ""
     return MemoryStoreError(
         f"The player-memory database {path} is in a read-only place{detail}.",
-        f"Make {path.parent} writable for this user, or set DIGITAL_ACTORS_DB to a writable file.")
+        f"Make {path.parent} writable for this user, or set DIGITAL_ACTORS_DB to a writable file.",
+    )
 
 
 def is_locked(error: BaseException) -> bool:
@@ -107,15 +119,22 @@ def store_error(error: BaseException, path: Path | str, operation: str) -> Memor
     """Map an sqlite3 error to the MemoryStoreError a human can act on."""
     kind = error_kind(error)
     if kind == "notadb":
-        return MemoryStoreError(f"{path} is not a SQLite database (or its first page is damaged).",
-                                RECOVERY)
+        return MemoryStoreError(
+            f"{path} is not a SQLite database (or its first page is damaged).", RECOVERY
+        )
     if kind == "corrupt":
-        return MemoryStoreError(f"The player-memory database {path} is damaged ({error}).", RECOVERY)
+        return MemoryStoreError(
+            f"The player-memory database {path} is damaged ({error}).", RECOVERY
+        )
     if kind == "readonly":
         return readonly_error(Path(path), error) if path != MEMORY else MemoryStoreError(str(error))
     if kind == "locked":
         return MemoryStoreError(
-            f"The player-memory database {path} stayed locked by another program during {operation}.",
-            "Close other digital-actors processes (or sqlite tools) using it, then try again.")
-    return MemoryStoreError(f"The player-memory database {path} failed during {operation}: {error}.",
-                            "Run `digital-actors memory check` to look for damage.")
+            f"The player-memory database {path} stayed locked by another program "
+            f"during {operation}.",
+            "Close other digital-actors processes (or sqlite tools) using it, then try again.",
+        )
+    return MemoryStoreError(
+        f"The player-memory database {path} failed during {operation}: {error}.",
+        "Run `digital-actors memory check` to look for damage.",
+    )

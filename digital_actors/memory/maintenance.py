@@ -39,8 +39,10 @@ def _ro(path: Path) -> sqlite3.Connection:
 def check_file(path: Path, *, require_memory_schema: bool = False) -> IntegrityReport:
     """``PRAGMA integrity_check`` and ``foreign_key_check`` on a file, read-only."""
     if not path.is_file():
-        raise MemoryStoreError(f"There is no database at {path}.",
-                               "Check the path, DIGITAL_ACTORS_DB and DIGITAL_ACTORS_HOME.")
+        raise MemoryStoreError(
+            f"There is no database at {path}.",
+            "Check the path, DIGITAL_ACTORS_DB and DIGITAL_ACTORS_HOME.",
+        )
     if location.file_kind(path) == "other":
         return IntegrityReport(str(path), ("not a SQLite database",))
     try:
@@ -63,21 +65,26 @@ def _schema_problems(conn: sqlite3.Connection) -> list[str]:
     return [f"written by a newer version (migrations {', '.join(newer)})"] if newer else []
 
 
-def backup_database(db: Path, dest_dir: Path, now: datetime,
-                    keep_days: float | None = None) -> tuple[Path, list[Path]]:
+def backup_database(
+    db: Path, dest_dir: Path, now: datetime, keep_days: float | None = None
+) -> tuple[Path, list[Path]]:
     """Online backup (consistent while others write) to ``dest_dir/<stem>-<UTC stamp>.db.gz``.
 
     The copy is quick-checked before it is kept; older copies are pruned (by file mtime)
     only after the new one is safely in place. Returns the new file and the pruned ones.
     """
     if not db.is_file():
-        raise MemoryStoreError(f"There is no database at {db} to back up.",
-                               "Play once to create it, or check DIGITAL_ACTORS_DB.")
+        raise MemoryStoreError(
+            f"There is no database at {db} to back up.",
+            "Play once to create it, or check DIGITAL_ACTORS_DB.",
+        )
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise MemoryStoreError(f"Cannot create the backup folder {dest_dir}: {e.strerror}.",
-                               "Choose a writable folder.") from e
+        raise MemoryStoreError(
+            f"Cannot create the backup folder {dest_dir}: {e.strerror}.",
+            "Choose a writable folder.",
+        ) from e
     final = dest_dir / f"{db.stem}-{stamp(now)}{BACKUP_SUFFIX}"
     n = 1
     while final.exists():
@@ -86,32 +93,45 @@ def backup_database(db: Path, dest_dir: Path, now: datetime,
     raw = dest_dir / f".{final.name}.{uuid.uuid4().hex}.tmp"
     packed = dest_dir / f".{final.name}.{uuid.uuid4().hex}.part"
     try:
-        with contextlib.closing(sqlite3.connect(db, timeout=5.0)) as src, \
-                contextlib.closing(sqlite3.connect(raw)) as dst:
+        with (
+            contextlib.closing(sqlite3.connect(db, timeout=5.0)) as src,
+            contextlib.closing(sqlite3.connect(raw)) as dst,
+        ):
             src.backup(dst)  # one step: a single read transaction, so the copy is consistent
             dst.execute("PRAGMA journal_mode=DELETE")
             bad = [r[0] for r in dst.execute("PRAGMA quick_check(20)") if r[0] != "ok"]
         if bad:
-            raise MemoryStoreError(f"The database {db} is damaged, so no backup was written: "
-                                   + "; ".join(bad), location.RECOVERY)
+            raise MemoryStoreError(
+                f"The database {db} is damaged, so no backup was written: " + "; ".join(bad),
+                location.RECOVERY,
+            )
         with raw.open("rb") as fin, gzip.open(packed, "wb", compresslevel=6) as fout:
             shutil.copyfileobj(fin, fout, _CHUNK)
         os.replace(packed, final)
     except sqlite3.Error as e:
         raise location.store_error(e, db, "backup") from e
     except OSError as e:
-        raise MemoryStoreError(f"Writing the backup to {dest_dir} failed: {e}.",
-                               "Check free space and permissions of the backup folder.") from e
+        raise MemoryStoreError(
+            f"Writing the backup to {dest_dir} failed: {e}.",
+            "Check free space and permissions of the backup folder.",
+        ) from e
     finally:
         for leftover in (raw, packed):
             leftover.unlink(missing_ok=True)
-    pruned = prune_backups(dest_dir, db.stem, now, keep_days, keep=final) if keep_days is not None else []
-    log.info("memory_backup_written", path=str(final), bytes=final.stat().st_size, pruned=len(pruned))
+    pruned = (
+        prune_backups(dest_dir, db.stem, now, keep_days, keep=final)
+        if keep_days is not None
+        else []
+    )
+    log.info(
+        "memory_backup_written", path=str(final), bytes=final.stat().st_size, pruned=len(pruned)
+    )
     return final, pruned
 
 
-def prune_backups(dest_dir: Path, stem: str, now: datetime, keep_days: float,
-                  keep: Path | None = None) -> list[Path]:
+def prune_backups(
+    dest_dir: Path, stem: str, now: datetime, keep_days: float, keep: Path | None = None
+) -> list[Path]:
     """Delete ``<stem>-*.db.gz`` copies whose mtime is older than ``keep_days``."""
     cutoff = now.timestamp() - keep_days * 86400.0
     pruned: list[Path] = []
@@ -131,7 +151,9 @@ def restore_database(db: Path, backup: Path, now: datetime) -> Path | None:
     that path (None if there was no current file). Stop servers using ``db`` first.
     """
     if not backup.is_file():
-        raise MemoryStoreError(f"There is no backup at {backup}.", "Give the path of a .db.gz backup.")
+        raise MemoryStoreError(
+            f"There is no backup at {backup}.", "Give the path of a .db.gz backup."
+        )
     location.prepare_dir(db)
     staging = db.parent / f".{db.name}.restore-{uuid.uuid4().hex}"
     try:
@@ -141,12 +163,19 @@ def restore_database(db: Path, backup: Path, now: datetime) -> Path | None:
             raise MemoryStoreError(
                 f"The backup {backup} failed its integrity check, so nothing was replaced: "
                 + "; ".join([*report.problems, *report.foreign_key_violations][:5]),
-                "Pick another backup (`ls` the backup folder), or try `digital-actors memory salvage`.")
+                "Pick another backup (`ls` the backup folder), "
+                "or try `digital-actors memory salvage`.",
+            )
         aside = _move_aside(db, now)
         os.replace(staging, db)
     finally:
         staging.unlink(missing_ok=True)
-    log.info("memory_restored", path=str(db), source=str(backup), kept_aside=str(aside) if aside else None)
+    log.info(
+        "memory_restored",
+        path=str(db),
+        source=str(backup),
+        kept_aside=str(aside) if aside else None,
+    )
     return aside
 
 
@@ -158,14 +187,19 @@ def _unpack(backup: Path, target: Path) -> None:
         with opener(backup, "rb") as fin, target.open("wb") as fout:
             shutil.copyfileobj(fin, fout, _CHUNK)
     except (OSError, EOFError) as e:
-        raise MemoryStoreError(f"Cannot read the backup {backup}: {e}.",
-                               "The file may be truncated; pick another backup.") from e
+        raise MemoryStoreError(
+            f"Cannot read the backup {backup}: {e}.",
+            "The file may be truncated; pick another backup.",
+        ) from e
 
 
 def _move_aside(db: Path, now: datetime) -> Path | None:
     if not db.exists():
         return None
-    with contextlib.suppress(sqlite3.Error), contextlib.closing(sqlite3.connect(db, timeout=5.0)) as conn:
+    with (
+        contextlib.suppress(sqlite3.Error),
+        contextlib.closing(sqlite3.connect(db, timeout=5.0)) as conn,
+    ):
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     aside = db.with_name(f"{db.name}.bak-{stamp(now)}")
     n = 1

@@ -23,8 +23,10 @@ class Migration:
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration("m001_players_sessions_attempts", (
-        """CREATE TABLE players (
+    Migration(
+        "m001_players_sessions_attempts",
+        (
+            """CREATE TABLE players (
             id TEXT PRIMARY KEY,
             name TEXT NOT NULL COLLATE NOCASE,
             kind TEXT NOT NULL CHECK (kind IN ('terminal', 'web')),
@@ -32,7 +34,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             last_seen_at TEXT NOT NULL,
             UNIQUE (kind, name)
         )""",
-        """CREATE TABLE sessions (
+            """CREATE TABLE sessions (
             id TEXT PRIMARY KEY,
             player_id TEXT NOT NULL REFERENCES players(id) ON DELETE CASCADE,
             scene_id TEXT NOT NULL,
@@ -40,7 +42,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             ended_at TEXT,
             playtime_seconds REAL NOT NULL DEFAULT 0 CHECK (playtime_seconds >= 0)
         )""",
-        """CREATE TABLE scene_attempts (
+            """CREATE TABLE scene_attempts (
             id TEXT PRIMARY KEY,
             player_id TEXT NOT NULL REFERENCES players(id) ON DELETE CASCADE,
             session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
@@ -53,9 +55,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             ending_id TEXT,
             stats TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(stats))
         )""",
-    )),
-    Migration("m002_personality_relationships", (
-        """CREATE TABLE personality_profiles (
+        ),
+    ),
+    Migration(
+        "m002_personality_relationships",
+        (
+            """CREATE TABLE personality_profiles (
             player_id TEXT PRIMARY KEY REFERENCES players(id) ON DELETE CASCADE,
             impulsiveness REAL NOT NULL DEFAULT 50 CHECK (impulsiveness BETWEEN 0 AND 100),
             cooperation REAL NOT NULL DEFAULT 50 CHECK (cooperation BETWEEN 0 AND 100),
@@ -63,7 +68,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             patience REAL NOT NULL DEFAULT 50 CHECK (patience BETWEEN 0 AND 100),
             updated_at TEXT NOT NULL
         )""",
-        """CREATE TABLE relationships (
+            """CREATE TABLE relationships (
             player_id TEXT NOT NULL REFERENCES players(id) ON DELETE CASCADE,
             character_id TEXT NOT NULL,
             trust REAL NOT NULL DEFAULT 50 CHECK (trust BETWEEN 0 AND 100),
@@ -71,9 +76,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             last_interaction_at TEXT NOT NULL,
             PRIMARY KEY (player_id, character_id)
         )""",
-    )),
-    Migration("m003_memories", (
-        """CREATE TABLE memories (
+        ),
+    ),
+    Migration(
+        "m003_memories",
+        (
+            """CREATE TABLE memories (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             player_id TEXT NOT NULL REFERENCES players(id) ON DELETE CASCADE,
             character_id TEXT NOT NULL,
@@ -83,14 +91,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             created_at TEXT NOT NULL,
             weight REAL NOT NULL DEFAULT 0.5 CHECK (weight BETWEEN 0 AND 1)
         )""",
-    )),
-    Migration("m004_indexes", (
-        "CREATE INDEX IF NOT EXISTS idx_scene_attempts_player ON scene_attempts(player_id)",
-        "CREATE INDEX IF NOT EXISTS idx_sessions_player_started ON sessions(player_id, started_at)",
-        "CREATE INDEX IF NOT EXISTS idx_scene_attempts_session ON scene_attempts(session_id)",
-        "CREATE INDEX IF NOT EXISTS idx_memories_player_character ON memories(player_id, character_id)",
-        "CREATE INDEX IF NOT EXISTS idx_memories_attempt ON memories(attempt_id)",
-    )),
+        ),
+    ),
+    Migration(
+        "m004_indexes",
+        (
+            "CREATE INDEX IF NOT EXISTS idx_scene_attempts_player ON scene_attempts(player_id)",
+            "CREATE INDEX IF NOT EXISTS idx_sessions_player_started "
+            "ON sessions(player_id, started_at)",
+            "CREATE INDEX IF NOT EXISTS idx_scene_attempts_session ON scene_attempts(session_id)",
+            "CREATE INDEX IF NOT EXISTS idx_memories_player_character "
+            "ON memories(player_id, character_id)",
+            "CREATE INDEX IF NOT EXISTS idx_memories_attempt ON memories(attempt_id)",
+        ),
+    ),
 )
 
 _TABLE = """CREATE TABLE IF NOT EXISTS _migrations (
@@ -132,8 +146,10 @@ async def migrate(conn: aiosqlite.Connection) -> list[str]:
                 continue
             for statement in migration.statements:
                 await conn.execute(statement)
-            await conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
-                               (migration.name, iso(utc_now())))
+            await conn.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                (migration.name, iso(utc_now())),
+            )
             ran.append(migration.name)
         await conn.execute("COMMIT")
     except BaseException:
@@ -157,6 +173,8 @@ def migrate_new_file(conn: sqlite3.Connection) -> None:
     for migration in MIGRATIONS:
         for statement in migration.statements:
             conn.execute(statement)
-        conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
-                     (migration.name, iso(utc_now())))
+        conn.execute(
+            "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+            (migration.name, iso(utc_now())),
+        )
     conn.execute("COMMIT")

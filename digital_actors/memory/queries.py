@@ -34,8 +34,10 @@ def clean_name(name: str) -> str:
     """A profile name: trimmed, 1-40 printable characters."""
     cleaned = " ".join(name.split())
     if not cleaned or len(cleaned) > MAX_NAME or not cleaned.isprintable():
-        raise MemoryStoreError(f"{name!r} is not a usable player name.",
-                               f"Use 1 to {MAX_NAME} printable characters, e.g. --player Alex.")
+        raise MemoryStoreError(
+            f"{name!r} is not a usable player name.",
+            f"Use 1 to {MAX_NAME} printable characters, e.g. --player Alex.",
+        )
     return cleaned
 
 
@@ -58,10 +60,16 @@ async def get_player(conn: aiosqlite.Connection, player_id: str) -> PlayerRecord
     return _player(row) if row else None
 
 
-async def find_player(conn: aiosqlite.Connection, name: str, kind: str | None) -> PlayerRecord | None:
+async def find_player(
+    conn: aiosqlite.Connection, name: str, kind: str | None
+) -> PlayerRecord | None:
     """A profile by name (case-insensitive); with no kind, terminal profiles are preferred."""
-    rows = await _all(conn, f"SELECT {_PLAYER_COLS} FROM players WHERE name = ? "
-                            "ORDER BY kind = 'terminal' DESC, last_seen_at DESC", (clean_name(name),))
+    rows = await _all(
+        conn,
+        f"SELECT {_PLAYER_COLS} FROM players WHERE name = ? "
+        "ORDER BY kind = 'terminal' DESC, last_seen_at DESC",
+        (clean_name(name),),
+    )
     rows = [r for r in rows if kind is None or r[2] == kind]
     return _player(rows[0]) if rows else None
 
@@ -71,129 +79,211 @@ async def list_players(conn: aiosqlite.Connection) -> list[PlayerRecord]:
     return [_player(r) for r in rows]
 
 
-async def get_or_create_player(conn: aiosqlite.Connection, name: str, kind: str,
-                               now: datetime) -> PlayerRecord:
+async def get_or_create_player(
+    conn: aiosqlite.Connection, name: str, kind: str, now: datetime
+) -> PlayerRecord:
     if kind not in PLAYER_KINDS:
         raise MemoryStoreError(f"Unknown player kind {kind!r}.", "Use 'terminal' or 'web'.")
     name = clean_name(name)
     stamp = iso(now)
-    row = await _one(conn, f"SELECT {_PLAYER_COLS} FROM players WHERE kind = ? AND name = ?",
-                     (kind, name))
+    row = await _one(
+        conn, f"SELECT {_PLAYER_COLS} FROM players WHERE kind = ? AND name = ?", (kind, name)
+    )
     if row:
         await conn.execute("UPDATE players SET last_seen_at = ? WHERE id = ?", (stamp, row[0]))
         return PlayerRecord(row[0], row[1], row[2], row[3], stamp)
     record = PlayerRecord(str(uuid.uuid4()), name, kind, stamp, stamp)  # type: ignore[arg-type]
-    await conn.execute(f"INSERT INTO players ({_PLAYER_COLS}) VALUES (?, ?, ?, ?, ?)",
-                       (record.id, record.name, record.kind, record.created_at, record.last_seen_at))
+    await conn.execute(
+        f"INSERT INTO players ({_PLAYER_COLS}) VALUES (?, ?, ?, ?, ?)",
+        (record.id, record.name, record.kind, record.created_at, record.last_seen_at),
+    )
     return record
 
 
-async def snapshot(conn: aiosqlite.Connection, player_id: str, scene_id: str, character_id: str,
-                   memory_limit: int) -> PlayerMemory:
+async def snapshot(
+    conn: aiosqlite.Connection, player_id: str, scene_id: str, character_id: str, memory_limit: int
+) -> PlayerMemory:
     player = await get_player(conn, player_id)
     if player is None:
         return PlayerMemory(player_id=player_id)
-    counts = dict(await _all(conn, "SELECT outcome, count(*) FROM scene_attempts WHERE player_id = ? "
-                                   "AND scene_id = ? AND outcome != 'in_progress' GROUP BY outcome",
-                             (player_id, scene_id)))
-    recent = await _all(conn, "SELECT outcome, ending_id FROM scene_attempts WHERE player_id = ? "
-                              "AND scene_id = ? AND outcome != 'in_progress' "
-                              "ORDER BY started_at DESC, rowid DESC LIMIT 5", (player_id, scene_id))
-    rel = await _one(conn, "SELECT trust, familiarity FROM relationships "
-                           "WHERE player_id = ? AND character_id = ?", (player_id, character_id))
-    prof = await _one(conn, "SELECT impulsiveness, cooperation, problem_solving, patience "
-                            "FROM personality_profiles WHERE player_id = ?", (player_id,))
-    notes = await _all(conn, "SELECT text FROM memories WHERE player_id = ? AND character_id = ? "
-                             "ORDER BY weight DESC, created_at DESC, id DESC LIMIT ?",
-                       (player_id, character_id, memory_limit))
+    counts = dict(
+        await _all(
+            conn,
+            "SELECT outcome, count(*) FROM scene_attempts WHERE player_id = ? "
+            "AND scene_id = ? AND outcome != 'in_progress' GROUP BY outcome",
+            (player_id, scene_id),
+        )
+    )
+    recent = await _all(
+        conn,
+        "SELECT outcome, ending_id FROM scene_attempts WHERE player_id = ? "
+        "AND scene_id = ? AND outcome != 'in_progress' "
+        "ORDER BY started_at DESC, rowid DESC LIMIT 5",
+        (player_id, scene_id),
+    )
+    rel = await _one(
+        conn,
+        "SELECT trust, familiarity FROM relationships WHERE player_id = ? AND character_id = ?",
+        (player_id, character_id),
+    )
+    prof = await _one(
+        conn,
+        "SELECT impulsiveness, cooperation, problem_solving, patience "
+        "FROM personality_profiles WHERE player_id = ?",
+        (player_id,),
+    )
+    notes = await _all(
+        conn,
+        "SELECT text FROM memories WHERE player_id = ? AND character_id = ? "
+        "ORDER BY weight DESC, created_at DESC, id DESC LIMIT ?",
+        (player_id, character_id, memory_limit),
+    )
     successes = int(counts.get("success", 0))
     counted = successes + int(counts.get("failure", 0)) + int(counts.get("quit", 0))
     return PlayerMemory(
-        player_id=player_id, player_name=player.name,
-        attempts=sum(int(v) for v in counts.values()), successes=successes,
-        last_outcome=recent[0][0] if recent else None, last_ending=recent[0][1] if recent else None,
+        player_id=player_id,
+        player_name=player.name,
+        attempts=sum(int(v) for v in counts.values()),
+        successes=successes,
+        last_outcome=recent[0][0] if recent else None,
+        last_ending=recent[0][1] if recent else None,
         difficulty=rules.difficulty_for(counted, successes),
-        trust=float(rel[0]) if rel else rules.NEUTRAL, familiarity=float(rel[1]) if rel else 0.0,
+        trust=float(rel[0]) if rel else rules.NEUTRAL,
+        familiarity=float(rel[1]) if rel else 0.0,
         personality=dict(zip(rules.TRAITS, map(float, prof), strict=True)) if prof else {},
         memories=tuple(r[0] for r in notes),
         recent_outcomes=tuple(r[0] for r in recent),
     )
 
 
-async def begin_attempt(conn: aiosqlite.Connection, player_id: str, scene_id: str,
-                        character_id: str, session_id: str | None, now: datetime) -> tuple[AttemptHandle, int]:
+async def begin_attempt(
+    conn: aiosqlite.Connection,
+    player_id: str,
+    scene_id: str,
+    character_id: str,
+    session_id: str | None,
+    now: datetime,
+) -> tuple[AttemptHandle, int]:
     """Write the session (unless continuing one) and an in_progress attempt; abandon stale ones."""
     if await get_player(conn, player_id) is None:
-        raise MemoryStoreError(f"No player with id {player_id!r}.",
-                               "Create the profile first with store.player(name) or create_player().")
+        raise MemoryStoreError(
+            f"No player with id {player_id!r}.",
+            "Create the profile first with store.player(name) or create_player().",
+        )
     stamp = iso(now)
-    cur = await conn.execute("UPDATE scene_attempts SET outcome = 'abandoned' "
-                             "WHERE player_id = ? AND outcome = 'in_progress'", (player_id,))
+    cur = await conn.execute(
+        "UPDATE scene_attempts SET outcome = 'abandoned' "
+        "WHERE player_id = ? AND outcome = 'in_progress'",
+        (player_id,),
+    )
     abandoned = cur.rowcount
     await cur.close()
     if session_id is None:
         session_id = str(uuid.uuid4())
-        await conn.execute("INSERT INTO sessions (id, player_id, scene_id, started_at) VALUES (?, ?, ?, ?)",
-                           (session_id, player_id, scene_id, stamp))
-    elif not await _one(conn, "SELECT 1 FROM sessions WHERE id = ? AND player_id = ?",
-                        (session_id, player_id)):
-        raise MemoryStoreError(f"No session {session_id!r} for this player.",
-                               "Pass session_id only to continue a session begun by this player.")
+        await conn.execute(
+            "INSERT INTO sessions (id, player_id, scene_id, started_at) VALUES (?, ?, ?, ?)",
+            (session_id, player_id, scene_id, stamp),
+        )
+    elif not await _one(
+        conn, "SELECT 1 FROM sessions WHERE id = ? AND player_id = ?", (session_id, player_id)
+    ):
+        raise MemoryStoreError(
+            f"No session {session_id!r} for this player.",
+            "Pass session_id only to continue a session begun by this player.",
+        )
     handle = AttemptHandle(str(uuid.uuid4()), session_id, player_id, scene_id, character_id, stamp)
-    await conn.execute("INSERT INTO scene_attempts (id, player_id, session_id, scene_id, character_id, "
-                       "started_at, outcome, stats) VALUES (?, ?, ?, ?, ?, ?, 'in_progress', ?)",
-                       (handle.attempt_id, player_id, session_id, scene_id, character_id, stamp,
-                        rules.AttemptStats().to_json()))
+    await conn.execute(
+        "INSERT INTO scene_attempts (id, player_id, session_id, scene_id, character_id, "
+        "started_at, outcome, stats) VALUES (?, ?, ?, ?, ?, ?, 'in_progress', ?)",
+        (
+            handle.attempt_id,
+            player_id,
+            session_id,
+            scene_id,
+            character_id,
+            stamp,
+            rules.AttemptStats().to_json(),
+        ),
+    )
     await conn.execute("UPDATE players SET last_seen_at = ? WHERE id = ?", (stamp, player_id))
     return handle, abandoned
 
 
-async def finish_attempt(conn: aiosqlite.Connection, handle: AttemptHandle, outcome: str,
-                         ending_id: str | None, stats: rules.AttemptStats, notes: list[MemoryNote],
-                         elapsed: float | None, now: datetime) -> bool:
-    """Complete the attempt, session, personality, relationship and memories; False if already done."""
+async def finish_attempt(
+    conn: aiosqlite.Connection,
+    handle: AttemptHandle,
+    outcome: str,
+    ending_id: str | None,
+    stats: rules.AttemptStats,
+    notes: list[MemoryNote],
+    elapsed: float | None,
+    now: datetime,
+) -> bool:
+    """Complete attempt, session, personality, relationship and memories; False if already done."""
     if outcome not in FINAL_OUTCOMES:
-        raise MemoryStoreError(f"Unknown attempt outcome {outcome!r}.",
-                               "Use success, failure, quit or abandoned.")
-    row = await _one(conn, "SELECT outcome, started_at FROM scene_attempts WHERE id = ?",
-                     (handle.attempt_id,))
+        raise MemoryStoreError(
+            f"Unknown attempt outcome {outcome!r}.", "Use success, failure, quit or abandoned."
+        )
+    row = await _one(
+        conn, "SELECT outcome, started_at FROM scene_attempts WHERE id = ?", (handle.attempt_id,)
+    )
     if row is None or row[0] not in ("in_progress", "abandoned"):
         return False
     stamp = iso(now)
     playtime = elapsed if elapsed is not None else (now - parse_iso(row[1])).total_seconds()
-    await conn.execute("UPDATE scene_attempts SET outcome = ?, ending_id = ?, ended_at = ?, stats = ? "
-                       "WHERE id = ?", (outcome, ending_id, stamp, stats.to_json(), handle.attempt_id))
-    await conn.execute("UPDATE sessions SET ended_at = ?, playtime_seconds = playtime_seconds + ? "
-                       "WHERE id = ?", (stamp, max(0.0, playtime), handle.session_id))
-    prof = await _one(conn, "SELECT impulsiveness, cooperation, problem_solving, patience "
-                            "FROM personality_profiles WHERE player_id = ?", (handle.player_id,))
-    traits = rules.update_personality(dict(zip(rules.TRAITS, prof, strict=True)) if prof else None,
-                                      stats, outcome)
+    await conn.execute(
+        "UPDATE scene_attempts SET outcome = ?, ending_id = ?, ended_at = ?, stats = ? "
+        "WHERE id = ?",
+        (outcome, ending_id, stamp, stats.to_json(), handle.attempt_id),
+    )
+    await conn.execute(
+        "UPDATE sessions SET ended_at = ?, playtime_seconds = playtime_seconds + ? WHERE id = ?",
+        (stamp, max(0.0, playtime), handle.session_id),
+    )
+    prof = await _one(
+        conn,
+        "SELECT impulsiveness, cooperation, problem_solving, patience "
+        "FROM personality_profiles WHERE player_id = ?",
+        (handle.player_id,),
+    )
+    traits = rules.update_personality(
+        dict(zip(rules.TRAITS, prof, strict=True)) if prof else None, stats, outcome
+    )
     await conn.execute(
         "INSERT INTO personality_profiles (player_id, impulsiveness, cooperation, problem_solving, "
         "patience, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (player_id) DO UPDATE SET "
         "impulsiveness = excluded.impulsiveness, cooperation = excluded.cooperation, "
         "problem_solving = excluded.problem_solving, patience = excluded.patience, "
         "updated_at = excluded.updated_at",
-        (handle.player_id, *(traits[t] for t in rules.TRAITS), stamp))
-    rel = await _one(conn, "SELECT trust, familiarity FROM relationships WHERE player_id = ? "
-                           "AND character_id = ?", (handle.player_id, handle.character_id))
-    trust, familiarity = rules.update_relationship(rel[0] if rel else None, rel[1] if rel else None,
-                                                   stats, outcome)
+        (handle.player_id, *(traits[t] for t in rules.TRAITS), stamp),
+    )
+    rel = await _one(
+        conn,
+        "SELECT trust, familiarity FROM relationships WHERE player_id = ? AND character_id = ?",
+        (handle.player_id, handle.character_id),
+    )
+    trust, familiarity = rules.update_relationship(
+        rel[0] if rel else None, rel[1] if rel else None, stats, outcome
+    )
     await conn.execute(
-        "INSERT INTO relationships (player_id, character_id, trust, familiarity, last_interaction_at) "
+        "INSERT INTO relationships "
+        "(player_id, character_id, trust, familiarity, last_interaction_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (player_id, character_id) DO UPDATE SET "
         "trust = excluded.trust, familiarity = excluded.familiarity, "
         "last_interaction_at = excluded.last_interaction_at",
-        (handle.player_id, handle.character_id, trust, familiarity, stamp))
+        (handle.player_id, handle.character_id, trust, familiarity, stamp),
+    )
     for note in notes:
         await _remember(conn, handle, note, stamp)
-    await conn.execute("UPDATE players SET last_seen_at = ? WHERE id = ?", (stamp, handle.player_id))
+    await conn.execute(
+        "UPDATE players SET last_seen_at = ? WHERE id = ?", (stamp, handle.player_id)
+    )
     return True
 
 
-async def _remember(conn: aiosqlite.Connection, handle: AttemptHandle, note: MemoryNote,
-                    stamp: str) -> None:
+async def _remember(
+    conn: aiosqlite.Connection, handle: AttemptHandle, note: MemoryNote, stamp: str
+) -> None:
     """Insert a memory; the same words remembered again are refreshed, not duplicated."""
     text = " ".join(note.text.split())[:MAX_MEMORY_TEXT]
     if not text:
@@ -202,35 +292,72 @@ async def _remember(conn: aiosqlite.Connection, handle: AttemptHandle, note: Mem
     cur = await conn.execute(
         "UPDATE memories SET created_at = ?, weight = max(weight, ?), scene_id = ?, attempt_id = ? "
         "WHERE player_id = ? AND character_id = ? AND text = ?",
-        (stamp, weight, handle.scene_id, handle.attempt_id, handle.player_id, handle.character_id, text))
+        (
+            stamp,
+            weight,
+            handle.scene_id,
+            handle.attempt_id,
+            handle.player_id,
+            handle.character_id,
+            text,
+        ),
+    )
     updated = cur.rowcount
     await cur.close()
     if not updated:
         await conn.execute(
-            "INSERT INTO memories (player_id, character_id, text, scene_id, attempt_id, created_at, "
-            "weight) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (handle.player_id, handle.character_id, text, handle.scene_id, handle.attempt_id, stamp,
-             weight))
+            "INSERT INTO memories "
+            "(player_id, character_id, text, scene_id, attempt_id, created_at, weight) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                handle.player_id,
+                handle.character_id,
+                text,
+                handle.scene_id,
+                handle.attempt_id,
+                stamp,
+                weight,
+            ),
+        )
 
 
-async def forget(conn: aiosqlite.Connection, player_id: str, memory_id: int | None,
-                 character_id: str | None, everything: bool) -> dict[str, int]:
-    """Delete one memory, everything about one character, or the whole player; rows deleted by table."""
+async def forget(
+    conn: aiosqlite.Connection,
+    player_id: str,
+    memory_id: int | None,
+    character_id: str | None,
+    everything: bool,
+) -> dict[str, int]:
+    """Delete one memory, one character's memories, or the whole player; rows deleted per table."""
     if sum((memory_id is not None, character_id is not None, everything)) != 1:
         raise ValueError("forget needs exactly one of memory_id, character_id, everything")
     if memory_id is not None:
-        return {"memories": await _delete(conn, "DELETE FROM memories WHERE id = ? AND player_id = ?",
-                                          (memory_id, player_id))}
+        return {
+            "memories": await _delete(
+                conn, "DELETE FROM memories WHERE id = ? AND player_id = ?", (memory_id, player_id)
+            )
+        }
     if character_id is not None:
         args = (player_id, character_id)
-        return {"memories": await _delete(conn, "DELETE FROM memories WHERE player_id = ? "
-                                                "AND character_id = ?", args),
-                "relationships": await _delete(conn, "DELETE FROM relationships WHERE player_id = ? "
-                                                     "AND character_id = ?", args)}
+        return {
+            "memories": await _delete(
+                conn, "DELETE FROM memories WHERE player_id = ? AND character_id = ?", args
+            ),
+            "relationships": await _delete(
+                conn, "DELETE FROM relationships WHERE player_id = ? AND character_id = ?", args
+            ),
+        }
     counts: dict[str, int] = {}
-    for table in ("memories", "relationships", "personality_profiles", "scene_attempts", "sessions"):
-        counts[table] = (await _one(conn, f"SELECT count(*) FROM {table} WHERE player_id = ?",
-                                    (player_id,)))[0]
+    for table in (
+        "memories",
+        "relationships",
+        "personality_profiles",
+        "scene_attempts",
+        "sessions",
+    ):
+        counts[table] = (
+            await _one(conn, f"SELECT count(*) FROM {table} WHERE player_id = ?", (player_id,))
+        )[0]
     counts["players"] = await _delete(conn, "DELETE FROM players WHERE id = ?", (player_id,))
     return counts if counts["players"] else {k: 0 for k in counts}
 
@@ -246,24 +373,39 @@ async def export(conn: aiosqlite.Connection, player_id: str, now: datetime) -> d
     """Everything stored about one player, as JSON-ready data."""
     player = await get_player(conn, player_id)
     if player is None:
-        raise MemoryStoreError(f"No player with id {player_id!r}.", "See `digital-actors memory players`.")
+        raise MemoryStoreError(
+            f"No player with id {player_id!r}.", "See `digital-actors memory players`."
+        )
 
     async def rows(sql: str) -> list[dict[str, Any]]:
         async with conn.execute(sql, (player_id,)) as cur:
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in await cur.fetchall()]
 
-    attempts = await rows("SELECT * FROM scene_attempts WHERE player_id = ? ORDER BY started_at, rowid")
+    attempts = await rows(
+        "SELECT * FROM scene_attempts WHERE player_id = ? ORDER BY started_at, rowid"
+    )
     for attempt in attempts:
         attempt["stats"] = json.loads(attempt["stats"])
     profile = await rows("SELECT * FROM personality_profiles WHERE player_id = ?")
     return {
-        "format": "digital-actors-memory-export", "version": 1, "exported_at": iso(now),
-        "player": {"id": player.id, "name": player.name, "kind": player.kind,
-                   "created_at": player.created_at, "last_seen_at": player.last_seen_at},
+        "format": "digital-actors-memory-export",
+        "version": 1,
+        "exported_at": iso(now),
+        "player": {
+            "id": player.id,
+            "name": player.name,
+            "kind": player.kind,
+            "created_at": player.created_at,
+            "last_seen_at": player.last_seen_at,
+        },
         "personality": profile[0] if profile else None,
-        "relationships": await rows("SELECT * FROM relationships WHERE player_id = ? ORDER BY character_id"),
+        "relationships": await rows(
+            "SELECT * FROM relationships WHERE player_id = ? ORDER BY character_id"
+        ),
         "memories": await rows("SELECT * FROM memories WHERE player_id = ? ORDER BY id"),
-        "sessions": await rows("SELECT * FROM sessions WHERE player_id = ? ORDER BY started_at, rowid"),
+        "sessions": await rows(
+            "SELECT * FROM sessions WHERE player_id = ? ORDER BY started_at, rowid"
+        ),
         "scene_attempts": attempts,
     }

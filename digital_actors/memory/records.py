@@ -72,8 +72,12 @@ class IntegrityReport:
         return not self.problems and not self.foreign_key_violations
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "ok": self.ok, "problems": list(self.problems),
-                "foreign_key_violations": list(self.foreign_key_violations)}
+        return {
+            "path": self.path,
+            "ok": self.ok,
+            "problems": list(self.problems),
+            "foreign_key_violations": list(self.foreign_key_violations),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +116,20 @@ class SalvageReport:
         return self.lost == 0 and all(t.error is None for t in self.tables)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "destination": self.destination,
-                "recovered": self.recovered, "lost": self.lost, "complete": self.complete,
-                "tables": [{"table": t.table, "recovered": t.recovered, "unreadable": t.unreadable,
-                            "rejected": t.rejected, "error": t.error} for t in self.tables]}
+        return {
+            "source": self.source,
+            "destination": self.destination,
+            "recovered": self.recovered,
+            "lost": self.lost,
+            "complete": self.complete,
+            "tables": [
+                {
+                    "table": t.table,
+                    "recovered": t.recovered,
+                    "unreadable": t.unreadable,
+                    "rejected": t.rejected,
+                    "error": t.error,
+                }
+                for t in self.tables
+            ],
+        }

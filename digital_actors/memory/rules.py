@@ -1,4 +1,4 @@
-"""The documented rules that turn one attempt into personality, relationship, difficulty and memories.
+"""Documented rules turning one attempt into personality, relationship, difficulty and memories.
 
 Pure functions, no I/O: the store calls them inside its transaction, the docs quote them
 (docs/OPERATIONS.md, "How memory changes"). Every score lives on a 0-100 scale.
@@ -17,8 +17,8 @@ from digital_actors.memory.wording import detect_name
 Difficulty = Literal["easy", "normal", "hard"]
 TRAITS: tuple[str, ...] = ("impulsiveness", "cooperation", "problem_solving", "patience")
 
-NEUTRAL = 50.0          # a trait with no evidence yet, and a stranger's trust
-EMA_ALPHA = 0.3         # weight of one attempt in the running personality average
+NEUTRAL = 50.0  # a trait with no evidence yet, and a stranger's trust
+EMA_ALPHA = 0.3  # weight of one attempt in the running personality average
 FAMILIARITY_STEP = 0.15  # share of the remaining distance to 100 gained per finished attempt
 
 
@@ -26,15 +26,15 @@ FAMILIARITY_STEP = 0.15  # share of the remaining distance to 100 gained per fin
 class AttemptStats:
     """Counts of what the player did during one attempt (stored as JSON on the attempt row)."""
 
-    interruptions: int = 0      # lines the player cut off
-    rapid_actions: int = 0      # actions within 2 s of the previous action
-    patient_waits: int = 0      # actions taken >= 3 s after a line finished uninterrupted
-    correct_actions: int = 0    # control presses the scene accepted
+    interruptions: int = 0  # lines the player cut off
+    rapid_actions: int = 0  # actions within 2 s of the previous action
+    patient_waits: int = 0  # actions taken >= 3 s after a line finished uninterrupted
+    correct_actions: int = 0  # control presses the scene accepted
     incorrect_actions: int = 0  # control presses the scene refused
-    lines_said: int = 0         # things the player said
-    controls_pressed: int = 0   # every control press, accepted or not
-    kind_words: int = 0         # kind or encouraging phrases ("please", "you can do it")
-    harsh_words: int = 0        # harsh or dismissive phrases ("shut up", "hurry up")
+    lines_said: int = 0  # things the player said
+    controls_pressed: int = 0  # every control press, accepted or not
+    kind_words: int = 0  # kind or encouraging phrases ("please", "you can do it")
+    harsh_words: int = 0  # harsh or dismissive phrases ("shut up", "hurry up")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -70,16 +70,20 @@ def attempt_traits(stats: AttemptStats, outcome: str) -> dict[str, float | None]
     won = 2 if outcome == "success" else 0
     lost = 2 if outcome == "failure" else 0
     return {
-        "impulsiveness": _ratio(stats.rapid_actions + stats.interruptions, stats.patient_waits + unhurried),
-        "cooperation": _ratio(stats.correct_actions + stats.kind_words,
-                              stats.incorrect_actions + stats.harsh_words),
+        "impulsiveness": _ratio(
+            stats.rapid_actions + stats.interruptions, stats.patient_waits + unhurried
+        ),
+        "cooperation": _ratio(
+            stats.correct_actions + stats.kind_words, stats.incorrect_actions + stats.harsh_words
+        ),
         "problem_solving": _ratio(stats.correct_actions + won, stats.incorrect_actions + lost),
         "patience": _ratio(stats.patient_waits, stats.interruptions),
     }
 
 
-def update_personality(current: dict[str, float] | None, stats: AttemptStats,
-                       outcome: str) -> dict[str, float]:
+def update_personality(
+    current: dict[str, float] | None, stats: AttemptStats, outcome: str
+) -> dict[str, float]:
     """Move each trait ``EMA_ALPHA`` of the way toward this attempt's score, clamped to 0-100.
 
     A new player starts at 50 on every trait; a trait with no evidence this attempt is unchanged.
@@ -104,8 +108,9 @@ def trust_delta(stats: AttemptStats, outcome: str) -> float:
     return delta
 
 
-def update_relationship(trust: float | None, familiarity: float | None, stats: AttemptStats,
-                        outcome: str) -> tuple[float, float]:
+def update_relationship(
+    trust: float | None, familiarity: float | None, stats: AttemptStats, outcome: str
+) -> tuple[float, float]:
     """New (trust, familiarity). Trust starts at 50 and moves by :func:`trust_delta`;
     familiarity starts at 0 and gains 15% of the distance left to 100 per attempt
     (diminishing returns: 15, 28, 39, ... 80 after 10 attempts)."""
@@ -126,9 +131,15 @@ def difficulty_for(attempts: int, successes: int) -> Difficulty:
     return "normal"
 
 
-def notable_memories(*, outcome: str, ending_id: str | None, ending_title: str | None,
-                     stats: AttemptStats, player_lines: Sequence[str],
-                     choices: Sequence[str] = ()) -> list[MemoryNote]:
+def notable_memories(
+    *,
+    outcome: str,
+    ending_id: str | None,
+    ending_title: str | None,
+    stats: AttemptStats,
+    player_lines: Sequence[str],
+    choices: Sequence[str] = (),
+) -> list[MemoryNote]:
     """What a character remembers after an attempt, worded from the character's side.
 
     The player's name (weight 1.0), the ending (0.8), how they treated the character (0.6),

@@ -23,7 +23,7 @@ class PlayerMemory:
     familiarity: float = 0.0
     personality: dict[str, float] = field(default_factory=dict)
     memories: tuple[str, ...] = ()
-    recent_outcomes: tuple[str, ...] = ()  # outcomes of the latest attempts at this scene, newest first
+    recent_outcomes: tuple[str, ...] = ()  # latest outcomes at this scene, newest first
 
     @property
     def returning(self) -> bool:
@@ -35,10 +35,12 @@ class PlayerMemory:
             return "First meeting: the character has never met this player."
         parts = [f"Past attempts at this scene: {self.attempts}, successes: {self.successes}."]
         if self.last_outcome:
-            parts.append(f"Last time: {self.last_outcome}" + (f" ({self.last_ending})." if self.last_ending else "."))
+            ending = f" ({self.last_ending})." if self.last_ending else "."
+            parts.append(f"Last time: {self.last_outcome}" + ending)
         parts.append(f"Trust {self.trust:.0f}/100, familiarity {self.familiarity:.0f}/100.")
         if self.personality:
-            parts.append("Personality: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(self.personality.items())) + ".")
+            traits = sorted(self.personality.items())
+            parts.append("Personality: " + ", ".join(f"{k} {v:.0f}" for k, v in traits) + ".")
         if self.memories:
             parts.append("Remembers: " + " ".join(f"- {m}" for m in self.memories))
         return " ".join(parts)

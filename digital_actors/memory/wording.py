@@ -15,7 +15,8 @@ _EXPLICIT = re.compile(rf"\b(?:my\s+name\s+is|my\s+name's|call\s+me|the\s+name's
 # capitalised as written and not a common word.
 _CASUAL = re.compile(rf"\b(?:[Ii]'m|[Ii]\s+am|[Ii]m|[Tt]his\s+is|[Ii]t's)\s+{_NAME}")
 
-_NOT_NAMES = frozenset("""
+_NOT_NAMES = frozenset(
+    """
 a an the not so very really just here there back fine ok okay good great sorry scared afraid
 sure ready done going trying coming leaving listening looking thinking working waiting telling
 asking saying doing getting running on in at with from out up down almost nearly still also
@@ -24,7 +25,8 @@ happy sad angry confused serious kidding joking lying right wrong late early new
 what who how why when where yes no never always maybe one two three you your me my he she they
 it we us them this that these those all both each every some any none nothing something
 someone anyone everyone everything dying drowning freezing panicking fine afraid glad
-""".split())
+""".split()
+)
 
 _KIND = re.compile(
     r"\b(please|thanks|thank\s+you|thank\s+u|ty|sorry|you\s+can\s+do\s+(?:it|this)|"

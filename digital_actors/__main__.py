@@ -1,0 +1,3 @@
+from digital_actors.cli import main
+
+main()

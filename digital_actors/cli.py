@@ -1,0 +1,264 @@
+"""The ``digital-actors`` command: the composition root of every entry point.
+
+Exit codes: 0 ok, 1 failures (invalid scenes, failed playthroughs), 2 usage errors.
+Only this module may import the front ends (``tui``, ``web``), lazily, in their commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from digital_actors import __version__, paths
+from digital_actors.config import Settings
+from digital_actors.errors import DigitalActorsError, SceneError
+from digital_actors.logging import configure_logging
+from digital_actors.scene.loader import SceneRef, discover, scene_search_path
+from digital_actors.scene.model import Scene
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    extra_scenes: tuple[Path, ...]
+
+    def search(self) -> list[tuple[Path, str]]:
+        return scene_search_path(self.extra_scenes, self.settings.scene_dirs())
+
+
+def _fail(error: DigitalActorsError, code: int = 1) -> NoReturn:
+    click.echo(f"error: {error.message}", err=True)
+    for problem in getattr(error, "problems", []):
+        click.echo(f"  {problem}", err=True)
+    if error.hint:
+        click.echo(f"  hint: {error.hint}", err=True)
+    sys.exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as e:  # pydantic's ValidationError: a malformed setting in env or .env
+        click.echo(f"error: invalid setting: {e}", err=True)
+        click.echo("  hint: see .env.example for every setting and its format", err=True)
+        sys.exit(2)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--scenes", "extra_scenes", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="An extra folder of scenes (repeatable); searched first.")
+@click.version_option(__version__, prog_name="digital-actors")
+@click.pass_context
+def cli(ctx: click.Context, extra_scenes: tuple[Path, ...]) -> None:
+    """Digital Actors: talk, in your own words, with characters in short, tense scenes.
+
+    With no command, choose a scene and play it.
+    """
+    ctx.obj = AppContext(_settings(), extra_scenes)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(play, scene=None)
+
+
+def _log_to_file(settings: Settings) -> None:
+    configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env,
+                      file=paths.log_dir() / "digital-actors.log")
+
+
+def _pick_scene(app: AppContext) -> Scene:
+    refs = [r for r in discover(app.search()) if r.scene is not None]
+    if not refs:
+        _fail(SceneError("no scenes found", hint="pass --scenes DIR or set DIGITAL_ACTORS_SCENES"), 2)
+    click.echo("Choose a scene:")
+    for i, ref in enumerate(refs, start=1):
+        assert ref.scene is not None
+        click.echo(f"  {i}. {ref.scene.title} — {ref.scene.tagline} ({ref.scene.category}, "
+                   f"{ref.scene.minutes:g} min)")
+    if not sys.stdin.isatty():
+        click.echo("(no terminal: name a scene, e.g. `digital-actors play welcome`)", err=True)
+        sys.exit(2)
+    choice = click.prompt("Scene number", type=click.IntRange(1, len(refs)))
+    scene = refs[choice - 1].scene
+    assert scene is not None
+    return scene
+
+
+def _parse_sets(scene: Scene, values: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    out = []
+    for item in values:
+        name, sep, raw = item.partition("=")
+        name = name.strip()
+        if not sep or name not in scene.state:
+            known = ", ".join(scene.state) or "none"
+            raise click.BadParameter(f"'{item}': expected NAME=VALUE with a state variable (known: {known})",
+                                     param_hint="--set")
+        try:
+            out.append((name, float(raw)))
+        except ValueError:
+            raise click.BadParameter(f"'{item}': {raw!r} is not a number", param_hint="--set") from None
+    return tuple(out)
+
+
+@cli.command()
+@click.argument("scene", required=False)
+@click.option("--plain", is_flag=True, help="Line mode: for screen readers, pipes and scripts.")
+@click.option("--speed", type=click.FloatRange(0.1, 100), default=1.0, show_default=True,
+              help="Run the scene clock N times faster.")
+@click.option("--seed", type=int, default=None, help="Seed the understudy's choices (default: random).")
+@click.option("--phase", "start_phase", type=int, default=None, help="Start in this phase (writers).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Start with a state value (writers).")
+@click.option("--difficulty", type=click.Choice(["easy", "normal", "hard"]), default=None,
+              help="Override the difficulty chosen from the player's record.")
+@click.pass_obj
+def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: int | None,
+         start_phase: int | None, sets: tuple[str, ...], difficulty: str | None) -> None:
+    """Play SCENE (an id or a folder); with no SCENE, choose one."""
+    from digital_actors.engine import Engine, SessionRequest
+    from digital_actors.plain import play_lines
+
+    _log_to_file(app.settings)
+    engine = Engine(app.settings, extra_scenes=app.extra_scenes)
+    try:
+        chosen = engine.load(scene) if scene else _pick_scene(app)
+    except SceneError as e:
+        _fail(e, 2 if "no scene called" in e.message else 1)
+    if start_phase is not None and start_phase not in {p.id for p in chosen.phases}:
+        raise click.BadParameter(f"no phase {start_phase} (phases: {', '.join(str(p.id) for p in chosen.phases)})",
+                                 param_hint="--phase")
+    interactive = sys.stdin.isatty()
+    request = SessionRequest(scene=chosen.id, seed=seed if seed is not None or interactive else 0,
+                             speed=speed, difficulty=difficulty, start_phase=start_phase,
+                             overrides=_parse_sets(chosen, sets), pace=0.045 if interactive else 0.0)
+
+    async def run() -> None:
+        session = await engine.new_session(request, scene=chosen)
+        await play_lines(session, interactive=interactive)
+        await engine.aclose()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        click.echo("\n(left the scene)")
+
+
+@cli.command("scenes")
+@click.pass_obj
+def list_scenes(app: AppContext) -> None:
+    """List the scenes found, where each comes from, and any that fail to load."""
+    refs: list[SceneRef] = discover(app.search())
+    if not refs:
+        click.echo("No scenes found. Searched: " + ", ".join(str(p) for p, _ in app.search()))
+        return
+    for ref in refs:
+        if ref.scene is not None:
+            s = ref.scene
+            click.echo(f"{s.id:<20} {s.title} — {s.category}, {s.minutes:g} min  [{ref.source}: {ref.folder}]")
+        else:
+            click.echo(f"{ref.id:<20} (does not load: `digital-actors check {ref.folder}`)  [{ref.source}]")
+
+
+def _targets(app: AppContext, targets: tuple[str, ...]) -> list[Path]:
+    if targets:
+        out = []
+        for target in targets:
+            path = Path(target)
+            if not path.exists():
+                ref = next((r for r in discover(app.search()) if r.id == target), None)
+                if ref is None:
+                    raise click.BadParameter(f"'{target}' is neither a path nor a known scene id",
+                                             param_hint="PATH")
+                path = ref.folder
+            out.append(path)
+        return out
+    return [r.folder for r in discover(app.search())]
+
+
+@cli.command()
+@click.argument("targets", nargs=-1)
+@click.option("--explain", is_flag=True, help="Show, for each ending, the shortest path found to it.")
+@click.option("--strict", is_flag=True, help="Warnings fail too.")
+@click.option("--budget", type=click.FloatRange(0.5, 600), default=8.0, show_default=True,
+              help="CPU seconds of exploration per scene.")
+@click.pass_obj
+def check(app: AppContext, targets: tuple[str, ...], explain: bool, strict: bool, budget: float) -> None:
+    """Validate scenes: every error with its location; every ending reachable."""
+    from digital_actors.scene.check import check_path
+
+    configure_logging(level="ERROR")
+    failed = 0
+    for path in _targets(app, targets):
+        for report in check_path(path, budget=budget):
+            bad = not report.ok or (strict and report.findings)
+            failed += bool(bad)
+            mark = "FAIL" if bad else "ok  "
+            detail = f"{len(report.witnesses)} ending(s) reached in {report.walks} explored playthroughs"
+            click.echo(f"{mark} {report.label}" + (f": {detail}" if report.scene else ""))
+            for finding in report.findings:
+                click.echo(f"  {finding}")
+            if explain:
+                for ending, steps in report.witnesses.items():
+                    click.echo(f"  {ending}: {' · '.join(steps) or '(at once)'}")
+    sys.exit(1 if failed else 0)
+
+
+@cli.command("test")
+@click.argument("targets", nargs=-1)
+@click.pass_obj
+def run_tests(app: AppContext, targets: tuple[str, ...]) -> None:
+    """Run .play playthrough files and report each failure with its file, line and state."""
+    from digital_actors.scene.playtest import find_play_files, run_play_file
+
+    configure_logging(level="ERROR")
+    files: list[Path] = []
+    try:
+        for path in _targets(app, targets):
+            files += find_play_files(path)
+    except SceneError as e:
+        _fail(e, 2)
+    if not files:
+        click.echo("no .play files found (scenes keep them in <scene>/tests/*.play)")
+        sys.exit(1)
+    passed = failed = 0
+    for file in files:
+        try:
+            result = asyncio.run(run_play_file(file))
+        except SceneError as e:
+            failed += 1
+            click.echo(f"FAIL {file}: the scene does not load")
+            click.echo(f"  {e}")
+            continue
+        if result.passed:
+            passed += 1
+            click.echo(f"ok   {file}" + (f" (ending {result.ending})" if result.ending else ""))
+        else:
+            failed += 1
+            click.echo(f"FAIL {file}")
+            for failure in result.failures:
+                click.echo(f"  {failure}")
+    click.echo(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+@cli.command("config")
+@click.pass_obj
+def show_config(app: AppContext) -> None:
+    """Show every setting in effect (secrets masked) and where files live."""
+    for key, value in app.settings.public_view().items():
+        click.echo(f"{key}={value}")
+    click.echo(f"# data dir: {paths.data_dir()}\n# cache dir: {paths.cache_dir()}\n# log dir: {paths.log_dir()}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli(standalone_mode=True)
+    except DigitalActorsError as e:
+        _fail(e)
+
+
+if __name__ == "__main__":
+    main()

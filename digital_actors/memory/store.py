@@ -1,0 +1,237 @@
+"""The MemoryStore port and its SQLite implementation (aiosqlite, WAL, one connection per store).
+
+One store serves many sessions: its operations are serialised on one connection by an
+asyncio lock, writes take ``BEGIN IMMEDIATE`` so another process on the same file waits in
+SQLite's busy handler instead of deadlocking, and a still-locked database is retried a
+bounded number of times with backoff and jitter before a clear MemoryStoreError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import aiosqlite
+import structlog
+
+from digital_actors.errors import MemoryStoreError
+from digital_actors.memory import location, migrations
+from digital_actors.memory.metrics import DB_ERRORS, DB_LOCK_RETRIES, DB_QUERY_SECONDS
+from digital_actors.memory.records import (
+    AttemptHandle,
+    MemoryNote,
+    PlayerRecord,
+    utc_now,
+)
+from digital_actors.memory.rules import AttemptStats
+from digital_actors.memory.snapshot import PlayerMemory
+
+log = structlog.get_logger()
+T = TypeVar("T")
+Work = Callable[[aiosqlite.Connection], Awaitable[T]]
+
+
+class MemoryStore(Protocol):
+    """What sessions, front ends and the web server need from a player-memory store."""
+
+    async def player(self, name: str, kind: str = "terminal") -> PlayerRecord: ...
+    async def create_player(self, kind: str = "web", name: str | None = None) -> PlayerRecord: ...
+    async def get_player(self, player_id: str) -> PlayerRecord | None: ...
+    async def find_player(self, name: str, kind: str | None = None) -> PlayerRecord | None: ...
+    async def list_players(self) -> list[PlayerRecord]: ...
+    async def snapshot(self, player_id: str, scene_id: str, character_id: str) -> PlayerMemory: ...
+    async def begin_attempt(
+        self, player_id: str, scene_id: str, character_id: str, *, session_id: str | None = None
+    ) -> AttemptHandle: ...
+    async def finish_attempt(
+        self,
+        handle: AttemptHandle,
+        outcome: str,
+        ending_id: str | None,
+        stats: AttemptStats,
+        memories: list[MemoryNote],
+        *,
+        elapsed: float | None = None,
+    ) -> bool: ...
+    async def forget(
+        self,
+        player_id: str,
+        *,
+        memory_id: int | None = None,
+        character_id: str | None = None,
+        everything: bool = False,
+    ) -> dict[str, int]: ...
+    async def export(self, player_id: str) -> dict[str, Any]: ...
+    async def healthy(self) -> tuple[bool, str]: ...
+
+
+class SqliteMemoryStore:
+    """The default store: one SQLite file (or ``:memory:``), migrated on open.
+
+    Build with ``async with SqliteMemoryStore.open(path_or_url) as store`` (or ``connect`` and
+    ``close`` for a long-lived server). ``None`` means the default file in the data dir.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        busy_timeout_ms: int = 5000,
+        lock_retries: int = 4,
+        retry_base_seconds: float = 0.05,
+        wall_clock: Callable[[], datetime] = utc_now,
+        memory_limit: int = 5,
+    ) -> None:
+        self._path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._lock_retries = lock_retries
+        self._retry_base = retry_base_seconds
+        self._now = wall_clock
+        self._memory_limit = memory_limit
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def path(self) -> Path | str:
+        """The database file, or ``":memory:"``."""
+        return self._path
+
+    @classmethod
+    async def connect(
+        cls, where: str | os.PathLike[str] | None = None, *, quick_check: bool = True, **options: Any
+    ) -> SqliteMemoryStore:
+        """Open (creating and migrating if needed) the store at ``where``; call ``close`` after."""
+        store = cls(location.resolve(where), **options)
+        await store._connect(quick_check=quick_check)
+        return store
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, where: str | os.PathLike[str] | None = None, **options: Any
+    ) -> AsyncIterator[SqliteMemoryStore]:
+        """``async with SqliteMemoryStore.open(path) as store``: connected, migrated, then closed."""
+        store = await cls.connect(where, **options)
+        try:
+            yield store
+        finally:
+            await store.close()
+
+    async def close(self) -> None:
+        """Close the connection (SQLite checkpoints the WAL when the last connection closes)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+    # --- connection ----------------------------------------------------------------------
+
+    async def _connect(self, *, quick_check: bool) -> None:
+        path = self._path
+        if path != location.MEMORY:
+            assert isinstance(path, Path)
+            location.prepare_dir(path)
+            if location.file_kind(path) == "other":
+                raise MemoryStoreError(f"{path} is not a SQLite database.", location.RECOVERY)
+        try:
+            conn = await aiosqlite.connect(
+                str(path), isolation_level=None, timeout=self._busy_timeout_ms / 1000
+            )
+        except sqlite3.Error as e:
+            raise location.store_error(e, path, "open") from e
+        self._conn = conn
+        try:
+            await self._run("open", lambda c: self._setup(c, quick_check), mode="none")
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _setup(self, conn: aiosqlite.Connection, quick_check: bool) -> None:
+        await conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        done = await migrations.applied(conn)  # the first read: fails on a damaged header
+        if not done:
+            async with conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            ) as cur:
+                row = await cur.fetchone()
+            if row and row[0]:
+                raise MemoryStoreError(
+                    f"{self._path} is a SQLite database, but not a Digital Actors memory file.",
+                    "Point DIGITAL_ACTORS_DB at another file; this one was left untouched.",
+                )
+        newer = sorted(set(done) - set(migrations.known_names()))
+        if newer:
+            raise MemoryStoreError(
+                f"{self._path} was written by a newer Digital Actors ({', '.join(newer)}).",
+                "Upgrade digital-actors, or restore a backup made by this version.",
+            )
+        if quick_check and done:
+            async with conn.execute("PRAGMA quick_check(5)") as cur:
+                bad = [r[0] for r in await cur.fetchall() if r[0] != "ok"]
+            if bad:
+                raise MemoryStoreError(
+                    f"The player-memory database {self._path} is damaged: {'; '.join(bad)}.",
+                    location.RECOVERY,
+                )
+        async with conn.execute("PRAGMA journal_mode=WAL") as cur:
+            mode = (await cur.fetchone() or ("?",))[0]
+        if self._path != location.MEMORY and str(mode).lower() != "wal":
+            log.warning("memory_wal_unavailable", journal_mode=mode, path=str(self._path))
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
+        await migrations.migrate(conn)
+
+    def _require(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise MemoryStoreError("The memory store is closed.", "Open it again with open().")
+        return self._conn
+
+    async def _run(self, operation: str, work: Work[T], *, mode: str = "write") -> T:
+        """Run ``work`` under the store lock, in a transaction, retrying a locked database."""
+        started = time.perf_counter()
+        try:
+            async with self._lock:
+                conn = self._require()
+                attempt = 0
+                while True:
+                    try:
+                        return await self._transaction(conn, work, mode)
+                    except sqlite3.OperationalError as e:
+                        if not location.is_locked(e) or attempt >= self._lock_retries:
+                            raise
+                        attempt += 1
+                        DB_LOCK_RETRIES.labels(operation).inc()
+                        delay = min(1.0, self._retry_base * 2 ** (attempt - 1))
+                        delay *= 0.5 + random.random()
+                        log.warning("memory_db_locked", operation=operation, attempt=attempt,
+                                    retry_in_s=round(delay, 3))
+                        await asyncio.sleep(delay)
+        except sqlite3.Error as e:
+            DB_ERRORS.labels(operation, location.error_kind(e)).inc()
+            raise location.store_error(e, self._path, operation) from e
+        finally:
+            DB_QUERY_SECONDS.labels(operation).observe(time.perf_counter() - started)
+
+    @staticmethod
+    async def _transaction(conn: aiosqlite.Connection, work: Work[T], mode: str) -> T:
+        if mode == "none":
+            return await work(conn)
+        await conn.execute("BEGIN IMMEDIATE" if mode == "write" else "BEGIN")
+        try:
+            result = await work(conn)
+            await conn.execute("COMMIT")
+            return result
+        except BaseException:
+            if conn.in_transaction:
+                try:
+                    await conn.execute("ROLLBACK")
+                except sqlite3.Error as e:
+                    log.warning("memory_rollback_failed", error=str(e))
+            raise

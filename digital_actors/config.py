@@ -52,12 +52,30 @@ class Settings(BaseSettings):
     elevenlabs_base_url: str | None = Field(None, description="Override the ElevenLabs API address (tests).")
     voice: bool = Field(True, description="Speak lines aloud when a voice and an audio device are available.")
     voice_cache_mb: int = Field(200, ge=0, description="Size bound of the on-disk voice cache (MiB).")
+    voice_provider: Literal["auto", "elevenlabs", "piper", "kokoro", "off"] = Field(
+        "auto", description="Which voice speaks: auto = ElevenLabs with a key, else Kokoro when its files are set, else Piper when installed.")
+    piper_model_path: str | None = Field(None, description="A Piper .onnx voice (its .onnx.json beside it); default: the packaged en_US voice.")
+    kokoro_model_path: str | None = Field(None, description="Kokoro ONNX model file (e.g. kokoro-v1.0.onnx) for the kokoro extra.")
+    kokoro_voices_path: str | None = Field(None, description="Kokoro voices file (e.g. voices-v1.0.bin) for the kokoro extra.")
 
     # --- server ------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `digital-actors serve` listens on.")
     port: int = Field(8080, ge=1, le=65535, description="Port `digital-actors serve` listens on.")
     allowed_origins: str = Field("", description="Extra WebSocket origins allowed, comma-separated.")
     metrics_token: SecretStr | None = Field(None, description="If set, /metrics requires this bearer token.")
+    session_token_ttl_seconds: float = Field(
+        600.0, gt=0, description="A web session token must open its WebSocket within this many seconds.")
+    ws_resume_seconds: float = Field(
+        120.0, ge=0, description="A dropped WebSocket's session is paused and kept this long for a reconnect.")
+    ws_heartbeat_seconds: float = Field(20.0, gt=0, description="WebSocket ping interval; a silent peer is dropped.")
+    ws_max_message_bytes: int = Field(
+        8192, ge=256, description="Largest WebSocket message a browser may send; larger ones close with 1009.")
+    ws_rate_per_second: float = Field(5.0, gt=0, description="Messages per second a WebSocket may send, sustained.")
+    ws_rate_burst: int = Field(15, ge=1, description="Messages a WebSocket may send in a burst above the rate.")
+    ws_rate_abuse_limit: int = Field(
+        30, ge=1, description="Messages in a row over the rate limit before the socket is closed (1008).")
+    web_max_sessions: int = Field(
+        1000, ge=1, description="Player sessions one server process holds; more get 503 (scale out instead).")
 
     # --- logs and errors -------------------------------------------------------------
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")

@@ -31,10 +31,10 @@ from digital_actors.world import Outcome, World
 
 log = structlog.get_logger()
 
-# Line priorities: an ending beats a reaction to the player, which beats story beats
-# (phase entries), which beat background lines (director hints, idle nudges).
-ENDING, PLAYER, STORY, BACKGROUND = 30, 20, 15, 10
-_PRIORITY: dict[CueKind, int] = {"ending": ENDING, "opening": PLAYER, "reply": PLAYER,
+# Line priorities: an ending beats the opening, which beats a reaction to the player, which
+# beats story beats (phase entries), which beat background lines (director hints, idle nudges).
+ENDING, OPENING, PLAYER, STORY, BACKGROUND = 30, 25, 20, 15, 10
+_PRIORITY: dict[CueKind, int] = {"ending": ENDING, "opening": OPENING, "reply": PLAYER,
                                  "control": PLAYER, "phase": STORY, "hint": BACKGROUND,
                                  "nudge": BACKGROUND}
 
@@ -121,6 +121,11 @@ class Session:
     def speaking(self) -> bool:
         return self._current is not None
 
+    @property
+    def busy(self) -> bool:
+        """Whether input is being handled or a line is playing or queued."""
+        return not self._is_quiet()
+
     async def start(self) -> None:
         """Emit SceneStarted, perform the opening and start the clock."""
         if self._started:
@@ -176,7 +181,7 @@ class Session:
                 return False
             view, out = self.world.press(control_id)
             if not view.available:
-                self._emit(ev.Narration(f"{control.label}: {view.reason}.", "refusal"))
+                self._emit(ev.Narration(f"{control.label}: {(view.reason or '').rstrip('.')}.", "refusal"))
                 self._emit_controls(force=True)
                 return False
             if self._current_cue is not None and _PRIORITY[self._current_cue.kind] == BACKGROUND:

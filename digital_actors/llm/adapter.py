@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Self
@@ -22,7 +22,7 @@ from digital_actors.llm.errors import ProviderError
 from digital_actors.llm.retry import Retrier
 
 
-async def collect(items: AsyncIterator[StreamItem]) -> Completion:
+async def collect(items: AsyncGenerator[StreamItem, None]) -> Completion:
     """Drain a stream into one Completion (closing it whatever happens)."""
     parts: list[str] = []
     async with aclosing(items) as stream:
@@ -76,7 +76,7 @@ class HttpChatModel(abc.ABC):
         self.timeouts = timeouts
         self.retrier = retrier
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+    def stream(self, request: ChatRequest) -> AsyncGenerator[StreamItem, None]:
         """Stream one reply (see ``ChatModel.stream``)."""
         return run_stream(lambda: self._attempt(request), info=self._info(request),
                           timeouts=self.timeouts, retrier=self.retrier)
@@ -90,7 +90,7 @@ class HttpChatModel(abc.ABC):
                               usage_of=lambda c: c.usage)
 
     @abc.abstractmethod
-    def _attempt(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+    def _attempt(self, request: ChatRequest) -> AsyncGenerator[StreamItem, None]:
         """One HTTP stream: TextDeltas then a StreamEnd; errors mapped; stream closed in finally."""
 
     @abc.abstractmethod

@@ -12,7 +12,7 @@ import asyncio
 import inspect
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import anthropic
@@ -40,6 +40,8 @@ from digital_actors.llm.retry import Random, Retrier, RetryPolicy, Sleep
 PROVIDER = "anthropic"
 TOOL_NAME = "respond"
 MAX_CACHE_BREAKPOINTS = 4  # the Messages API accepts at most four cache_control markers
+SDK_ERRORS: tuple[type[Exception], ...] = (anthropic.AnthropicError, *TRANSPORT_ERRORS)
+STREAM_ERRORS: tuple[type[Exception], ...] = (*SDK_ERRORS, json.JSONDecodeError)
 # Recent SDKs (2.x) dropped sampling parameters from the Messages API; send one only if known.
 SENDS_TEMPERATURE = "temperature" in inspect.signature(
     anthropic.resources.messages.AsyncMessages.create).parameters
@@ -87,10 +89,10 @@ class AnthropicChatModel(HttpChatModel):
             params["stop_sequences"] = list(request.stop)
         return params
 
-    async def _attempt(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+    async def _attempt(self, request: ChatRequest) -> AsyncGenerator[StreamItem, None]:
         try:
             stream = await self._client.messages.create(**self.params(request), stream=True)
-        except (anthropic.AnthropicError, *TRANSPORT_ERRORS) as e:
+        except SDK_ERRORS as e:
             raise map_error(e) from e
         usage = Usage()
         stop_reason: str | None = None
@@ -110,7 +112,7 @@ class AnthropicChatModel(HttpChatModel):
             if not finished:
                 raise provider_error("incomplete", PROVIDER, "no message_stop event")
             yield StreamEnd(usage, stop_reason)
-        except (anthropic.AnthropicError, json.JSONDecodeError, *TRANSPORT_ERRORS) as e:
+        except STREAM_ERRORS as e:
             raise map_error(e) from e
         finally:
             await stream.close()
@@ -123,7 +125,7 @@ class AnthropicChatModel(HttpChatModel):
         params["tool_choice"] = {"type": "tool", "name": TOOL_NAME}
         try:
             message = await self._client.messages.create(**params)
-        except (anthropic.AnthropicError, *TRANSPORT_ERRORS) as e:
+        except SDK_ERRORS as e:
             raise map_error(e) from e
         usage = _merge_usage(Usage(), message.usage)
         for block in message.content:
@@ -146,7 +148,8 @@ def map_error(error: BaseException) -> ProviderError:
         return error
     if isinstance(error, anthropic.APIStatusError):
         body_type = getattr(error, "type", None) or body_error_field("type", error.body)
-        detail = getattr(error, "api_message", None) or body_error_field("message", error.body) or str(error)
+        detail = (getattr(error, "api_message", None) or body_error_field("message", error.body)
+                  or str(error))
         status = error.status_code if error.status_code >= 400 else None
         return provider_error(kind_for_status(error.status_code, body_type), PROVIDER, detail,
                               key_name=key, status=status,

@@ -6,7 +6,7 @@ Actors, judges and the director speak only this vocabulary; adapters translate i
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -123,7 +123,7 @@ class ChatModel(Protocol):
     provider: str
     model: str
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]: ...
+    def stream(self, request: ChatRequest) -> AsyncGenerator[StreamItem, None]: ...
 
     async def complete(self, request: ChatRequest) -> Completion: ...
 

@@ -9,7 +9,7 @@ must not be cancelled by our deadline).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -42,8 +42,8 @@ class CallInfo:
     purpose: str
 
 
-async def run_stream(attempt: Callable[[], AsyncIterator[StreamItem]], *, info: CallInfo,
-                     timeouts: Timeouts, retrier: Retrier) -> AsyncIterator[StreamItem]:
+async def run_stream(attempt: Callable[[], AsyncGenerator[StreamItem, None]], *, info: CallInfo,
+                     timeouts: Timeouts, retrier: Retrier) -> AsyncGenerator[StreamItem, None]:
     """Yield one reply's deltas then its StreamEnd, retrying failed attempts that yielded nothing."""
     loop = asyncio.get_running_loop()
     started = loop.time()

@@ -102,9 +102,9 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
         return max(0.0, email.utils.mktime_tz(parsed) - time.time())
 
 
-def _transport_errors() -> tuple[type[BaseException], ...]:
+def _transport_errors() -> tuple[type[Exception], ...]:
     """The HTTP libraries' transport errors: raw disconnects surface as these mid-stream."""
-    found: list[type[BaseException]] = []
+    found: list[type[Exception]] = []
     for name in ("httpx2", "httpx"):
         try:
             module = importlib.import_module(name)
@@ -114,7 +114,7 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
-TRANSPORT_ERRORS: tuple[type[BaseException], ...] = _transport_errors()
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = _transport_errors()
 
 
 def body_error_field(name: str, body: object) -> str | None:

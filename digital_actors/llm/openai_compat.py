@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import openai
@@ -30,6 +30,8 @@ from digital_actors.llm.retry import Random, Retrier, RetryPolicy, Sleep
 
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
 NO_KEY = "no-key-needed"  # the SDK insists on a key; local servers ignore it
+SDK_ERRORS: tuple[type[Exception], ...] = (openai.OpenAIError, *TRANSPORT_ERRORS)
+STREAM_ERRORS: tuple[type[Exception], ...] = (*SDK_ERRORS, json.JSONDecodeError)
 MAX_STOP = 4  # OpenAI accepts at most four stop sequences
 
 
@@ -83,13 +85,13 @@ class OpenAICompatChatModel(HttpChatModel):
         params.pop("stream_options")
         try:
             return await self._client.chat.completions.create(**params)
-        except (openai.OpenAIError, *TRANSPORT_ERRORS) as e:
+        except SDK_ERRORS as e:
             raise self.map_error(e) from e
 
-    async def _attempt(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+    async def _attempt(self, request: ChatRequest) -> AsyncGenerator[StreamItem, None]:
         try:
             stream = await self._open(request)
-        except (openai.OpenAIError, *TRANSPORT_ERRORS) as e:
+        except SDK_ERRORS as e:
             raise self.map_error(e) from e
         usage = Usage()
         stop_reason: str | None = None
@@ -105,7 +107,7 @@ class OpenAICompatChatModel(HttpChatModel):
             if stop_reason is None:
                 raise provider_error("incomplete", self.provider, "no finish_reason")
             yield StreamEnd(usage, stop_reason)
-        except (openai.OpenAIError, json.JSONDecodeError, *TRANSPORT_ERRORS) as e:
+        except STREAM_ERRORS as e:
             raise self.map_error(e) from e
         finally:
             await stream.close()
@@ -116,7 +118,7 @@ class OpenAICompatChatModel(HttpChatModel):
             "name": "respond", "schema": request.json_schema}}
         try:
             reply = await self._client.chat.completions.create(**params)
-        except (openai.OpenAIError, *TRANSPORT_ERRORS) as e:
+        except SDK_ERRORS as e:
             raise self.map_error(e) from e
         choice = reply.choices[0] if reply.choices else None
         text = (choice.message.content if choice is not None else None) or ""

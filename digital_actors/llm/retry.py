@@ -33,12 +33,12 @@ class RetryPolicy:
         """Seconds to wait before retry number ``attempt + 1``, or None to give up now."""
         if not error.retryable or attempt >= self.max_retries:
             return None
-        ceiling = min(self.max_delay, self.base_delay * (2 ** attempt))
-        wait = rand() * ceiling  # full jitter (AWS architecture blog, "Exponential Backoff and Jitter")
+        ceiling = min(self.max_delay, self.base_delay * 2.0**attempt)
+        wait = rand() * ceiling  # "full jitter": AWS Architecture Blog, Exponential Backoff and Jitter
         if error.retry_after is not None:
             if error.retry_after > self.max_retry_after:
                 return None
-            wait = max(wait, error.retry_after)
+            wait = max(wait, float(error.retry_after))
         return wait
 
 

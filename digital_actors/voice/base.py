@@ -7,6 +7,7 @@ decode. ``SilentVoice`` ships in the package for tests and for "voice off".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -90,6 +91,17 @@ class Voice(Protocol):
     def synthesize(self, text: str, profile: VoiceProfile) -> AsyncIterator[bytes]: ...
 
     async def aclose(self) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def closing(stream: AsyncIterator[bytes]) -> AsyncIterator[AsyncIterator[bytes]]:
+    """Close an audio stream however the block ends (cancelled, interrupted, failed, done)."""
+    try:
+        yield stream
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 class SilentVoice:

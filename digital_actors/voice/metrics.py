@@ -20,3 +20,9 @@ TTS_ERRORS = Counter(
 def record_error(provider: str, kind: str) -> None:
     """Count one failure of ``kind`` (auth, rate_limit, server, timeout, network, ...)."""
     TTS_ERRORS.labels(provider=provider, type=kind).inc()
+
+VOICE_CACHE = Counter(
+    "digital_actors_voice_cache_total",
+    "Voice cache lookups, by result (hit or miss).",
+    ["result"],
+)

@@ -39,7 +39,7 @@ def split(pcm: bytes, size: int) -> Iterator[bytes]:
 def from_float(samples: npt.NDArray[np.floating]) -> bytes:
     """Float samples in [-1, 1] to PCM16 bytes (clipped, little-endian)."""
     clipped = np.clip(np.asarray(samples, dtype=np.float32).ravel(), -1.0, 1.0)
-    return (clipped * 32767.0).astype("<i2").tobytes()
+    return bytes((clipped * 32767.0).astype("<i2").tobytes())
 
 
 def scale(pcm: bytes, gain: float) -> bytes:
@@ -49,7 +49,7 @@ def scale(pcm: bytes, gain: float) -> bytes:
     if gain <= 0.0:
         return bytes(len(pcm))
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) * gain
-    return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+    return bytes(np.clip(samples, -32768, 32767).astype("<i2").tobytes())
 
 
 def resample(pcm: bytes, src_rate: int, dst_rate: int) -> bytes:
@@ -69,3 +69,19 @@ def peak(pcm: bytes) -> int:
         return 0
     samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % SAMPLE_WIDTH], dtype="<i2")
     return int(np.abs(samples.astype(np.int32)).max())
+
+
+def pitch_factor(semitones: float) -> float:
+    """Frequency ratio of a shift by ``semitones`` (12 = one octave up)."""
+    return float(2.0 ** (semitones / 12.0))
+
+
+def shift_pitch(pcm: bytes, semitones: float) -> bytes:
+    """Raise or lower pitch by resampling; the clip gets shorter/longer by the same factor.
+
+    Callers render speech slower/faster by ``pitch_factor`` first, so the pace is unchanged.
+    """
+    if not semitones:
+        return pcm
+    count = len(pcm) // SAMPLE_WIDTH
+    return resample(pcm, 1_000_000, max(1, round(1_000_000 / pitch_factor(semitones)))) if count else pcm

@@ -8,7 +8,6 @@ display deltas even when a tag arrives split across deltas.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
@@ -40,7 +39,7 @@ _EFFECT_PATTERNS = [
 ]
 MAX_PAUSE_MS = 1500
 
-# A *...* or (...) whose first word is one of these is a stage direction, not speech.
+# A *...* or (...) of at most 6 words whose first word is one of these is a stage direction.
 STAGE_WORDS = frozenset("""
 sigh sighs sighing laugh laughs laughing chuckle chuckles chuckling giggle giggles cough coughs
 coughing gasp gasps gasping whisper whispers whispering shout shouts shouting yell yells
@@ -49,6 +48,8 @@ sniffs sniffles smile smiles smiling grin grins nod nods shrug shrugs frown frow
 winces pause pauses pausing hesitates exhale exhales inhale inhales breath breathes breathing
 swallow swallows clears mutters muttering murmurs stammers stutters hums whistles snorts scoffs
 beat silence static long quiet voice under looks leans turns
+quietly softly gently loudly angrily sadly nervously bitterly coldly flatly sharply wearily
+dryly drily sarcastically tearfully urgently calmly firmly hoarsely breathlessly
 """.split())
 _DIRECTION = re.compile(r"\*([^*\n]{1,60})\*|\(([^()\n]{1,60})\)")
 
@@ -88,7 +89,7 @@ def is_stage_direction(content: str) -> bool:
     words = content.strip().lower().replace(",", " ").split()
     if not words or len(words) > 6:
         return False
-    return words[0] in STAGE_WORDS or (len(words) <= 3 and words[0].endswith("ly"))
+    return words[0] in STAGE_WORDS
 
 
 def strip_directions(text: str) -> str:
@@ -172,6 +173,7 @@ class TagFilter:
     def flush(self) -> str:
         """The rest of the display text at the end of the line."""
         display = strip_tags(self._raw)
-        common = len(os.path.commonprefix([display, self._shown]))
+        common = next((i for i, (a, b) in enumerate(zip(display, self._shown, strict=False))
+                       if a != b), min(len(display), len(self._shown)))
         self._raw = self._shown = ""
         return display[common:]

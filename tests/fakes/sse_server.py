@@ -104,7 +104,7 @@ class FakeServer:
     async def serve(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Record the request, pick the reply, run ``handler``; count client disconnects."""
         body = await request.json()
-        self.seen.append(Seen(request.path, dict(request.headers), body))
+        self.seen.append(Seen(request.path, {k.lower(): v for k, v in request.headers.items()}, body))
         reply = self.next_reply()
         try:
             if reply.hold is not None:

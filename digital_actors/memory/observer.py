@@ -1,0 +1,153 @@
+"""Turns a session's event stream into one attempt's record: stats, player lines, choices, outcome.
+
+The composition root wires it, so it never needs the Session class::
+
+    handle = await store.begin_attempt(player.id, scene.id, character.id)
+    observer = MemoryObserver(store, handle, clock=clock)
+    async for event in session.events():
+        observer.feed(event)              # sync and cheap
+        ...
+    await observer.finish()               # after GameOver, or when the session closes (quit)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import structlog
+
+from digital_actors.clock import Clock
+from digital_actors.events import (
+    ControlsChanged,
+    Event,
+    GameOver,
+    LineFinished,
+    LineStarted,
+    Narration,
+    PlayerSaid,
+)
+from digital_actors.memory import rules
+from digital_actors.memory.records import AttemptHandle
+from digital_actors.memory.rules import AttemptStats
+from digital_actors.memory.store import MemoryStore
+from digital_actors.memory.wording import count_harsh, count_kind
+
+log = structlog.get_logger()
+
+RAPID_WINDOW = 2.0  # an action this soon after the previous one is rapid
+PATIENT_WAIT = 3.0  # waiting this long after a line finished, before acting, is patient
+PLAYER = "player"
+
+
+class MemoryObserver:
+    """Counts what the player does during one attempt and writes it when the attempt ends."""
+
+    def __init__(self, store: MemoryStore, handle: AttemptHandle, *, clock: Clock,
+                 character_id: str | None = None) -> None:
+        self._store = store
+        self._handle = handle
+        self._clock = clock
+        self.character_id = character_id or handle.character_id
+        self.stats = AttemptStats()
+        self.player_lines: list[str] = []
+        self.choices: list[str] = []
+        self.game_over: GameOver | None = None
+        self._last_action: float | None = None
+        self._line_done_at: float | None = None
+        self._controls: dict[str, tuple[int | None, float, str]] = {}
+        self._write: asyncio.Task[bool] | None = None
+        self._finished = False
+
+    def feed(self, event: Event) -> None:
+        """Take one engine event into account. Never blocks, never raises for unknown events."""
+        if self._finished or self.game_over is not None:
+            return
+        if isinstance(event, PlayerSaid):
+            self._action()
+            self.player_lines.append(event.text)
+            self._bump(lines_said=1, kind_words=count_kind(event.text),
+                       harsh_words=count_harsh(event.text))
+        elif isinstance(event, Narration) and event.kind in ("feedback", "refusal"):
+            self._action()
+            accepted = event.kind == "feedback"
+            self._bump(controls_pressed=1, correct_actions=int(accepted),
+                       incorrect_actions=int(not accepted))
+            control = getattr(event, "control_id", None)
+            if accepted and isinstance(control, str) and control:
+                self.choices.append(self._controls.get(control, (None, 0.0, control))[2])
+        elif isinstance(event, ControlsChanged):
+            self._diff_controls(event)
+        elif isinstance(event, LineStarted) and event.speaker != PLAYER:
+            self._line_done_at = None
+        elif isinstance(event, LineFinished) and event.speaker != PLAYER:
+            if event.interrupted:
+                self._bump(interruptions=1)
+                self._line_done_at = None
+            else:
+                self._line_done_at = self._clock.now()
+        elif isinstance(event, GameOver):
+            self.game_over = event
+            self._schedule()
+
+    def _action(self) -> None:
+        now = self._clock.now()
+        rapid = self._last_action is not None and now - self._last_action < RAPID_WINDOW
+        patient = self._line_done_at is not None and now - self._line_done_at >= PATIENT_WAIT
+        self._bump(rapid_actions=int(rapid), patient_waits=int(patient and not rapid))
+        self._last_action = now
+        self._line_done_at = None
+
+    def _bump(self, **counts: int) -> None:
+        self.stats = replace(self.stats, **{k: getattr(self.stats, k) + v for k, v in counts.items()})
+
+    def _diff_controls(self, event: ControlsChanged) -> None:
+        """A control whose uses went down or whose cooldown just started was the one pressed."""
+        for view in event.controls:
+            before = self._controls.get(view.id)
+            if before is not None:
+                used = view.uses_left is not None and before[0] is not None and view.uses_left < before[0]
+                cooled = view.cooldown_left > 0 and before[1] <= 0
+                if (used or cooled) and (not self.choices or self.choices[-1] != view.label):
+                    self.choices.append(view.label)
+            self._controls[view.id] = (view.uses_left, view.cooldown_left, view.label)
+
+    def _schedule(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop here: finish() writes it
+        self._write = loop.create_task(self._commit(None))
+        self._write.add_done_callback(_report_failure)
+
+    async def finish(self) -> bool:
+        """Write the attempt: its GameOver outcome, or ``quit`` when the session closed without one."""
+        return await self.close(outcome="quit")
+
+    async def close(self, outcome: str = "quit") -> bool:
+        """Write the attempt once (``outcome`` applies only without a GameOver); later calls
+        return the first write's result. True when the attempt was recorded."""
+        if self._write is None:
+            self._write = asyncio.ensure_future(self._commit(outcome))
+        return await self._write
+
+    async def _commit(self, fallback: str | None) -> bool:
+        self._finished = True
+        over = self.game_over
+        outcome = over.kind if over is not None else (fallback or "quit")
+        notes = rules.notable_memories(
+            outcome=outcome, ending_id=over.ending_id if over else None,
+            ending_title=over.title if over else None, stats=self.stats,
+            player_lines=self.player_lines, choices=self.choices)
+        written = await self._store.finish_attempt(
+            self._handle, outcome, over.ending_id if over else None, self.stats, notes,
+            elapsed=over.elapsed if over else None)
+        log.info("memory_attempt_recorded", outcome=outcome, scene=self._handle.scene_id,
+                 written=written, notes=len(notes))
+        return written
+
+
+def _report_failure(task: asyncio.Task[bool]) -> None:
+    """Log a failed background write at once, even if nobody awaits ``finish`` (data loss is loud)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("memory_attempt_write_failed", error=str(task.exception()))

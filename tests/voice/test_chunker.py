@@ -1,0 +1,145 @@
+"""SentenceChunker: sentence boundaries, clause cuts, tags, and streaming equivalence."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from digital_actors.voice.chunker import SentenceChunker, sentences
+
+
+def whole(text: str, **options: int) -> list[str]:
+    chunker = SentenceChunker(**options)
+    return chunker.feed(text) + chunker.flush()
+
+
+def streamed(text: str, cuts: list[int], **options: int) -> list[str]:
+    chunker = SentenceChunker(**options)
+    out: list[str] = []
+    last = 0
+    for cut in [*sorted(cuts), len(text)]:
+        out += chunker.feed(text[last:cut])
+        last = max(last, cut)
+    return out + chunker.flush()
+
+
+CASES = [
+    ("Hello there. How are you?", ["Hello there.", "How are you?"]),
+    ("Stop! Now!! Why?!", ["Stop!", "Now!!", "Why?!"]),
+    ("Dr. Smith is here. Go.", ["Dr. Smith is here.", "Go."]),
+    ("Mr. and Mrs. Lee left. Fine.", ["Mr. and Mrs. Lee left.", "Fine."]),
+    ("Lt. Cmdr. Smith speaking. Over.", ["Lt. Cmdr. Smith speaking.", "Over."]),
+    ("Bring tools, e.g. the wrench. Hurry.", ["Bring tools, e.g. the wrench.", "Hurry."]),
+    ("Bring tools, e.g. Wrenches. Hurry.", ["Bring tools, e.g. Wrenches.", "Hurry."]),
+    ("He served in the U.S. Navy. Proudly.", ["He served in the U.S. Navy.", "Proudly."]),
+    ("It is 2.5 miles. Go.", ["It is 2.5 miles.", "Go."]),
+    ("Pressure at 3.14159 bar. Rising.", ["Pressure at 3.14159 bar.", "Rising."]),
+    ("See No. 5 on the list. Now.", ["See No. 5 on the list.", "Now."]),
+    ("I said no. Then he left.", ["I said no.", "Then he left."]),
+    ("J. R. Smith called. Answer.", ["J. R. Smith called.", "Answer."]),
+    ("Wait... what was that?", ["Wait... what was that?"]),
+    ("Wait... Listen. Hear it?", ["Wait...", "Listen.", "Hear it?"]),
+    ("Wait… Listen.", ["Wait…", "Listen."]),
+    ('He said, "Go." Then silence.', ['He said, "Go."', "Then silence."]),
+    ('"Stop!" she said. Fine.', ['"Stop!" she said.', "Fine."]),
+    ("He whispered 'run.' I ran.", ["He whispered 'run.'", "I ran."]),
+    ("(Quietly.) Are you there?", ["(Quietly.)", "Are you there?"]),
+    ("It’s over.” She wept.", ["It’s over.”", "She wept."]),
+    ("I thought—no. Never mind.", ["I thought—no.", "Never mind."]),
+    ("Wait – what? Tell me.", ["Wait – what?", "Tell me."]),
+    ("[sighs] Fine. Let's go.", ["[sighs] Fine.", "Let's go."]),
+    ("Okay. [sighs] Let's go.", ["Okay.", "[sighs] Let's go."]),
+    ("Go now. [door slams]", ["Go now.", "[door slams]"]),
+    ("[static] [beep] Is anyone there?", ["[static] [beep] Is anyone there?"]),
+    ("Is anyone there? [static]\n[static] Anyone?", ["Is anyone there?", "[static] [static] Anyone?"]),
+    ("It's fine [whispers. no. really] ok.", ["It's fine [whispers. no. really] ok."]),
+    ("Line one\nLine two", ["Line one", "Line two"]),
+    ("No terminator at the end", ["No terminator at the end"]),
+    ("   ", []),
+    ("", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_sentences(text: str, expected: list[str]) -> None:
+    assert whole(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_token_by_token_gives_the_same_sentences(text: str, expected: list[str]) -> None:
+    assert streamed(text, list(range(len(text)))) == expected
+
+
+def test_a_sentence_is_released_as_soon_as_the_next_one_starts() -> None:
+    chunker = SentenceChunker()
+    assert chunker.feed("The hatch is sealed.") == []  # "." could still be "2.5" or "Dr."
+    assert chunker.feed(" ") == []
+    assert chunker.feed("W") == ["The hatch is sealed."]
+    assert chunker.feed("e have") == []
+    assert chunker.flush() == ["We have"]
+
+
+def test_a_tag_split_across_deltas_is_never_cut() -> None:
+    chunker = SentenceChunker()
+    out = chunker.feed("Fine. [whis")
+    out += chunker.feed("pers. quietly] now go.")
+    assert out + chunker.flush() == ["Fine.", "[whispers. quietly] now go."]
+
+
+def test_long_sentence_is_cut_at_a_clause() -> None:
+    text = ("The reactor is venting into the aft compartment, the pumps are failing one by one, "
+            "and I need you to open the valve now.")
+    pieces = whole(text, first_clause_chars=60, clause_chars=60, min_clause_chars=20)
+    assert pieces[0] == "The reactor is venting into the aft compartment,"
+    assert " ".join(pieces) == text
+    assert all(len(p) <= 80 for p in pieces[:-1])
+
+
+def test_first_piece_is_cut_sooner_than_later_ones() -> None:
+    clause = "one two three four five six seven, "  # 35 characters
+    pieces = whole(clause * 8, first_clause_chars=40, clause_chars=100, min_clause_chars=10)
+    assert pieces[0] == clause.strip()
+    assert [len(p) for p in pieces[1:-1]] == [69, 69, 69]
+
+
+def test_clause_cut_at_dash_and_hard_cut_without_any_break() -> None:
+    dashed = "a" * 30 + " word — " + "b" * 40 + " more words here"
+    pieces = whole(dashed, first_clause_chars=50, clause_chars=50, min_clause_chars=10, hard_chars=200)
+    assert pieces[0].endswith("—")
+    endless = " ".join(["word"] * 100)
+    pieces = whole(endless, first_clause_chars=50, clause_chars=50, min_clause_chars=10, hard_chars=120)
+    assert all(len(p) <= 121 for p in pieces)
+    assert " ".join(pieces) == endless
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from([
+        "Dr. Smith", "said", "2.5", "...", "Go!", "[sighs]", "\"Run.\"", "e.g.", "U.S.", "wait,",
+        "— no", "The end.", "[static]", "fine?", "(laughs)", "It's", "really", "now.", "\n", "A.",
+    ]), max_size=40),
+    st.randoms(use_true_random=False),
+)
+def test_streaming_equivalence_on_random_texts(words: list[str], rnd: random.Random) -> None:
+    text = " ".join(words)
+    cuts = [rnd.randrange(len(text) + 1) for _ in range(rnd.randrange(1, 12))]
+    options = {"first_clause_chars": 40, "clause_chars": 60, "min_clause_chars": 12, "hard_chars": 90}
+    expected = whole(text, **options)
+    assert streamed(text, cuts, **options) == expected
+    assert all(p.strip() == p and p for p in expected)
+
+
+async def test_async_helper_yields_sentences_in_order() -> None:
+    async def deltas():
+        for piece in ["Hel", "lo. Dr", ". Who", " is th", "ere? Bye"]:
+            yield piece
+
+    assert [s async for s in sentences(deltas())] == ["Hello.", "Dr. Who is there?", "Bye"]
+
+
+def test_bad_limits_are_refused() -> None:
+    with pytest.raises(ValueError):
+        SentenceChunker(first_clause_chars=10, min_clause_chars=20)

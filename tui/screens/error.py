@@ -1,0 +1,44 @@
+"""A typed error dialog: what went wrong, each located problem, and what to do about it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from digital_actors.errors import DigitalActorsError, SceneError
+
+
+class ErrorDialog(ModalScreen[None]):
+    """Shows a DigitalActorsError (message, problems, hint) — never a traceback."""
+
+    BINDINGS = [Binding("escape,enter", "dismiss_dialog", "Close")]
+
+    def __init__(self, error: DigitalActorsError, *, title: str = "Something went wrong") -> None:
+        super().__init__()
+        self.error, self.heading = error, title
+
+    def compose(self) -> ComposeResult:
+        problems = self.error.problems if isinstance(self.error, SceneError) else []
+        with Vertical(id="dialog", classes="dialog -error"):
+            yield Static(self.heading, classes="dialog-title")
+            yield Static(Text(self.error.message), id="error-message")
+            if problems:
+                with VerticalScroll(id="problems"):
+                    yield Static(Text("\n".join(problems)))
+            if self.error.hint:
+                yield Static(Text("hint: " + self.error.hint), id="error-hint", classes="hint")
+            yield Button("OK", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
+
+    def action_dismiss_dialog(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,60 @@
+"""Game over: the ending's title and epilogue, a few stats, retry or back."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from digital_actors.events import GameOver
+from tui.widgets.state_panel import clock_text
+
+Choice = Literal["retry", "back"]
+
+
+def stats_text(over: GameOver) -> str:
+    parts = [f"time {clock_text(over.elapsed)}"]
+    lines = over.stats.get("lines")
+    if lines is not None:
+        parts.append(f"{lines:.0f} lines spoken")
+    pressed = {k.removeprefix("uses."): v for k, v in over.stats.items() if k.startswith("uses.") and v}
+    if pressed:
+        parts.append("pressed " + ", ".join(f"{k} ×{v:.0f}" for k, v in sorted(pressed.items())))
+    return " · ".join(parts)
+
+
+class GameOverScreen(ModalScreen[Choice]):
+    """Dismisses with "retry" or "back"."""
+
+    BINDINGS = [Binding("r", "choose('retry')", "Retry"), Binding("escape,b", "choose('back')", "Back")]
+
+    def __init__(self, over: GameOver) -> None:
+        super().__init__()
+        self.over = over
+
+    def compose(self) -> ComposeResult:
+        o = self.over
+        with Vertical(id="dialog", classes=f"dialog -{o.kind}"):
+            yield Static("SUCCESS" if o.kind == "success" else "THE END", id="ending-kind")
+            yield Static(Text(o.title), id="ending-title", classes="dialog-title")
+            if o.epilogue:
+                yield Static(Text(o.epilogue), id="epilogue")
+            yield Static(Text(stats_text(o)), id="stats")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Retry (R)", id="retry", variant="primary")
+                yield Button("Back to scenes (Esc)", id="back")
+
+    def on_mount(self) -> None:
+        self.query_one("#retry", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss("retry" if event.button.id == "retry" else "back")
+
+    def action_choose(self, choice: Choice) -> None:
+        self.dismiss(choice)

@@ -1,0 +1,132 @@
+"""The transcript: committed lines append to a RichLog; the line being spoken streams below it.
+
+Only the live line is repainted while tokens arrive, and at most ``fps`` times a second
+(deltas are coalesced), so a transcript of thousands of lines costs no more than an empty one.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widgets import RichLog, Static
+
+from tui.theme import SPEAKER_VARIABLES
+
+NARRATION_STYLES = {
+    "feedback": "italic", "refusal": "bold $warning", "director": "italic $accent",
+    "interruption": "italic $warning", "system": "italic dim", "ending": "bold $primary",
+}
+
+
+class Transcript(Vertical):
+    """What was said, who said it, in their colours; anchored to the bottom."""
+
+    def __init__(self, *, fps: float = 30.0, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._fps = fps
+        self._colours: dict[str, str] = {}
+        self._live_speaker = ""
+        self._live_name = ""
+        self._live_text = ""
+        self._pending: list[str] = []
+        self._timer: Timer | None = None
+        self.lines_written = 0
+
+    def compose(self) -> ComposeResult:
+        yield RichLog(id="log", wrap=True, markup=False, highlight=False, auto_scroll=True, min_width=10)
+        yield Static("", id="live")
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(1 / self._fps, self.flush, pause=True)
+
+    @property
+    def log_widget(self) -> RichLog:
+        return self.query_one("#log", RichLog)
+
+    # --- colours --------------------------------------------------------------------------
+    def set_cast(self, cast: list[tuple[str, str | None]]) -> None:
+        """Assign each speaker a colour: their own ``colour`` or the next theme variable."""
+        self._colours = {}
+        for i, (speaker, colour) in enumerate(cast):
+            self._colours[speaker] = colour or "$" + SPEAKER_VARIABLES[i % len(SPEAKER_VARIABLES)]
+
+    def _style(self, spec: str) -> str:
+        """Resolve ``$variable`` names against the current theme (Rich styles know no variables)."""
+        variables = self.app.theme_variables
+        return " ".join(variables.get(w[1:], "default") if w.startswith("$") else w for w in spec.split())
+
+    def speaker_style(self, speaker: str) -> str:
+        return self._style("bold " + self._colours.get(speaker, "$secondary"))
+
+    # --- committed lines -----------------------------------------------------------------------
+    def write(self, text: Text) -> None:
+        self.log_widget.write(text)
+        self.lines_written += 1
+
+    def say(self, name: str, speaker: str, text: str, *, interrupted: bool = False) -> None:
+        line = Text.assemble((f"{name}: ", self.speaker_style(speaker)), text)
+        if interrupted:
+            line.append(" —", self._style("bold $warning"))
+        self.write(line)
+
+    def player(self, text: str) -> None:
+        self.write(Text.assemble(("You: ", self._style("bold $primary")), (text, self._style("$primary"))))
+
+    def narrate(self, text: str, kind: str = "system") -> None:
+        self.write(Text("  " + text, self._style(NARRATION_STYLES.get(kind, "italic"))))
+
+    def divider(self, title: str) -> None:
+        self.write(Text(f"── {title} ──", self._style("bold $secondary"), justify="center"))
+
+    def problem(self, text: str) -> None:
+        self.write(Text("  ! " + text, self._style("bold $error")))
+
+    # --- the line being spoken ------------------------------------------------------------------
+    def begin(self, speaker: str, name: str) -> None:
+        self.end()
+        self._live_speaker, self._live_name, self._live_text = speaker, name, ""
+        self._pending.clear()
+        self._paint()
+        if self._timer is not None:
+            self._timer.resume()
+
+    def delta(self, text: str) -> None:
+        self._pending.append(text)
+
+    def flush(self) -> None:
+        """Paint the deltas that arrived since the last frame (called by the frame timer)."""
+        if self._pending:
+            self._live_text += "".join(self._pending)
+            self._pending.clear()
+            self._paint()
+
+    def finish(self, speaker: str, name: str, text: str, *, interrupted: bool) -> None:
+        """Commit the finished line (the engine's final text wins over the deltas)."""
+        self.end()
+        if text or interrupted:
+            self.say(name, speaker, text, interrupted=interrupted)
+
+    def end(self) -> None:
+        if self._timer is not None:
+            self._timer.pause()
+        self._pending.clear()
+        self._live_text = self._live_name = self._live_speaker = ""
+        self.query_one("#live", Static).update("")
+        self.query_one("#live", Static).display = False
+
+    @property
+    def live_text(self) -> str:
+        return self._live_text + "".join(self._pending)
+
+    def _paint(self) -> None:
+        live = self.query_one("#live", Static)
+        live.display = True
+        live.update(Text.assemble((f"{self._live_name}: ", self.speaker_style(self._live_speaker)),
+                                  self._live_text, ("▍", self._style("$primary"))))
+
+    def clear(self) -> None:
+        self.end()
+        self.log_widget.clear()
+        self.lines_written = 0

@@ -1,0 +1,53 @@
+"""Prometheus metrics of the web front end, each defined once (DESIGN §6).
+
+Errors reuse the engine's ``digital_actors_errors_total`` (defined in ``digital_actors.llm.metrics``)
+so one counter, labelled by type, covers every layer.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from digital_actors.llm.metrics import ERRORS, count_error
+
+REQUESTS = Counter(
+    "digital_actors_requests_total",
+    "Player turns (say or press) sent to a character, by scene, character and kind.",
+    ["scene", "character", "kind"],
+)
+RESPONSE_SECONDS = Histogram(
+    "digital_actors_response_seconds",
+    "Time from a player's turn to the first text of the character's reply, by scene.",
+    ["scene"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0),
+)
+ACTIVE_SESSIONS = Gauge(
+    "digital_actors_active_sessions",
+    "Web player sessions held by this process (connected, or paused within the resume window).",
+)
+WS_CONNECTIONS = Gauge(
+    "digital_actors_ws_connections",
+    "Open WebSocket connections.",
+)
+WS_DISCONNECTS = Counter(
+    "digital_actors_ws_disconnects_total",
+    "WebSocket connections closed, by reason (client_closed, error, too_big, rate_limited, "
+    "replaced, shutdown, auth, origin).",
+    ["reason"],
+)
+HTTP_REQUESTS = Counter(
+    "digital_actors_http_requests_total",
+    "HTTP requests, by route, method and status.",
+    ["route", "method", "status"],
+)
+
+__all__ = [
+    "ACTIVE_SESSIONS",
+    "ERRORS",
+    "HTTP_REQUESTS",
+    "REQUESTS",
+    "RESPONSE_SECONDS",
+    "WS_CONNECTIONS",
+    "WS_DISCONNECTS",
+    "count_error",
+]

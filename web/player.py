@@ -1,0 +1,247 @@
+"""One web player's session: their engine session, its event pump, and the socket link of the moment.
+
+The session never sees a socket: it gets a ``Link`` of send callables when a socket attaches and
+loses it when the socket drops (which pauses the scene clock until the player is back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+
+import structlog
+
+from digital_actors import events as ev
+from digital_actors.clock import Clock
+from digital_actors.engine import Engine, SessionRequest
+from digital_actors.errors import DigitalActorsError
+from digital_actors.logging import short_hash
+from digital_actors.memory.observer import MemoryObserver
+from digital_actors.memory.snapshot import PlayerMemory
+from digital_actors.memory.store import MemoryStore
+from digital_actors.scene.model import Scene
+from digital_actors.session import Session
+from web import protocol
+from web.catalog import SceneCatalog
+from web.metrics import REQUESTS, RESPONSE_SECONDS, count_error
+from web.view import SessionView
+
+log = structlog.get_logger()
+MEMORY_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """How a session reaches the socket it is attached to (never the socket itself)."""
+
+    send_text: Callable[[str], Awaitable[None]]
+    send_bytes: Callable[[bytes], Awaitable[None]]
+    close: Callable[[int, str], Awaitable[None]]
+
+
+class PlayerSession:
+    """A player's token, identity and scene; survives reconnects within the resume window."""
+
+    def __init__(self, token: str, player_id: str, *, engine: Engine, catalog: SceneCatalog,
+                 memory: MemoryStore | None, clock: Clock, pace: float) -> None:
+        self.token, self.player_id = token, player_id
+        self.id = uuid.uuid4().hex
+        self.engine, self.catalog, self.memory, self.clock, self.pace = engine, catalog, memory, clock, pace
+        self.issued_at = clock.now()
+        self.detached_at: float | None = None
+        self.link: Link | None = None
+        self.session: Session | None = None
+        self.view = SessionView()
+        self.voice = True
+        self.suggestions: bool | None = None
+        self.closed = False
+        self.log = log.bind(session_id=short_hash(self.id))
+        self._pump: asyncio.Task[None] | None = None
+        self._observer: MemoryObserver | None = None
+        self._paused_by_player = False
+        self._awaiting: float | None = None
+        self._reply_line: str | None = None
+        self._pending_notice: ev.Notice | None = None
+        self._lock = asyncio.Lock()
+
+    # --- connection ------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self.link is not None
+
+    async def attach(self, link: Link) -> None:
+        """A socket arrived with this session's token: it replaces any older one; the clock resumes."""
+        old, self.link, self.detached_at = self.link, link, None
+        if old is not None:
+            await old.close(4409, "replaced by a newer connection")
+        if self.session is not None and self.session.paused and not self._paused_by_player:
+            self.session.resume()
+
+    def detach(self, link: Link) -> None:
+        """The socket went away: pause the scene and start the resume window."""
+        if self.link is not link:
+            return
+        self.link, self.detached_at = None, self.clock.now()
+        if self.session is not None and not self.session.paused:
+            self.session.pause()
+
+    async def send(self, frame: str) -> None:
+        link = self.link
+        if link is not None:
+            await link.send_text(frame)
+
+    # --- commands ----------------------------------------------------------------------
+    async def handle(self, command: protocol.Command) -> None:
+        """Carry out one validated command. DigitalActorsError reaches the player as an Error frame."""
+        async with self._lock:
+            match command:
+                case protocol.Start(scene=scene_id):
+                    await self._start(await self.catalog.find(scene_id))
+                case protocol.Resume():
+                    if self.session is not None and self.session.paused:
+                        self._paused_by_player = False
+                        self.session.resume()
+                    await self.send(self.view.snapshot_frame(player_id=self.player_id, voice=self.voice))
+                case protocol.SettingsCommand(voice=voice, suggestions=suggestions):
+                    self.voice = self.voice if voice is None else voice
+                    self.suggestions = self.suggestions if suggestions is None else suggestions
+                    if self.session is not None and suggestions is not None:
+                        self.session.options = replace(self.session.options, suggestions=suggestions)
+                case _:
+                    await self._play(command, self._require())
+
+    async def _play(self, command: protocol.Command, session: Session) -> None:
+        match command:
+            case protocol.Say(text=text):
+                self._count("say", session)
+                await session.say(text)
+            case protocol.Press(control=control):
+                self._count("press", session)
+                await session.press(control)
+            case protocol.Interrupt():
+                await session.interrupt()
+            case protocol.Restart():
+                await self._start(session.scene)
+            case protocol.Pause():
+                self._paused_by_player = True
+                session.pause()
+
+    def _require(self) -> Session:
+        if self.session is None:
+            raise DigitalActorsError("No scene is playing yet.", hint="choose a scene first")
+        return self.session
+
+    def _count(self, kind: str, session: Session) -> None:
+        REQUESTS.labels(session.scene.id, session.scene.lead_id, kind).inc()
+        if not session.ended:
+            self._awaiting, self._reply_line = time.perf_counter(), None
+
+    # --- scene lifecycle ------------------------------------------------------------------
+    async def _start(self, scene: Scene) -> None:
+        await self._end_scene("quit")
+        memory = await self._memory_snapshot(scene)
+        request = SessionRequest(scene=scene.id, pace=self.pace, suggestions=self.suggestions)
+        session = await self.engine.new_session(request, memory=memory, scene=scene)
+        subscription = session.events()
+        self._observer = await self._begin_attempt(scene)
+        self.session, self._paused_by_player = session, False
+        self._pump = asyncio.create_task(self._run_pump(session, subscription, self._observer))
+        self.log.info("scene_started", event_type="scene_started", scene=scene.id,
+                      engine_session_id=short_hash(session.id))
+        await session.start()
+
+    async def _end_scene(self, outcome: str) -> None:
+        session, self.session = self.session, None
+        pump, self._pump = self._pump, None
+        observer, self._observer = self._observer, None
+        self._awaiting = None
+        if session is not None:
+            await session.close()
+        if pump is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+        if observer is not None:
+            try:
+                await observer.close(outcome)
+            except DigitalActorsError as e:
+                count_error("memory_write")
+                self.log.error("memory_write_failed", error=e.message)
+
+    async def close(self) -> None:
+        """End the scene (its attempt is recorded as quit unless it ended) and drop the link."""
+        if self.closed:
+            return
+        self.closed = True
+        await self._end_scene("quit")
+        self.link = None
+
+    async def _memory_snapshot(self, scene: Scene) -> PlayerMemory:
+        if self.memory is None:
+            return PlayerMemory(player_id=self.player_id)
+        try:
+            async with asyncio.timeout(MEMORY_TIMEOUT):
+                return await self.memory.snapshot(self.player_id, scene.id, scene.lead_id)
+        except (DigitalActorsError, TimeoutError) as e:
+            self._memory_trouble("memory_read", e)
+            return PlayerMemory(player_id=self.player_id)
+
+    async def _begin_attempt(self, scene: Scene) -> MemoryObserver | None:
+        if self.memory is None:
+            return None
+        try:
+            async with asyncio.timeout(MEMORY_TIMEOUT):
+                handle = await self.memory.begin_attempt(self.player_id, scene.id, scene.lead_id)
+        except (DigitalActorsError, TimeoutError) as e:
+            self._memory_trouble("memory_write", e)
+            return None
+        return MemoryObserver(self.memory, handle, clock=self.clock)
+
+    def _memory_trouble(self, kind: str, error: BaseException) -> None:
+        count_error(kind)
+        self.log.error("memory_unavailable", event_type=kind,
+                       error=getattr(error, "message", None) or type(error).__name__)
+        self._pending_notice = ev.Notice(
+            "Your progress will not be remembered this time (the memory store is unavailable).", "warning")
+
+    # --- events out ---------------------------------------------------------------------------
+    async def _run_pump(self, session: Session, subscription: AsyncIterator[ev.Event],
+                        observer: MemoryObserver | None) -> None:
+        notice, self._pending_notice = self._pending_notice, None
+        if notice is not None:
+            await self._deliver(notice)
+        async for event in subscription:
+            try:
+                if observer is not None:
+                    observer.feed(event)
+                self._measure(session, event)
+                await self._deliver(event)
+            except Exception:  # one bad event must not silence the rest of the scene
+                count_error("ws_delivery")
+                self.log.exception("event_delivery_failed", event=type(event).__name__)
+
+    async def _deliver(self, event: ev.Event) -> None:
+        if isinstance(event, ev.AudioChunk):
+            link = self.link
+            if link is not None and self.voice:
+                await link.send_bytes(protocol.encode_audio(event))
+            return
+        body = protocol.player_view(event)
+        self.view.feed(event, body)
+        if body is not None:
+            await self.send(protocol.dumps(body))
+
+    def _measure(self, session: Session, event: ev.Event) -> None:
+        if self._awaiting is None:
+            return
+        if isinstance(event, ev.LineStarted) and event.cue in ("reply", "control"):
+            self._reply_line = event.line_id
+        elif isinstance(event, ev.LineDelta) and event.line_id == self._reply_line:
+            RESPONSE_SECONDS.labels(session.scene.id).observe(time.perf_counter() - self._awaiting)
+            self._awaiting = self._reply_line = None
+        elif isinstance(event, ev.GameOver):
+            self._awaiting = None
+

@@ -7,7 +7,9 @@ Only this module may import the front ends (``tui``, ``web``), lazily, in their 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -64,9 +66,17 @@ def cli(ctx: click.Context, extra_scenes: tuple[Path, ...]) -> None:
         ctx.invoke(play, scene=None)
 
 
-def _log_to_file(settings: Settings) -> None:
-    configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env,
-                      file=paths.log_dir() / "digital-actors.log")
+@contextlib.contextmanager
+def _log_to_file(settings: Settings) -> Iterator[None]:
+    """The games own the terminal: log to the log dir while they run."""
+    opened = configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env,
+                               file=paths.log_dir() / "digital-actors.log")
+    try:
+        yield
+    finally:
+        configure_logging(level="WARNING")
+        if opened is not None:
+            opened.close()
 
 
 def _pick_scene(app: AppContext) -> Scene:
@@ -120,7 +130,6 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
     from digital_actors.engine import Engine, SessionRequest
     from digital_actors.plain import play_lines
 
-    _log_to_file(app.settings)
     engine = Engine(app.settings, extra_scenes=app.extra_scenes)
     try:
         chosen = engine.load(scene) if scene else _pick_scene(app)
@@ -140,7 +149,8 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
         await engine.aclose()
 
     try:
-        asyncio.run(run())
+        with _log_to_file(app.settings):
+            asyncio.run(run())
     except KeyboardInterrupt:
         click.echo("\n(left the scene)")
 

@@ -43,12 +43,13 @@ def _rename_for_json(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> M
 
 
 def configure_logging(*, level: str = "INFO", json: bool = False, env: str = "development",
-                      stream: TextIO | None = None, file: Path | None = None) -> None:
+                      stream: TextIO | None = None, file: Path | None = None) -> TextIO | None:
     """Configure structlog and the stdlib root logger. Call once per entry point.
 
     ``file`` sends logs to that file (appending) instead of a stream: the games own the
-    terminal, so they log to the log dir.
+    terminal, so they log to the log dir. Returns the opened file, for the caller to close.
     """
+    opened: TextIO | None = None
     if file is not None:
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
@@ -84,3 +85,4 @@ def configure_logging(*, level: str = "INFO", json: bool = False, env: str = "de
                         force=True)
     for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    return opened

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".html": "text/html",
+_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml",
+          ".html": "text/html; charset=utf-8",
           ".json": "application/json", ".png": "image/png", ".ico": "image/x-icon"}
 _REF = re.compile(r'(["\'])/static/([A-Za-z0-9_.\-]+)\1')
 

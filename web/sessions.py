@@ -104,13 +104,13 @@ class SessionRegistry:
         player.log.info("session_closed", event_type="session_closed", reason=why)
         await player.close()
 
-    async def close_all(self, timeout: float = 15.0) -> None:
+    async def close_all(self, within: float = 15.0) -> None:
         """Close every session and wait (bounded) for their memory writes."""
         players = list(self._sessions.values())
         if not players:
             return
         tasks = [asyncio.ensure_future(self._drop(p, "shutdown")) for p in players]
-        done, pending = await asyncio.wait(tasks, timeout=timeout)
+        done, pending = await asyncio.wait(tasks, timeout=within)
         for task in pending:
             task.cancel()
         for task in pending:

@@ -10,6 +10,7 @@ import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
+from digital_actors.config import Settings
 from digital_actors.errors import DigitalActorsError
 from digital_actors.logging import short_hash
 from web import protocol
@@ -51,7 +52,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         player.log.info("ws_connected", event_type="ws_connected")
         await link.send_text(protocol.dumps({"type": "Welcome", "player_id": player.player_id,
                                              "session_id": short_hash(player.id)}))
-        reason = await _serve(ws, player, request)
+        reason = await _serve(ws, player, link, settings)
     finally:
         app[SOCKETS].discard(ws)
         WS_CONNECTIONS.dec()
@@ -94,9 +95,8 @@ def _link(ws: web.WebSocketResponse) -> Link:
     return Link(send_text, send_bytes, close)
 
 
-async def _serve(ws: web.WebSocketResponse, player: PlayerSession, request: web.Request) -> str:
+async def _serve(ws: web.WebSocketResponse, player: PlayerSession, link: Link, settings: Settings) -> str:
     """Read frames until the socket closes; returns the disconnect reason for the metric."""
-    settings = request.app[SETTINGS]
     bucket = TokenBucket(settings.ws_rate_per_second, settings.ws_rate_burst,
                          settings.ws_rate_abuse_limit, now=player.clock.now)
     async for msg in ws:
@@ -113,24 +113,24 @@ async def _serve(ws: web.WebSocketResponse, player: PlayerSession, request: web.
             return "rate_limited"
         if verdict == "limited":
             if bucket.streak == 1:
-                await ws.send_str(SLOW_DOWN)
+                await link.send_text(SLOW_DOWN)
             continue
-        await _dispatch(ws, player, protocol.parse_command(msg.data))
+        await _dispatch(link, player, protocol.parse_command(msg.data))
     return "replaced" if ws.close_code == 4409 else "client_closed"
 
 
-async def _dispatch(ws: web.WebSocketResponse, player: PlayerSession,
+async def _dispatch(link: Link, player: PlayerSession,
                     command: protocol.Command | protocol.ProtocolError) -> None:
     if isinstance(command, protocol.ProtocolError):
         count_error("ws_bad_message")
-        await ws.send_str(command.frame())
+        await link.send_text(command.frame())
         return
     try:
         await player.handle(command)
     except DigitalActorsError as e:
-        await ws.send_str(protocol.error_frame("refused", e.message, e.hint))
+        await link.send_text(protocol.error_frame("refused", e.message, e.hint))
     except Exception:
         count_error("ws_command")
         player.log.exception("ws_command_failed", command=command.type)
-        await ws.send_str(protocol.error_frame("internal", "Something went wrong on the server.",
+        await link.send_text(protocol.error_frame("internal", "Something went wrong on the server.",
                                                "the scene goes on; try again"))

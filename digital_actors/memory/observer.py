@@ -8,6 +8,13 @@ The composition root wires it, so it never needs the Session class::
         observer.feed(event)              # sync and cheap
         ...
     await observer.finish()               # after GameOver, or when the session closes (quit)
+
+Definitions (docs/OPERATIONS.md): a rapid action comes < 2 s after the previous action; a
+patient wait is an action >= 3 s after a line finished uninterrupted; an accepted press is
+a feedback narration (plus GameOver's ``uses.*`` for presses without feedback text), a
+refused one a refusal narration; an interruption is a LineFinished(interrupted=True) that
+the session did not cause itself (before an ending, or a control replacing a background
+line). If the event grows a ``by_player`` flag, the observer trusts it instead.
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ class MemoryObserver:
         self._last_action: float | None = None
         self._line_done_at: float | None = None
         self._controls: dict[str, tuple[int | None, float, str]] = {}
+        self._pending_interruption = False
         self._write: asyncio.Task[bool] | None = None
         self._finished = False
 
@@ -63,6 +71,7 @@ class MemoryObserver:
         """Take one engine event into account. Never blocks, never raises for unknown events."""
         if self._finished or self.game_over is not None:
             return
+        self._settle_interruption(event)
         if isinstance(event, PlayerSaid):
             self._action()
             self.player_lines.append(event.text)
@@ -75,20 +84,53 @@ class MemoryObserver:
                        incorrect_actions=int(not accepted))
             control = getattr(event, "control_id", None)
             if accepted and isinstance(control, str) and control:
-                self.choices.append(self._controls.get(control, (None, 0.0, control))[2])
+                self._choose(self._controls.get(control, (None, 0.0, control))[2])
         elif isinstance(event, ControlsChanged):
             self._diff_controls(event)
         elif isinstance(event, LineStarted) and event.speaker != PLAYER:
             self._line_done_at = None
         elif isinstance(event, LineFinished) and event.speaker != PLAYER:
+            self._line_done_at = None if event.interrupted else self._clock.now()
             if event.interrupted:
-                self._bump(interruptions=1)
-                self._line_done_at = None
-            else:
-                self._line_done_at = self._clock.now()
+                by_player = getattr(event, "by_player", None)
+                if by_player is None:
+                    self._pending_interruption = True  # decided by what comes next
+                elif by_player:
+                    self._bump(interruptions=1)
         elif isinstance(event, GameOver):
             self.game_over = event
+            self._reconcile_presses(event)
             self._schedule()
+
+    def _settle_interruption(self, event: Event) -> None:
+        """Was the line just cut off cut off by the player? The session cancels lines itself
+        before an ending and when a control replaces a background line; anything else counts."""
+        if not self._pending_interruption:
+            return
+        system = (isinstance(event, GameOver)
+                  or (isinstance(event, LineStarted) and event.cue == "ending")
+                  or (isinstance(event, Narration) and event.kind == "feedback"))
+        decisive = system or isinstance(event, PlayerSaid | LineStarted | Narration)
+        if decisive:
+            self._pending_interruption = False
+            if not system:
+                self._bump(interruptions=1)
+
+    def _reconcile_presses(self, over: GameOver) -> None:
+        """GameOver's ``uses.<control>`` counts every accepted press, with or without feedback text."""
+        uses = {k.removeprefix("uses."): int(v) for k, v in over.stats.items()
+                if k.startswith("uses.") and v > 0}
+        missing = sum(uses.values()) - self.stats.correct_actions
+        if missing > 0:
+            self._bump(correct_actions=missing, controls_pressed=missing)
+        for control_id in uses:
+            label = self._controls.get(control_id, (None, 0.0, control_id))[2]
+            if label not in self.choices:
+                self.choices.append(label)
+
+    def _choose(self, label: str) -> None:
+        if not self.choices or self.choices[-1] != label:
+            self.choices.append(label)
 
     def _action(self) -> None:
         now = self._clock.now()
@@ -108,8 +150,8 @@ class MemoryObserver:
             if before is not None:
                 used = view.uses_left is not None and before[0] is not None and view.uses_left < before[0]
                 cooled = view.cooldown_left > 0 and before[1] <= 0
-                if (used or cooled) and (not self.choices or self.choices[-1] != view.label):
-                    self.choices.append(view.label)
+                if used or cooled:
+                    self._choose(view.label)
             self._controls[view.id] = (view.uses_left, view.cooldown_left, view.label)
 
     def _schedule(self) -> None:
@@ -133,6 +175,9 @@ class MemoryObserver:
 
     async def _commit(self, fallback: str | None) -> bool:
         self._finished = True
+        if self._pending_interruption and self.game_over is None:
+            self._pending_interruption = False
+            self._bump(interruptions=1)
         over = self.game_over
         outcome = over.kind if over is not None else (fallback or "quit")
         notes = rules.notable_memories(

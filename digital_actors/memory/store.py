@@ -1,30 +1,27 @@
-"""The MemoryStore port and its SQLite implementation (aiosqlite, WAL, one connection per store).
+"""The MemoryStore port and its SQLite implementation: what sessions, front ends and hosts call.
 
-One store serves many sessions: its operations are serialised on one connection by an
-asyncio lock, writes take ``BEGIN IMMEDIATE`` so another process on the same file waits in
-SQLite's busy handler instead of deadlocking, and a still-locked database is retried a
-bounded number of times with backoff and jitter before a clear MemoryStoreError.
+Connection safety (checks, PRAGMAs, migrations, locking, retries, metrics) lives in
+``connection.Database``; the SQL in ``queries``; the rules in ``rules``; file operations in
+``maintenance`` and ``salvage``. This module ties them into one small API.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import random
-import sqlite3
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import aiosqlite
 import structlog
 
 from digital_actors.errors import MemoryStoreError
 from digital_actors.memory import location, maintenance, migrations, queries
-from digital_actors.memory.metrics import DB_ERRORS, DB_LOCK_RETRIES, DB_QUERY_SECONDS
+from digital_actors.memory.connection import Database, Mode, T, Work
+from digital_actors.memory.metrics import DB_QUERY_SECONDS
 from digital_actors.memory.records import (
     AttemptHandle,
     IntegrityReport,
@@ -38,8 +35,6 @@ from digital_actors.memory.salvage import salvage_database
 from digital_actors.memory.snapshot import PlayerMemory
 
 log = structlog.get_logger()
-T = TypeVar("T")
-Work = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 
 class MemoryStore(Protocol):
@@ -94,28 +89,26 @@ class SqliteMemoryStore:
         memory_limit: int = 5,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._path = path
-        self._busy_timeout_ms = busy_timeout_ms
-        self._lock_retries = lock_retries
-        self._retry_base = retry_base_seconds
+        self._db = Database(path, busy_timeout_ms=busy_timeout_ms, lock_retries=lock_retries,
+                            retry_base_seconds=retry_base_seconds, sleep=sleep)
         self._now = wall_clock
         self._memory_limit = memory_limit
-        self._sleep = sleep  # the pause between lock retries (tests inject their own)
-        self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
 
     @property
     def path(self) -> Path | str:
         """The database file, or ``":memory:"``."""
-        return self._path
+        return self._db.path
 
     @classmethod
     async def connect(
         cls, where: str | os.PathLike[str] | None = None, *, quick_check: bool = True, **options: Any
     ) -> SqliteMemoryStore:
-        """Open (creating and migrating if needed) the store at ``where``; call ``close`` after."""
+        """Open (creating and migrating if needed) the store at ``where``; call ``close`` after.
+
+        ``None`` means DIGITAL_ACTORS_DB's default: ``player_memory.db`` in the data dir.
+        """
         store = cls(location.resolve(where), **options)
-        await store._connect(quick_check=quick_check)
+        await store._db.open(quick_check=quick_check)
         return store
 
     @classmethod
@@ -131,115 +124,10 @@ class SqliteMemoryStore:
             await store.close()
 
     async def close(self) -> None:
-        """Close the connection (SQLite checkpoints the WAL when the last connection closes)."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await conn.close()
+        await self._db.close()
 
-    # --- connection ----------------------------------------------------------------------
-
-    async def _connect(self, *, quick_check: bool) -> None:
-        path = self._path
-        if path != location.MEMORY:
-            assert isinstance(path, Path)
-            location.prepare_dir(path)
-            if location.file_kind(path) == "other":
-                raise MemoryStoreError(f"{path} is not a SQLite database.", location.RECOVERY)
-        try:
-            conn = await aiosqlite.connect(
-                str(path), isolation_level=None, timeout=self._busy_timeout_ms / 1000
-            )
-        except sqlite3.Error as e:
-            raise location.store_error(e, path, "open") from e
-        self._conn = conn
-        try:
-            await self._run("open", lambda c: self._setup(c, quick_check), mode="none")
-        except BaseException:
-            await self.close()
-            raise
-
-    async def _setup(self, conn: aiosqlite.Connection, quick_check: bool) -> None:
-        await conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-        done = await migrations.applied(conn)  # the first read: fails on a damaged header
-        if not done:
-            async with conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
-            ) as cur:
-                row = await cur.fetchone()
-            if row and row[0]:
-                raise MemoryStoreError(
-                    f"{self._path} is a SQLite database, but not a Digital Actors memory file.",
-                    "Point DIGITAL_ACTORS_DB at another file; this one was left untouched.",
-                )
-        newer = sorted(set(done) - set(migrations.known_names()))
-        if newer:
-            raise MemoryStoreError(
-                f"{self._path} was written by a newer Digital Actors ({', '.join(newer)}).",
-                "Upgrade digital-actors, or restore a backup made by this version.",
-            )
-        if quick_check and done:
-            async with conn.execute("PRAGMA quick_check(5)") as cur:
-                bad = [r[0] for r in await cur.fetchall() if r[0] != "ok"]
-            if bad:
-                raise MemoryStoreError(
-                    f"The player-memory database {self._path} is damaged: {'; '.join(bad)}.",
-                    location.RECOVERY,
-                )
-        async with conn.execute("PRAGMA journal_mode=WAL") as cur:
-            mode = (await cur.fetchone() or ("?",))[0]
-        if self._path != location.MEMORY and str(mode).lower() != "wal":
-            log.warning("memory_wal_unavailable", journal_mode=mode, path=str(self._path))
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
-        await migrations.migrate(conn)
-
-    def _require(self) -> aiosqlite.Connection:
-        if self._conn is None:
-            raise MemoryStoreError("The memory store is closed.", "Open it again with open().")
-        return self._conn
-
-    async def _run(self, operation: str, work: Work[T], *, mode: str = "write") -> T:
-        """Run ``work`` under the store lock, in a transaction, retrying a locked database."""
-        started = time.perf_counter()
-        try:
-            async with self._lock:
-                conn = self._require()
-                attempt = 0
-                while True:
-                    try:
-                        return await self._transaction(conn, work, mode)
-                    except sqlite3.OperationalError as e:
-                        if not location.is_locked(e) or attempt >= self._lock_retries:
-                            raise
-                        attempt += 1
-                        DB_LOCK_RETRIES.labels(operation).inc()
-                        delay = min(1.0, self._retry_base * 2 ** (attempt - 1))
-                        delay *= 0.5 + random.random()
-                        log.warning("memory_db_locked", operation=operation, attempt=attempt,
-                                    retry_in_s=round(delay, 3))
-                        await self._sleep(delay)
-        except sqlite3.Error as e:
-            DB_ERRORS.labels(operation, location.error_kind(e)).inc()
-            raise location.store_error(e, self._path, operation) from e
-        finally:
-            DB_QUERY_SECONDS.labels(operation).observe(time.perf_counter() - started)
-
-    @staticmethod
-    async def _transaction(conn: aiosqlite.Connection, work: Work[T], mode: str) -> T:
-        if mode == "none":
-            return await work(conn)
-        await conn.execute("BEGIN IMMEDIATE" if mode == "write" else "BEGIN")
-        try:
-            result = await work(conn)
-            await conn.execute("COMMIT")
-            return result
-        except BaseException:
-            if conn.in_transaction:
-                try:
-                    await conn.execute("ROLLBACK")
-                except sqlite3.Error as e:
-                    log.warning("memory_rollback_failed", error=str(e))
-            raise
+    async def _run(self, operation: str, work: Work[T], *, mode: Mode = "write") -> T:
+        return await self._db.run(operation, work, mode=mode)
 
     # --- players ---------------------------------------------------------------------------
 
@@ -345,10 +233,10 @@ class SqliteMemoryStore:
     # --- operations ------------------------------------------------------------------------
 
     def _file(self, operation: str) -> Path:
-        if not isinstance(self._path, Path):
+        if not isinstance(self.path, Path):
             raise MemoryStoreError(f"An in-memory store has no file to {operation}.",
                                    "Use a file path for DIGITAL_ACTORS_DB.")
-        return self._path
+        return self.path
 
     async def backup(self, dest_dir: str | os.PathLike[str], keep_days: float | None = None) -> Path:
         """A consistent, gzipped, timestamped copy in ``dest_dir``; prunes copies past keep_days."""
@@ -360,26 +248,14 @@ class SqliteMemoryStore:
         return final
 
     async def restore(self, backup: str | os.PathLike[str]) -> Path | None:
-        """Replace the database with an integrity-checked backup; returns where the old file went."""
-        db, now = self._file("restore"), self._now()
-        async with self._lock:
-            await self.close()
-            try:
-                with DB_QUERY_SECONDS.labels("restore").time():
-                    aside = await asyncio.to_thread(
-                        maintenance.restore_database, db, Path(backup), now
-                    )
-            finally:
-                await self._connect_locked()
-        return aside
+        """Replace the database with an integrity-checked backup; returns where the old file went.
 
-    async def _connect_locked(self) -> None:
-        # _connect takes the lock through _run, so release ours around it
-        self._lock.release()
-        try:
-            await self._connect(quick_check=True)
-        finally:
-            await self._lock.acquire()
+        Other processes using the file must be stopped first (their connections would keep
+        writing to the old file, now renamed aside).
+        """
+        db, now = self._file("restore"), self._now()
+        return await self._db.swap(
+            "restore", lambda: maintenance.restore_database(db, Path(backup), now))
 
     async def pragmas(self) -> dict[str, Any]:
         """The connection settings that matter for safety: journal mode, foreign keys, busy timeout."""
@@ -402,7 +278,7 @@ class SqliteMemoryStore:
                 problems = tuple(r[0] for r in await cur.fetchall() if r[0] != "ok")
             async with conn.execute("PRAGMA foreign_key_check") as cur:
                 fks = tuple(f"{r[0]} row {r[1]} -> {r[2]}" for r in await cur.fetchall())
-            return IntegrityReport(str(self._path), problems, fks)
+            return IntegrityReport(str(self.path), problems, fks)
 
         return await self._run("integrity", work, mode="none")
 
@@ -417,10 +293,10 @@ class SqliteMemoryStore:
         """Rebuild the file to reclaim space; returns its size in bytes before and after."""
 
         def size() -> int:
-            if not isinstance(self._path, Path):
+            if not isinstance(self.path, Path):
                 return 0
-            return sum(Path(f"{self._path}{s}").stat().st_size
-                       for s in ("", "-wal") if Path(f"{self._path}{s}").exists())
+            files = (Path(f"{self.path}{suffix}") for suffix in ("", "-wal"))
+            return sum(f.stat().st_size for f in files if f.exists())
 
         before = size()
 

@@ -154,7 +154,7 @@ async def test_mid_stream_disconnect_is_not_retried(anthropic_server: FakeAnthro
 
 async def test_total_timeout_mid_stream(anthropic_server: FakeAnthropic, sleeps: Sleeps) -> None:
     anthropic_server.replies.append(Reply(chunks=["a", "b"], stall_after=1, release=asyncio.Event()))
-    async with make(anthropic_server, sleeps, timeout=0.3) as model:
+    async with make(anthropic_server, sleeps, timeout=0.5) as model:
         out = await drain(model.stream(REQUEST))
     assert out.texts == ["a"]
     assert isinstance(out.error, ProviderError) and out.error.kind == "timeout"

@@ -136,5 +136,8 @@ async def test_concurrent_calls_are_numbered_in_start_order(tmp_path: Path) -> N
                                                     chunk_size=1), tmp_path)
     results = await asyncio.gather(*(drain(recorder.stream(ask(w))) for w in ("ab", "c", "def")))
     assert [r.text for r in results] == ["AB", "C", "DEF"]
-    texts = [json.loads(p.read_text())["text"] for p in sorted(tmp_path.iterdir())]
-    assert texts == ["AB", "C", "DEF"]
+    assert saved_texts(tmp_path) == ["AB", "C", "DEF"]  # start order, not finish order
+
+
+def saved_texts(directory: Path) -> list[str]:
+    return [json.loads(p.read_text())["text"] for p in sorted(directory.iterdir())]

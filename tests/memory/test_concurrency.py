@@ -1,5 +1,7 @@
 """Many sessions writing at once, through one store and through a second connection: nothing lost."""
 
+# ruff: noqa: ASYNC221  (tests: blocking file and process calls are fine here)
+
 from __future__ import annotations
 
 import asyncio

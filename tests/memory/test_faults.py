@@ -1,5 +1,7 @@
 """Faults a player or host can hit: corrupt, foreign, locked, read-only files; damaged data; bad backups."""
 
+# ruff: noqa: ASYNC240  (tests: blocking file and process calls are fine here)
+
 from __future__ import annotations
 
 import asyncio

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -10,6 +11,7 @@ from digital_actors.clock import FakeClock
 from digital_actors.events import (
     ControlsChanged,
     ControlView,
+    Event,
     GameOver,
     LineFinished,
     LineStarted,
@@ -18,6 +20,7 @@ from digital_actors.events import (
     StateChanged,
 )
 from digital_actors.memory.observer import MemoryObserver
+from digital_actors.memory.records import AttemptHandle
 from digital_actors.memory.rules import AttemptStats
 from digital_actors.memory.store import SqliteMemoryStore
 
@@ -113,4 +116,53 @@ async def test_game_over_writes_even_if_nobody_awaits(mem: SqliteMemoryStore) ->
         await clock.advance(0)
     snap = await mem.snapshot(player.id, "sub", "mara")
     assert (snap.attempts, snap.last_outcome) == (1, "failure")
+    assert await observer.finish() is True
+
+
+@dataclass(frozen=True, slots=True)
+class AttributedLineFinished(LineFinished):
+    """LineFinished as a session that knows who cut the line off would emit it."""
+
+    by_player: bool = True
+
+
+def _attempt(events: list[Event], mem: SqliteMemoryStore, handle: AttemptHandle) -> MemoryObserver:
+    observer = MemoryObserver(mem, handle, clock=FakeClock())
+    for event in events:
+        observer.feed(event)
+    return observer
+
+
+async def test_lines_the_session_cancels_are_not_the_players_interruptions(mem: SqliteMemoryStore) -> None:
+    player = await mem.player("Ash")
+    handle = await mem.begin_attempt(player.id, "sub", "mara")
+    cut = LineFinished("l1", "mara", "Listen—", interrupted=True)
+    ending = [cut, StateChanged(changed={}, gauges=(), elapsed=3), LineStarted("e", "mara", "Mara", "ending"),
+              LineFinished("e", "mara", "We made it."), GameOver("out", "success", "Out", "", elapsed=9)]
+    ended = _attempt(ending, mem, handle)
+    assert ended.stats.interruptions == 0
+    assert await ended.finish() is True
+    by_press = [cut, Narration("Ballast blown.", kind="feedback")]
+    assert _attempt(by_press, mem, handle).stats.interruptions == 0
+    by_interrupt_key = [cut, Narration("You cut her off.", kind="interruption")]
+    assert _attempt(by_interrupt_key, mem, handle).stats.interruptions == 1
+    then_quit = _attempt([cut], mem, await mem.begin_attempt(player.id, "sub", "mara"))
+    assert await then_quit.close() is True
+    quit_attempt = (await mem.export(player.id))["scene_attempts"][-1]
+    assert (quit_attempt["outcome"], quit_attempt["stats"]["interruptions"]) == ("quit", 1)
+    attributed = [AttributedLineFinished("l", "mara", "x", True, by_player=False),
+                  AttributedLineFinished("m", "mara", "y", True, by_player=True)]
+    assert _attempt(attributed, mem, handle).stats.interruptions == 1
+
+
+async def test_game_over_counts_presses_that_had_no_feedback_text(mem: SqliteMemoryStore) -> None:
+    player = await mem.player("Bo")
+    handle = await mem.begin_attempt(player.id, "sub", "mara")
+    events: list[Event] = [
+        _controls(uses=None), Narration("Ballast blown.", kind="feedback"),
+        GameOver("out", "success", "Out", "", elapsed=9, stats={"uses.blow": 1.0, "uses.seal": 2.0}),
+    ]
+    observer = _attempt(events, mem, handle)
+    assert (observer.stats.correct_actions, observer.stats.controls_pressed) == (3, 3)
+    assert observer.choices == ["Blow ballast", "Seal the hatch"]
     assert await observer.finish() is True

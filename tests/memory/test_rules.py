@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -56,8 +57,8 @@ def test_relationship_rules() -> None:
     for _ in range(10):
         _, f = rules.update_relationship(50, f, AttemptStats(), "quit")
         steps.append(f)
-    gains = [b - a for a, b in zip([0.0, *steps], steps, strict=False)]
-    assert all(later < earlier for earlier, later in zip(gains, gains[1:], strict=False))
+    gains = [b - a for a, b in itertools.pairwise([0.0, *steps])]
+    assert all(later < earlier for earlier, later in itertools.pairwise(gains))
     assert 79 < steps[-1] < 81
 
 

@@ -27,7 +27,7 @@ async def test_identity_is_stable_and_per_profile(db_path: Path, wall: FakeWall)
         assert (await store.player("Alex")).id == alex.id
         assert (await store.get_player(web1.id)) is not None
         assert (await store.find_player("nobody")) is None
-        assert [p.name for p in await store.list_players()][0] == "Alex"  # most recently seen
+        assert (await store.list_players())[0].name == "Alex"  # most recently seen
 
 
 async def test_bad_names_are_refused(store: SqliteMemoryStore) -> None:

@@ -39,14 +39,15 @@ from tui.widgets.transcript import Transcript
 
 log = structlog.get_logger()
 DIGITS = "123456789"
+NARROW = 110  # columns
 
 
 class PlayScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "toggle_pause", "Pause"),
         Binding("f12", "toggle_inspector", "Inspector"),
-        Binding("f5", "restart", "Restart"),
         Binding("ctrl+l", "leave", "Leave"),
+        Binding("f5", "restart", "Restart", show=False),
         Binding("f1", "suggest(0)", "Say 1", show=False),
         Binding("f2", "suggest(1)", "Say 2", show=False),
         Binding("f3", "suggest(2)", "Say 3", show=False),
@@ -192,6 +193,17 @@ class PlayScreen(Screen[None]):
         inspector.display = not inspector.display
         if inspector.display:
             inspector.repaint()
+        self._fit_panels()
+
+    def on_resize(self) -> None:
+        self._fit_panels()
+
+    def _fit_panels(self) -> None:
+        """Below 110 columns the inspector replaces the state panel (it shows every value anyway)."""
+        if not self.is_mounted:
+            return
+        inspecting = self.query_one(Inspector).display
+        self.query_one(StatePanel).display = not (inspecting and self.size.width < NARROW)
 
     def action_leave(self) -> None:
         self.app.pop_screen()

@@ -48,6 +48,7 @@ class Gauge(Widget):
         super().__init__(id=f"gauge-{view.id}")
         self.view = view
         self.set_class(view.show == "number", "-number")
+        self.set_class(level(view) == "danger", "-danger")
 
     def show_view(self, view: GaugeView) -> None:
         if view != self.view:

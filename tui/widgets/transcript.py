@@ -6,7 +6,10 @@ Only the live line is repainted while tokens arrive, and at most ``fps`` times a
 
 from __future__ import annotations
 
+from collections import deque
+
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
@@ -14,6 +17,7 @@ from textual.widgets import RichLog, Static
 
 from tui.theme import SPEAKER_VARIABLES
 
+REFLOW_KEEP = 2000  # lines re-wrapped when the width changes; older ones stay as they were drawn
 NARRATION_STYLES = {
     "feedback": "italic", "refusal": "bold $warning", "director": "italic $accent",
     "interruption": "italic $warning", "system": "italic dim", "ending": "bold $primary",
@@ -33,6 +37,8 @@ class Transcript(Vertical):
         self._pending: list[str] = []
         self._timer: Timer | None = None
         self.lines_written = 0
+        self._kept: deque[Text] = deque(maxlen=REFLOW_KEEP)
+        self._width = 0
 
     def compose(self) -> ComposeResult:
         yield RichLog(id="log", wrap=True, markup=False, highlight=False, auto_scroll=True, min_width=10)
@@ -63,7 +69,17 @@ class Transcript(Vertical):
     # --- committed lines -----------------------------------------------------------------------
     def write(self, text: Text) -> None:
         self.log_widget.write(text)
+        self._kept.append(text)
         self.lines_written += 1
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Re-wrap kept lines for the new width (RichLog keeps lines as drawn); rare, so affordable."""
+        if self._width and event.size.width != self._width and self._kept:
+            log = self.log_widget
+            log.clear()
+            for text in self._kept:
+                log.write(text)
+        self._width = event.size.width
 
     def say(self, name: str, speaker: str, text: str, *, interrupted: bool = False) -> None:
         line = Text.assemble((f"{name}: ", self.speaker_style(speaker)), text)
@@ -129,4 +145,5 @@ class Transcript(Vertical):
     def clear(self) -> None:
         self.end()
         self.log_widget.clear()
+        self._kept.clear()
         self.lines_written = 0

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from digital_actors.scene.check import check_path, check_scene
+from digital_actors.scene.loader import load_scene
+from digital_actors.scene.playtest import find_play_files, parse_play, run_play_file
+from tests.engine.conftest import BASE, write_scene
+
+
+async def test_mini_playthroughs_pass(mini_dir: Path) -> None:
+    files = find_play_files(mini_dir)
+    assert [f.name for f in files] == ["a.play", "b.play"]
+    results = [await run_play_file(f) for f in files]
+    assert [(r.passed, r.ending) for r in results] == [(True, "friends"), (True, "suffocated")]
+
+
+async def test_failure_names_file_line_and_state(mini_dir: Path) -> None:
+    play = mini_dir / "tests" / "c.play"
+    play.write_text("# comment\nwait 10\n\nexpect air >= 95\n", encoding="utf-8")
+    result = await run_play_file(play)
+    [failure] = result.failures
+    assert failure.startswith(f"{play}:4: expected air >= 95")
+    assert "state: elapsed=10 phase=2 idle=10 air=90 bond=0 ending=none" in failure
+
+
+async def test_expectations_on_lines_refusals_and_endings(mini_dir: Path) -> None:
+    play = mini_dir / "tests" / "d.play"
+    play.write_text("say your name?\nexpect line BOB\npress pump\nexpect refused\n", encoding="utf-8")
+    result = await run_play_file(play)
+    assert result.failures and "expected the last press to be refused" in result.failures[0]
+    play.write_text("expect ending friends\n", encoding="utf-8")
+    assert "got no ending yet" in (await run_play_file(play)).failures[0]
+
+
+def test_syntax_problems_are_reported(tmp_path: Path) -> None:
+    play = tmp_path / "x.play"
+    play.write_text("jump 3\nwait soon\nsay\nwait 5\n", encoding="utf-8")
+    steps, problems = parse_play(play)
+    assert len(steps) == 1 and len(problems) == 3
+    assert problems[0] == f"{play}:1: unknown command 'jump' (expected one of: say, press, wait, expect, seed, difficulty)"
+
+
+def test_check_finds_witnesses_for_every_ending(mini_dir: Path) -> None:
+    [report] = check_path(mini_dir)
+    assert report.ok and set(report.witnesses) == {"friends", "suffocated"}
+    assert report.findings == []
+
+
+def test_check_rejects_an_ending_true_at_start_and_unreachable_ones(tmp_path: Path) -> None:
+    at_start = load_scene(write_scene(tmp_path / "a", BASE.replace('when = "air >= 100"', 'when = "air >= 10"')))
+    report = check_scene(at_start, budget=1)
+    assert not report.ok and "holds at the start" in str(report.findings[0])
+    never = load_scene(write_scene(tmp_path / "b", BASE.replace('when = "air >= 100"', 'when = "air >= 100 and air < 0"')))
+    report = check_scene(never, budget=0.5)
+    assert not report.ok and any("endings.done" in str(f) and "not reached" in str(f) for f in report.findings)
+
+
+def test_check_warns_about_unused_state_and_dead_controls(tmp_path: Path) -> None:
+    text = BASE.replace("[[endings]]", '''[state.ghost]
+[state.air_rate]
+rate = 10
+show = "hidden"
+[[controls]]
+id = "never"
+label = "NEVER"
+when = "air > 1000"
+effects = { air = "+1" }
+[[endings]]''').replace('when = "air >= 100"', 'when = "elapsed >= 5"')
+    report = check_scene(load_scene(write_scene(tmp_path / "c", text)), budget=0.5)
+    found = "\n".join(str(f) for f in report.findings)
+    assert report.ok
+    assert "state.ghost: warning: is hidden and never read" in found
+    assert "controls.never: warning: never became available" in found
+    assert "script.controls.never: warning: no lines" in found
+
+
+def test_check_reports_load_errors_with_locations(tmp_path: Path) -> None:
+    folder = write_scene(tmp_path / "d", BASE.replace('when = "air >= 100"', 'when = "oxygen > 1"'))
+    [report] = check_path(folder)
+    assert not report.ok and "endings[0].when" in str(report.findings[0])

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from digital_actors.actors.base import Cue
+from digital_actors.actors.understudy import Understudy
+from digital_actors.memory.snapshot import PlayerMemory
+from digital_actors.scene.loader import load_scene
+from digital_actors.scene.model import Scene
+from tests.engine.conftest import BASE, write_scene
+
+TEXT = BASE.replace('[script]\nfallback = ["What?"]', '''[[controls]]
+id = "valve"
+label = "VALVE"
+[script]
+fallback = ["What?", "Say again?", "Pardon?"]
+opening = ["One.", "Two."]
+returning = ["Back again, {name}?", "You came back."]
+idle = ["Hello?", "Still there?"]
+suggestions = ["a", "b", "c", "d", "e"]
+[script.controls]
+valve = ["V1", "V2", "V3", "V4"]
+[[script.replies]]
+keywords = ["air"]
+lines = ["Air is fine."]
+when = "air < 60"
+[[script.replies]]
+keywords = ["air"]
+lines = ["Plenty of air."]
+when = "air >= 60"
+''')
+
+
+def scene(tmp_path: Path) -> Scene:
+    return load_scene(write_scene(tmp_path / "t", TEXT))
+
+
+async def text_of(actor: Understudy, cue: Cue) -> tuple[str, str]:
+    perf = actor.perform(cue)
+    assert perf is not None
+    return "".join([d async for d in perf]), perf.source
+
+
+async def test_same_seed_same_lines_and_different_seeds_differ(tmp_path: Path) -> None:
+    s = scene(tmp_path)
+    cue = Cue(kind="control", character_id="bob", control_id="valve")
+
+    async def run(seed: int) -> list[str]:
+        actor = Understudy(s, seed=seed)
+        return [(await text_of(actor, cue))[0] for _ in range(12)]
+
+    first = await run(1)
+    assert first == await run(1)
+    others = [await run(seed) for seed in range(2, 8)]
+    assert any(first != other for other in others)
+
+
+async def test_never_the_same_line_twice_in_a_row(tmp_path: Path) -> None:
+    s = scene(tmp_path)
+    for seed in range(20):
+        actor = Understudy(s, seed=seed)
+        said = [(await text_of(actor, Cue(kind="reply", character_id="bob", player_text="hmm")))[0]
+                for _ in range(30)]
+        assert all(a != b for a, b in zip(said, said[1:], strict=False)), seed
+
+
+async def test_opening_is_the_whole_opening_and_returning_players_are_greeted(tmp_path: Path) -> None:
+    actor = Understudy(scene(tmp_path))
+    assert await text_of(actor, Cue(kind="opening", character_id="bob")) == ("One. Two.", "understudy: script.opening")
+    back = Cue(kind="opening", character_id="bob", memory=PlayerMemory(attempts=2, player_name="Ada"))
+    said = {(await text_of(actor, back))[0] for _ in range(4)}
+    assert said == {"Back again, Ada?", "You came back."}
+    anonymous = Cue(kind="opening", character_id="bob", memory=PlayerMemory(attempts=1))
+    assert (await text_of(actor, anonymous))[0] == "You came back."
+
+
+async def test_player_text_is_never_a_template(tmp_path: Path) -> None:
+    actor = Understudy(scene(tmp_path))
+    cue = Cue(kind="opening", character_id="bob", memory=PlayerMemory(attempts=1, player_name="{name}{name}"))
+    said = {(await text_of(actor, cue))[0] for _ in range(4)}
+    assert "Back again, {name}{name}?" in said
+
+
+async def test_replies_respect_when_and_report_their_source(tmp_path: Path) -> None:
+    actor = Understudy(scene(tmp_path))
+    low = Cue(kind="reply", character_id="bob", player_text="How's the AIR?", names={"air": 50})
+    high = Cue(kind="reply", character_id="bob", player_text="air?", names={"air": 90})
+    assert await text_of(actor, low) == ("Air is fine.", "understudy: script.replies[0] ('air')")
+    assert (await text_of(actor, high))[0] == "Plenty of air."
+    fallback = await text_of(actor, Cue(kind="reply", character_id="bob", player_text="airplane"))
+    assert fallback[1] == "understudy: script.fallback"
+
+
+async def test_nothing_to_say_returns_none_and_nudges_use_idle_lines(tmp_path: Path) -> None:
+    actor = Understudy(scene(tmp_path))
+    assert actor.perform(Cue(kind="phase", character_id="bob", phase_id=1)) is None
+    assert actor.perform(Cue(kind="ending", character_id="bob", ending_id="done")) is None
+    said, source = await text_of(actor, Cue(kind="nudge", character_id="bob"))
+    assert said in ("Hello?", "Still there?") and source == "understudy: script.idle"
+
+
+async def test_suggestions_rotate(tmp_path: Path) -> None:
+    actor = Understudy(scene(tmp_path), seed=3)
+    cue = Cue(kind="reply", character_id="bob")
+    first, second = actor.suggest(cue, ""), actor.suggest(cue, "")
+    assert len(first) == 3 and len(set(first)) == 3
+    assert set(first) != set(second)
+
+
+async def test_reset_replays_the_same_choices(tmp_path: Path) -> None:
+    actor = Understudy(scene(tmp_path), seed=9)
+    cue = Cue(kind="control", character_id="bob", control_id="valve")
+    before = [(await text_of(actor, cue))[0] for _ in range(6)]
+    actor.reset()
+    assert [(await text_of(actor, cue))[0] for _ in range(6)] == before

@@ -1,0 +1,110 @@
+"""The Textual app: bindings, themes and screens around an injected Engine. Nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from digital_actors import events as ev
+from digital_actors.engine import Engine, SessionRequest
+from digital_actors.errors import DigitalActorsError
+from tui.audio import AudioSink
+from tui.providers import BestResults, Preferences, ProfileProvider
+from tui.screens.error import ErrorDialog
+from tui.screens.help import HelpScreen
+from tui.screens.picker import PickerScreen
+from tui.screens.play import PlayScreen
+from tui.screens.profile import ProfileScreen
+from tui.screens.settings import SettingsScreen
+from tui.theme import DARK, LIGHT
+
+STYLES = Path(__file__).parent / "styles"
+
+
+class DigitalActorsApp(App[int]):
+    """The terminal game. Give it an Engine; optionally a scene to start with and memory providers."""
+
+    TITLE = "Digital Actors"
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "picker.tcss", STYLES / "play.tcss", STYLES / "dialogs.tcss"]
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("f6", "profile", "Profile", show=False),
+        Binding("f7", "settings", "Settings", show=False),
+        Binding("f8", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, engine: Engine, *, start: SessionRequest | None = None,
+                 best_results: BestResults | None = None, profile: ProfileProvider | None = None,
+                 player: str | None = None, pace: float = 0.045, preferences: Preferences | None = None,
+                 audio: AudioSink | None = None, watch_interval: float | None = 0.5) -> None:
+        super().__init__()
+        self.engine = engine
+        self.start_request = start
+        self.best_results = best_results
+        self.profile = profile
+        self.player = player
+        self.pace = pace
+        s = engine.settings
+        self.preferences = preferences or Preferences(voice=s.voice, suggestions=s.suggestions)
+        self.audio = audio
+        self.watch_interval = watch_interval
+        self.performer: str | None = None
+        self.voice_notes: list[str] = []
+
+    def on_mount(self) -> None:
+        self.register_theme(DARK)
+        self.register_theme(LIGHT)
+        self.theme = DARK.name if self.preferences.dark else LIGHT.name
+        self.push_screen(PickerScreen())
+        if self.start_request is not None:
+            self.push_screen(PlayScreen(self.start_request))
+
+    def on_picker_screen_chosen(self, event: PickerScreen.Chosen) -> None:
+        seed = self.start_request.seed if self.start_request else None
+        request = SessionRequest(scene=event.ref.id, pace=self.pace, seed=seed)
+        self.push_screen(PlayScreen(request, scene=event.ref.scene))
+
+    # --- dialogs ------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_profile(self) -> None:
+        if not isinstance(self.screen, ProfileScreen):
+            self.push_screen(ProfileScreen(self.profile, player=self.player))
+
+    def action_settings(self) -> None:
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen(self.preferences, self.engine.settings, performer=self.performer,
+                                            voice_notes=self.voice_notes), self.apply_preferences)
+
+    def apply_preferences(self, prefs: Preferences | None) -> None:
+        if prefs is None:
+            return
+        self.preferences = prefs
+        self.theme = DARK.name if prefs.dark else LIGHT.name
+        if not prefs.voice and self.audio is not None:
+            self.audio.cut()
+        for screen in self.screen_stack:
+            if isinstance(screen, PlayScreen) and not prefs.suggestions:
+                screen.query_one("#suggestions").display = False
+
+    def show_error(self, error: DigitalActorsError, title: str = "Something went wrong") -> None:
+        self.push_screen(ErrorDialog(error, title=title))
+
+    # --- audio --------------------------------------------------------------------------------
+    def play_audio(self, event: ev.AudioChunk | ev.AudioFinished) -> None:
+        if self.audio is None or not self.preferences.voice or not isinstance(event, ev.AudioChunk):
+            return
+        self.audio.play(event, self.preferences.volume)
+        failed = getattr(self.audio, "failed", None)
+        if failed is not None and failed.message not in self.voice_notes:
+            self.voice_notes.append(failed.message)
+            self.notify(f"{failed.message}: {failed.hint}", severity="warning", markup=False)
+
+    async def on_unmount(self) -> None:
+        if self.audio is not None:
+            self.audio.close()

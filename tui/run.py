@@ -1,0 +1,51 @@
+"""The terminal game's composition root: build the Engine, the App and its providers, run, exit cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from digital_actors.config import Settings
+from digital_actors.engine import Engine, SessionRequest
+from tui.providers import BestResults, ProfileProvider
+
+PACE = 0.045  # seconds per word when streaming authored lines: a natural reading speed
+
+
+def start_request(scene: str | None, *, start_phase: int | None = None,
+                  overrides: Sequence[tuple[str, float]] = (), speed: float = 1.0, seed: int | None = None,
+                  difficulty: str | None = None, pace: float = PACE) -> SessionRequest | None:
+    """The session to open straight away (``digital-actors play SCENE ...``), or None for the picker."""
+    if scene is None:
+        return None
+    return SessionRequest(scene=scene, seed=seed, speed=speed, difficulty=difficulty,
+                          start_phase=start_phase, overrides=tuple(overrides), pace=pace)
+
+
+def run(settings: Settings, *, extra_scenes: Sequence[Path] = (), scene: str | None = None,
+        player: str | None = None, start_phase: int | None = None,
+        overrides: Sequence[tuple[str, float]] = (), speed: float = 1.0, seed: int | None = None,
+        difficulty: str | None = None, best_results: BestResults | None = None,
+        profile: ProfileProvider | None = None, audio: bool = True) -> int:
+    """Run the game until the player quits; returns the exit code. No ``scene`` opens the picker."""
+    return asyncio.run(_run(settings, extra_scenes=extra_scenes, scene=scene, player=player,
+                            start_phase=start_phase, overrides=overrides, speed=speed, seed=seed,
+                            difficulty=difficulty, best_results=best_results, profile=profile, audio=audio))
+
+
+async def _run(settings: Settings, *, extra_scenes: Sequence[Path], scene: str | None, player: str | None,
+               start_phase: int | None, overrides: Sequence[tuple[str, float]], speed: float,
+               seed: int | None, difficulty: str | None, best_results: BestResults | None,
+               profile: ProfileProvider | None, audio: bool) -> int:
+    from tui.app import DigitalActorsApp  # textual loads only when the game really starts
+    from tui.audio import SoundDevicePlayer
+
+    async with Engine.open(settings, extra_scenes=tuple(extra_scenes)) as engine:
+        app = DigitalActorsApp(
+            engine, start=start_request(scene, start_phase=start_phase, overrides=overrides, speed=speed,
+                                        seed=seed, difficulty=difficulty),
+            best_results=best_results, profile=profile, player=player,
+            audio=SoundDevicePlayer() if audio and settings.voice else None)
+        await app.run_async()
+        return app.return_code or 0

@@ -1,0 +1,122 @@
+"""``create_app``: the web front end's composition root. Everything it owns hangs off typed app keys
+and is opened and closed by ``cleanup_ctx`` — no module-level state.
+
+Shutdown order: ``on_shutdown`` closes every socket with 1001 GOING_AWAY; then the cleanup
+contexts unwind — sessions close and their memory writes finish, then the store and engine close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import structlog
+from aiohttp import WSCloseCode, web
+
+from digital_actors.config import Settings
+from digital_actors.engine import Engine
+from digital_actors.errors import DigitalActorsError
+from digital_actors.memory.store import MemoryStore, SqliteMemoryStore
+from web.assets import Assets
+from web.catalog import SceneCatalog
+from web.keys import (
+    ALLOWED_ORIGINS,
+    ASSETS,
+    CATALOG,
+    ENGINE,
+    MEMORY,
+    REGISTRY,
+    SETTINGS,
+    SHUTTING_DOWN,
+    SOCKETS,
+    MemoryState,
+)
+from web.middlewares import access_log, errors, security_headers
+from web.origin import parse_allowed
+from web.routes import setup_routes
+from web.sessions import SessionRegistry
+
+log = structlog.get_logger()
+CLEANUP_INTERVAL = 5.0
+PACE = 0.045  # seconds per word when the understudy streams authored lines
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None, memory: MemoryStore | None = None,
+               extra_scenes: Sequence[Path] = (), open_memory: bool = False,
+               pace: float = PACE) -> web.Application:
+    """The aiohttp application. ``engine``/``memory`` are injected (tests) or built here.
+
+    ``open_memory=True`` opens the SQLite store at DIGITAL_ACTORS_DB for the app's lifetime
+    (``serve`` does); if it cannot be opened the server still plays, and /health says why.
+    """
+    app = web.Application(middlewares=[access_log, errors], client_max_size=64 * 1024)
+    owns_engine = engine is None
+    app[SETTINGS] = settings
+    app[ENGINE] = engine or Engine(settings, extra_scenes=extra_scenes)
+    app[MEMORY] = MemoryState(store=memory)
+    app[CATALOG] = SceneCatalog(app[ENGINE])
+    app[ASSETS] = Assets()
+    app[SOCKETS] = weakref.WeakSet()
+    app[SHUTTING_DOWN] = asyncio.Event()
+    app[ALLOWED_ORIGINS] = parse_allowed(settings.allowed_origins)
+    clock = app[ENGINE].clock
+    app[REGISTRY] = SessionRegistry(settings, engine=app[ENGINE], catalog=app[CATALOG], memory=memory,
+                                    clock=clock, pace=pace)
+    setup_routes(app)
+    app.on_response_prepare.append(security_headers)
+    if open_memory and memory is None:
+        app.cleanup_ctx.append(_memory_store)
+    if owns_engine:
+        app.cleanup_ctx.append(_engine)
+    app.cleanup_ctx.append(_sessions)
+    app.on_shutdown.append(_close_sockets)
+    return app
+
+
+async def _memory_store(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    store: SqliteMemoryStore | None = None
+    try:
+        store = await SqliteMemoryStore.connect(settings.digital_actors_db)
+    except DigitalActorsError as e:
+        log.error("memory_store_unavailable", event_type="memory_unavailable", error=e.message, hint=e.hint)
+        app[MEMORY].problem = f"memory store: {e.message}"
+    app[MEMORY].store = app[REGISTRY].memory = store
+    try:
+        yield
+    finally:
+        if store is not None:
+            await store.close()
+
+
+async def _engine(app: web.Application) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await app[ENGINE].aclose()
+
+
+async def _sessions(app: web.Application) -> AsyncIterator[None]:
+    """The expiry sweeper while the app runs; on exit every session closes and its memory write lands."""
+    registry = app[REGISTRY]
+    sweeper = asyncio.create_task(registry.run_cleanup(CLEANUP_INTERVAL))
+    try:
+        yield
+    finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+        await registry.close_all()
+
+
+async def _close_sockets(app: web.Application) -> None:
+    """Tell every browser the server is going away (1001), so it reconnects elsewhere or later."""
+    app[SHUTTING_DOWN].set()
+    sockets = list(app[SOCKETS])
+    if sockets:
+        log.info("closing_sockets", event_type="shutdown", count=len(sockets))
+        await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+                               for ws in sockets), return_exceptions=True)

@@ -1,0 +1,128 @@
+"""HTTP handlers: health, metrics, session tokens, the scene list, the page and its assets."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import re
+import uuid
+
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from digital_actors.errors import DigitalActorsError
+from web.keys import ASSETS, CATALOG, MEMORY, SETTINGS
+from web.keys import REGISTRY as SESSIONS
+from web.metrics import count_error
+from web.sessions import RegistryFull
+
+log = structlog.get_logger()
+PLAYER_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
+HEALTH_TIMEOUT = 3.0
+MEMORY_TIMEOUT = 5.0
+YEAR = "public, max-age=31536000, immutable"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def health(request: web.Request) -> web.Response:
+    """200 ``{"status": "ok"}``; 503 with a reason when memory or every scene is unusable."""
+    state = request.app[MEMORY]
+    problem = state.problem
+    if problem is None and state.store is not None:
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                ok, reason = await state.store.healthy()
+        except TimeoutError:
+            ok, reason = False, f"memory store did not answer within {HEALTH_TIMEOUT:g}s"
+        problem = None if ok else f"memory store: {reason}"
+    if problem is None and not await request.app[CATALOG].playable():
+        problem = "no scene loads: check DIGITAL_ACTORS_SCENES and run `digital-actors check`"
+    if problem is not None:
+        log.warning("health_failed", event_type="health", reason=problem)
+        return web.json_response({"status": "unavailable", "reason": problem}, status=503, headers=NO_STORE)
+    return web.json_response({"status": "ok"}, headers=NO_STORE)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text exposition; a bearer token is required when METRICS_TOKEN is set."""
+    secret = request.app[SETTINGS].metrics_token
+    if secret is not None and secret.get_secret_value():
+        sent = request.headers.get("Authorization", "")
+        expected = f"Bearer {secret.get_secret_value()}"
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
+            return web.json_response({"error": "a bearer token is required"}, status=401,
+                                     headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+    body = await asyncio.to_thread(generate_latest, REGISTRY)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, **NO_STORE})
+
+
+async def create_session(request: web.Request) -> web.Response:
+    """``{token, player_id}``: the token opens /ws; the browser keeps the player id and sends it back."""
+    wanted = await _wanted_player(request)
+    player_id = await _player_id(request, wanted)
+    try:
+        player = request.app[SESSIONS].issue(player_id)
+    except RegistryFull as e:
+        return web.json_response({"error": e.message, "hint": e.hint}, status=503,
+                                 headers={"Retry-After": "30", **NO_STORE})
+    settings = request.app[SETTINGS]
+    return web.json_response({"token": player.token, "player_id": player.player_id,
+                              "expires_in": settings.session_token_ttl_seconds,
+                              "resume_seconds": settings.ws_resume_seconds}, headers=NO_STORE)
+
+
+async def _wanted_player(request: web.Request) -> str | None:
+    if not request.can_read_body:
+        return None
+    try:
+        data = json.loads(await request.text())
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(reason="expected a JSON object like {\"player_id\": \"...\"}") from None
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(reason="expected a JSON object like {\"player_id\": \"...\"}")
+    value = data.get("player_id")
+    return value if isinstance(value, str) and PLAYER_ID.match(value) else None
+
+
+async def _player_id(request: web.Request, wanted: str | None) -> str:
+    """The returning browser's id when it is known; otherwise a new one (from the store if there is one)."""
+    store = request.app[MEMORY].store
+    if store is None:
+        return wanted or str(uuid.uuid4())
+    try:
+        async with asyncio.timeout(MEMORY_TIMEOUT):
+            if wanted is not None:
+                record = await store.get_player(wanted)
+                if record is not None and record.kind == "web":
+                    return record.id
+            return (await store.create_player("web")).id
+    except (DigitalActorsError, TimeoutError) as e:
+        count_error("memory_unavailable")
+        log.error("player_id_fallback", event_type="memory_unavailable",
+                  error=getattr(e, "message", None) or type(e).__name__)
+        return wanted or str(uuid.uuid4())
+
+
+async def scenes(request: web.Request) -> web.Response:
+    """The scene picker's list."""
+    return web.json_response({"scenes": await request.app[CATALOG].summaries()},
+                             headers={"Cache-Control": "no-cache"})
+
+
+async def index(request: web.Request) -> web.Response:
+    """The game page; never cached, so a deploy's new asset versions are picked up at once."""
+    return web.Response(body=request.app[ASSETS].index, content_type="text/html", charset="utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+async def asset(request: web.Request) -> web.Response:
+    """A bundle file: cached for a year under the current version; revalidated under an old one."""
+    assets = request.app[ASSETS]
+    found = assets.get(request.match_info["name"])
+    if found is None:
+        raise web.HTTPNotFound()
+    current = request.match_info["version"] == assets.version
+    return web.Response(body=found.body, headers={"Content-Type": found.content_type,
+                                                  "Cache-Control": YEAR if current else "no-cache"})

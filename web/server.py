@@ -1,0 +1,35 @@
+"""``serve``: run the web server until SIGINT/SIGTERM, then shut down gracefully."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+
+from digital_actors.config import Settings
+from digital_actors.logging import configure_logging
+from web.app import create_app
+from web.observability import init_sentry
+
+log = structlog.get_logger()
+SHUTDOWN_TIMEOUT = 20.0  # seconds handlers get to finish after the sockets are told to go away
+
+
+def serve(settings: Settings, *, extra_scenes: Sequence[Path] = (), host: str | None = None,
+          port: int | None = None) -> None:
+    """Blocking: configure logs and Sentry, open the memory store, serve until a signal arrives."""
+    configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env)
+    init_sentry(settings)
+    app = create_app(settings, extra_scenes=extra_scenes, open_memory=True)
+    host = host or settings.host
+    port = settings.port if port is None else port
+
+    async def announce(_: web.Application) -> None:
+        log.info("server_started", event_type="server_started", host=host, port=port, env=settings.env)
+
+    app.on_startup.append(announce)
+    web.run_app(app, host=host, port=port, access_log=None, print=None,
+                shutdown_timeout=SHUTDOWN_TIMEOUT, handle_signals=True)
+    log.info("server_stopped", event_type="server_stopped")

@@ -23,10 +23,11 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digital_actors.llm.base import ChatModel, ChatRequest, Message, SystemBlock, TextDelta  # noqa: E402
-from tests.fakes.anthropic_server import FakeAnthropic  # noqa: E402
-from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
-from tests.fakes.sse_server import FakeServer, Reply  # noqa: E402
+from digital_actors.llm.base import ChatModel, ChatRequest, Message, SystemBlock, TextDelta
+from digital_actors.logging import configure_logging
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.sse_server import FakeServer, Reply
 
 REPLY = "The pressure's holding for now. Seal the hatch, then get to the pump! We have ninety seconds."
 TOKENS = re.findall(r"\S+\s*", REPLY)
@@ -147,4 +148,5 @@ if __name__ == "__main__":
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--ttft-ms", type=float, default=250.0)
     parser.add_argument("--tokens-per-s", type=float, default=80.0)
+    configure_logging(level="WARNING")
     asyncio.run(main(parser.parse_args()))

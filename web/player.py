@@ -7,7 +7,6 @@ loses it when the socket drops (which pauses the scene clock until the player is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -162,8 +161,7 @@ class PlayerSession:
         if session is not None:
             await session.close()
         if pump is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+            await asyncio.gather(pump, return_exceptions=True)  # the pump ends with the session's events
         if observer is not None:
             try:
                 await observer.close(outcome)
@@ -221,7 +219,7 @@ class PlayerSession:
                 await self._deliver(event)
             except Exception:  # one bad event must not silence the rest of the scene
                 count_error("ws_delivery")
-                self.log.exception("event_delivery_failed", event=type(event).__name__)
+                self.log.exception("event_delivery_failed", event_kind=type(event).__name__)
 
     async def _deliver(self, event: ev.Event) -> None:
         if isinstance(event, ev.AudioChunk):

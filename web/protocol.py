@@ -152,13 +152,13 @@ def _finite(value: Any) -> Any:
     return value
 
 
-# Events only the writer's inspector may see: they reveal hidden state and the director's mind.
-PRIVATE_EVENTS = (ev.DirectorNote, ev.SignalFired)
+# Never sent as JSON: the inspector's events (hidden state, the director's mind) and audio (binary).
+PRIVATE_EVENTS = (ev.DirectorNote, ev.SignalFired, ev.AudioChunk)
 
 
 def player_view(event: ev.Event) -> dict[str, Any] | None:
     """The JSON body a player may see for ``event``; None for private and audio events."""
-    if isinstance(event, PRIVATE_EVENTS | ev.AudioChunk):
+    if isinstance(event, PRIVATE_EVENTS):
         return None
     body = ev.to_dict(event)
     if isinstance(event, ev.StateChanged):

@@ -31,7 +31,7 @@ async def test_full_playthrough_to_game_over(client, clock: FakeClock) -> None:
     await ws.send_json({"type": "press", "control": "pump"})
     state, _ = await until(ws, "StateChanged")
     assert "hidden" not in state
-    assert state["changed"]["air"] == 100  # clamped at max
+    assert state["gauges"][0]["value"] == 100  # clamped at max
     pumped, _ = await until(ws, "LineFinished")
     assert pumped["text"] == "Pumping."
 

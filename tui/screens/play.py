@@ -92,6 +92,8 @@ class PlayScreen(Screen[None]):
         app = self.app
         request = replace(self.request, suggestions=app.preferences.suggestions)  # type: ignore[attr-defined]
         try:
+            if scene is None:  # reading and validating files: off the UI loop
+                scene = await asyncio.to_thread(app.engine.load, request.scene)  # type: ignore[attr-defined]
             session = await app.engine.new_session(request, scene=scene)  # type: ignore[attr-defined]
         except DigitalActorsError as e:
             await app.push_screen_wait(ErrorDialog(e, title="This scene cannot start"))

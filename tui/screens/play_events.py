@@ -16,7 +16,16 @@ from tui.widgets.suggestions import SuggestionBar
 from tui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
+    from digital_actors.session import Session
     from tui.screens.play import PlayScreen
+
+def countdown(session: Session | None) -> float | None:
+    """The scene's countdown at start (later ones arrive with StateChanged.time_left)."""
+    if session is None:
+        return None
+    names = [n for n, var in session.scene.state.items() if var.countdown]
+    return session.world.values[names[0]] if names else None
+
 
 SEVERITY = {"info": "information", "warning": "warning", "error": "error"}
 
@@ -92,7 +101,7 @@ class EventRenderer:
         panel = s.query_one(StatePanel)
         panel.set_phase(event.phase_title)
         panel.set_gauges(event.gauges)
-        panel.set_time_left(None)
+        panel.set_time_left(countdown(s.session))
         s.query_one(ControlBar).set_controls(event.controls)
         s.query_one(SpeechInput).control_keys = {c.key for c in event.controls if c.key}
         s.query_one(SuggestionBar).show_items(())

@@ -28,6 +28,7 @@ from digital_actors.scene.model import Scene
 class AppContext:
     settings: Settings
     extra_scenes: tuple[Path, ...]
+    player: str | None = None
 
     def search(self) -> list[tuple[Path, str]]:
         return scene_search_path(self.extra_scenes, self.settings.scene_dirs())
@@ -54,14 +55,16 @@ def _settings() -> Settings:
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--scenes", "extra_scenes", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="An extra folder of scenes (repeatable); searched first.")
+@click.option("--player", default=None, metavar="NAME",
+              help="Play as this profile (created on first use); default: the last one used.")
 @click.version_option(__version__, prog_name="digital-actors")
 @click.pass_context
-def cli(ctx: click.Context, extra_scenes: tuple[Path, ...]) -> None:
+def cli(ctx: click.Context, extra_scenes: tuple[Path, ...], player: str | None) -> None:
     """Digital Actors: talk, in your own words, with characters in short, tense scenes.
 
     With no command, choose a scene and play it.
     """
-    ctx.obj = AppContext(_settings(), extra_scenes)
+    ctx.obj = AppContext(_settings(), extra_scenes, player)
     if ctx.invoked_subcommand is None:
         ctx.invoke(play, scene=None)
 
@@ -144,9 +147,16 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
                              overrides=_parse_sets(chosen, sets), pace=0.045 if interactive else 0.0)
 
     async def run() -> None:
-        session = await engine.new_session(request, scene=chosen)
-        await play_lines(session, interactive=interactive)
-        await engine.aclose()
+        if not await engine.open_memory() and engine.memory_error is not None:
+            err = engine.memory_error
+            click.echo(f"! Player memory is off: {err.message}" + (f"\n  hint: {err.hint}" if err.hint else ""),
+                       err=True)
+        try:
+            profile = await engine.terminal_player(app.player)
+            session = await engine.new_session(request, scene=chosen, player_id=profile.id if profile else None)
+            await play_lines(session, interactive=interactive)
+        finally:
+            await engine.aclose()
 
     try:
         with _log_to_file(app.settings):
@@ -251,6 +261,15 @@ def run_tests(app: AppContext, targets: tuple[str, ...]) -> None:
                 click.echo(f"  {failure}")
     click.echo(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+def _register_groups() -> None:
+    from digital_actors.memory.cli import memory
+
+    cli.add_command(memory)
+
+
+_register_groups()
 
 
 @cli.command("config")

@@ -1,8 +1,12 @@
 """The Engine: what every front end holds. Finds scenes and makes sessions with the right
 performer, clock and player memory, so the TUI, the web server and the line player are wired alike.
 
-    async with Engine.open(settings) as engine:
-        session = await engine.new_session("pressure_point", seed=3)
+    async with Engine.open(settings, memory=True) as engine:
+        player = await engine.terminal_player("Ada")
+        session = await engine.new_session(SessionRequest("pressure_point"), player_id=player.id)
+
+With memory, each session's attempts are recorded (see memory/binding.py) and the player's
+history shapes the cue, the difficulty and the understudy's greeting.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from pathlib import Path
 
 from digital_actors.clock import Clock, MonotonicClock
 from digital_actors.config import Settings
-from digital_actors.errors import SceneError
+from digital_actors.errors import MemoryStoreError, SceneError
+from digital_actors.memory.binding import MemoryBinding
+from digital_actors.memory.records import PlayerRecord
 from digital_actors.memory.snapshot import PlayerMemory
+from digital_actors.memory.store import MemoryStore, SqliteMemoryStore
 from digital_actors.performers import choose_actor
 from digital_actors.scene.loader import SceneRef, discover, find_scene, scene_search_path
 from digital_actors.scene.model import Scene
@@ -41,23 +48,57 @@ class Engine:
     """Scenes, settings and the factory of sessions. One per process (per front end)."""
 
     def __init__(self, settings: Settings, *, extra_scenes: Sequence[Path] = (),
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, store: MemoryStore | None = None) -> None:
         self.settings = settings
         self.extra_scenes = tuple(extra_scenes)
         self.clock = clock or MonotonicClock()
+        self.store = store
+        self.memory_error: MemoryStoreError | None = None
+        self._bindings: set[MemoryBinding] = set()
+        self._owns_store = False
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, settings: Settings, **kwargs: object) -> AsyncIterator[Engine]:
-        """An engine whose resources are released on exit."""
+    async def open(cls, settings: Settings, *, memory: bool = False, **kwargs: object) -> AsyncIterator[Engine]:
+        """An engine whose resources are released on exit. ``memory`` opens the player-memory
+        store; if it cannot be opened the engine runs without memory and ``memory_error`` says why."""
         engine = cls(settings, **kwargs)  # type: ignore[arg-type]
+        if memory and engine.store is None:
+            await engine.open_memory()
         try:
             yield engine
         finally:
             await engine.aclose()
 
+    async def open_memory(self) -> bool:
+        """Open the store at DIGITAL_ACTORS_DB (or the default). False, with ``memory_error``, on failure."""
+        try:
+            self.store = await SqliteMemoryStore.connect(self.settings.digital_actors_db)
+        except MemoryStoreError as e:
+            self.memory_error = e
+            return False
+        self._owns_store = True
+        return True
+
     async def aclose(self) -> None:
-        """Release shared resources (model clients, voices, the memory store) as they are added."""
+        """Finish pending memory writes, then release the store."""
+        for binding in list(self._bindings):
+            with contextlib.suppress(Exception):
+                await binding.wait()
+        if self.store is not None and self._owns_store:
+            await self.store.close()  # type: ignore[attr-defined]
+            self.store = None
+
+    async def terminal_player(self, name: str | None) -> PlayerRecord | None:
+        """A terminal profile by name, created on first use; with no name, the most recent one."""
+        if self.store is None:
+            return None
+        if not name:
+            recent = [p for p in await self.store.list_players() if p.kind == "terminal"]
+            if recent:
+                return max(recent, key=lambda p: p.last_seen_at)
+            name = "player"
+        return await self.store.player(name, "terminal")
 
     def search_path(self) -> list[tuple[Path, str]]:
         return scene_search_path(self.extra_scenes, self.settings.scene_dirs())
@@ -71,8 +112,11 @@ class Engine:
         return find_scene(name, self.search_path())
 
     async def new_session(self, request: SessionRequest | str, *, memory: PlayerMemory | None = None,
-                          scene: Scene | None = None) -> Session:
-        """A ready (not yet started) session: subscribe with ``events()``, then ``start()``."""
+                          scene: Scene | None = None, player_id: str | None = None) -> Session:
+        """A ready (not yet started) session: subscribe with ``events()``, then ``start()``.
+
+        With a ``player_id`` and a memory store, the player's history is loaded (and reloaded
+        on every restart) and each attempt is recorded."""
         if isinstance(request, str):
             request = SessionRequest(scene=request)
         scene = scene or self.load(request.scene)
@@ -84,11 +128,28 @@ class Engine:
                 raise SceneError(f"{scene.id} has no state variable '{name}'",
                                  hint="known: " + ", ".join(scene.state))
         seed = request.seed if request.seed is not None else random.randrange(1 << 30)
+        store = self.store if player_id else None
+        if memory is None and store is not None and player_id:
+            memory = await store.snapshot(player_id, scene.id, scene.lead_id)
         memory = memory or PlayerMemory()
         actor = choose_actor(scene, self.settings, seed=seed, clock=self.clock, pace=request.pace)
         suggestions = self.settings.suggestions if request.suggestions is None else request.suggestions
         options = SessionOptions(seed=seed, speed=request.speed,
-                                 difficulty=request.difficulty or memory.difficulty,
+                                 difficulty=request.difficulty,
                                  start_phase=request.start_phase, overrides=request.overrides,
                                  suggestions=suggestions)
-        return Session(scene, actor=actor, clock=self.clock, memory=memory, options=options)
+        session = Session(scene, actor=actor, clock=self.clock, memory=memory, options=options)
+        if store is not None and player_id:
+            lead = scene.lead_id
+
+            async def reload() -> PlayerMemory:
+                return await store.snapshot(player_id, scene.id, lead)
+
+            session.memory_source = reload
+            binding = MemoryBinding(store, session.events(), player_id=player_id, scene_id=scene.id,
+                                    character_id=lead, clock=self.clock)
+            binding.start()
+            self._bindings.add(binding)
+            assert binding.task is not None
+            binding.task.add_done_callback(lambda _t: self._bindings.discard(binding))
+        return session

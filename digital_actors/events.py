@@ -113,10 +113,13 @@ class LineDelta(Event):
 
 @dataclass(frozen=True, slots=True)
 class LineFinished(Event):
+    """The end of a line. ``interrupted``: cut off; ``by_player``: cut off by the player speaking."""
+
     line_id: str
     speaker: str
     text: str
     interrupted: bool = False
+    by_player: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,7 @@ class Narration(Event):
 
     text: str
     kind: Literal["feedback", "refusal", "director", "interruption", "system", "ending"] = "system"
+    control_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import uuid
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 import structlog
@@ -45,7 +46,7 @@ class SessionOptions:
 
     seed: int = 0
     speed: float = 1.0
-    difficulty: str = "normal"
+    difficulty: str | None = None  # None: from the player's memory (normal for a new player)
     start_phase: int | None = None
     overrides: tuple[tuple[str, float], ...] = ()
     suggestions: bool = True
@@ -70,6 +71,8 @@ class Session:
         self.memory = memory or PlayerMemory()
         self.options = options or SessionOptions()
         self.signals = signals or SignalEvaluator()
+        # Reloads the player's memory on restart (the engine sets it when memory is on).
+        self.memory_source: Callable[[], Awaitable[PlayerMemory]] | None = None
         self.id = uuid.uuid4().hex
         self.log = log.bind(session_id=short_hash(self.id), scene=scene.id)
         self._bus = EventBus()
@@ -81,13 +84,14 @@ class Session:
 
     def _reset_state(self) -> None:
         o = self.options
-        self.world = World(self.scene, memory=self.memory, difficulty=o.difficulty,
+        self.world = World(self.scene, memory=self.memory, difficulty=o.difficulty or self.memory.difficulty,
                            overrides=dict(o.overrides), start_phase=o.start_phase)
         self.history: list[tuple[str, str]] = []
         self.notes: deque[str] = deque(maxlen=3)
         self._queue: list[_Queued] = []
         self._current: asyncio.Task[str | None] | None = None
         self._current_cue: Cue | None = None
+        self._cut_by_player = False
         self._inflight = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
@@ -181,14 +185,14 @@ class Session:
                 return False
             view, out = self.world.press(control_id)
             if not view.available:
-                self._emit(ev.Narration(f"{control.label}: {(view.reason or '').rstrip('.')}.", "refusal"))
+                reason = (view.reason or "").rstrip(".")
+                self._emit(ev.Narration(f"{control.label}: {reason}.", "refusal", control_id))
                 self._emit_controls(force=True)
                 return False
             if self._current_cue is not None and _PRIORITY[self._current_cue.kind] == BACKGROUND:
                 await self._interrupt_current(player_caused=False)
             self._drop_stale()
-            if control.feedback:
-                self._emit(ev.Narration(control.feedback, "feedback"))
+            self._emit(ev.Narration(control.feedback or f"You use {control.label}.", "feedback", control_id))
             self.history.append(("player", f"[presses {control.label}]"))
             self._after(out, force_state=True)
             if not self.ended:
@@ -215,6 +219,11 @@ class Session:
     async def restart(self) -> None:
         """Start the scene again from the top: state, queue, notes, latches, the actor's decks."""
         await self._stop_tasks()
+        if self.memory_source is not None:
+            try:
+                self.memory = await self.memory_source()
+            except DigitalActorsError as e:
+                self.log.warning("memory_reload_failed", error=e.message)
         self.actor.reset()
         self.signals.reset()
         self._reset_state()
@@ -374,7 +383,8 @@ class Session:
                     self._emit(ev.LineDelta(line_id, visible[len(shown):]))
                     shown = visible
         except asyncio.CancelledError:
-            self._emit(ev.LineFinished(line_id, speaker, strip_tags(raw), interrupted=True))
+            self._emit(ev.LineFinished(line_id, speaker, strip_tags(raw), interrupted=True,
+                                       by_player=self._cut_by_player))
             if raw.strip():
                 self.history.append(("actor", strip_tags(raw) + " —"))
             raise
@@ -416,8 +426,10 @@ class Session:
         task = self._current
         if task is None or task.done():
             return False
+        self._cut_by_player = player_caused
         task.cancel()
         await asyncio.wait({task})
+        self._cut_by_player = False
         if player_caused:
             inter = self.scene.interruptions
             if inter.narration:

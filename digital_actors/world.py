@@ -16,10 +16,45 @@ from digital_actors.errors import ExpressionError
 from digital_actors.events import ControlView, GaugeView
 from digital_actors.memory.snapshot import PlayerMemory
 from digital_actors.scene.expr import Expr
-from digital_actors.scene.model import Control, DirectorRule, Effect, Ending, Phase, Scene
+from digital_actors.scene.model import Control, DirectorRule, Effect, Ending, Phase, Scene, Signal
 
 log = structlog.get_logger()
 MAX_CASCADE = 8  # director effects may enter phases which enable rules...; bounded
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A scene's rules as plain tuples: built once per scene, read on every tick.
+
+    (pydantic private attributes cost ~20 us a read; the explorer reads them millions of times.)
+    """
+
+    bounds: dict[str, tuple[float, float, float]]          # name -> (min, max, start)
+    rates: tuple[tuple[str, float], ...]
+    phases: tuple[tuple[Phase, Expr | None], ...]
+    endings: tuple[tuple[Ending, Expr], ...]
+    rules: tuple[tuple[DirectorRule, Expr, tuple[Effect, ...]], ...]
+    controls: dict[str, tuple[Control, Expr | None, tuple[Effect, ...]]]
+    signals: dict[str, tuple[Signal, Expr | None, tuple[Effect, ...]]]
+    interruption: tuple[Effect, ...]
+
+    @classmethod
+    def of(cls, scene: Scene) -> Plan:
+        plan = scene._plan
+        if isinstance(plan, Plan):
+            return plan
+        plan = cls(
+            bounds={n: (v.min, v.max, v.start) for n, v in scene.state.items()},
+            rates=tuple((n, v.rate) for n, v in scene.state.items() if v.rate),
+            phases=tuple((p, p.enter_expr) for p in scene.phases),
+            endings=tuple((e, e.when_expr) for e in scene.endings),
+            rules=tuple((r, r.when_expr, tuple(r.compiled_effects)) for r in scene.director.rules),
+            controls={c.id: (c, c.when_expr, tuple(c.compiled_effects)) for c in scene.controls},
+            signals={g.id: (g, g.when_expr, tuple(g.compiled_effects)) for g in scene.signals},
+            interruption=tuple(scene.interruptions.compiled_effects),
+        )
+        scene._plan = plan
+        return plan
 
 
 @dataclass
@@ -48,6 +83,7 @@ class World:
                  difficulty: str = "normal", overrides: dict[str, float] | None = None,
                  start_phase: int | None = None) -> None:
         self.scene = scene
+        self.plan = Plan.of(scene)
         self.memory = memory or PlayerMemory()
         level = scene.difficulty.get(difficulty)  # type: ignore[call-overload]
         self.difficulty = difficulty
@@ -58,8 +94,6 @@ class World:
             self.values[name] = self._clamp(name, var.start + bonus)
         for name, value in (overrides or {}).items():
             self.values[name] = self._clamp(name, value)
-        self.elapsed = 0.0
-        self.idle = 0.0
         self.phase_index = 0
         if start_phase is not None:
             self.phase_index = next(i for i, p in enumerate(scene.phases) if p.id == start_phase)
@@ -68,29 +102,47 @@ class World:
         self.fired: dict[str, int] = {g.id: 0 for g in scene.signals}
         self.rule_last: dict[str, float] = {}
         self.ending: Ending | None = None
+        # Every name an expression can read, kept current on each write (read on every tick).
+        m = self.memory
+        self._n: dict[str, float] = dict(self.values)
+        self._n.update(elapsed=0.0, idle=0.0, phase=float(self.phase.id))
+        self._n.update({f"uses.{k}": 0.0 for k in self.pressed})
+        self._n.update({f"signals.{k}": 0.0 for k in self.fired})
+        self._n.update({"memory.attempts": float(m.attempts), "memory.successes": float(m.successes),
+                        "memory.returning": float(m.returning), "memory.trust": m.trust,
+                        "memory.familiarity": m.familiarity})
+
+    @property
+    def elapsed(self) -> float:
+        return self._n["elapsed"]
+
+    @elapsed.setter
+    def elapsed(self, value: float) -> None:
+        self._n["elapsed"] = value
+
+    @property
+    def idle(self) -> float:
+        return self._n["idle"]
+
+    @idle.setter
+    def idle(self, value: float) -> None:
+        self._n["idle"] = value
 
     # --- reading ---------------------------------------------------------------------
     @property
     def phase(self) -> Phase:
-        return self.scene.phases[self.phase_index]
+        return self.plan.phases[self.phase_index][0]
 
     def names(self) -> dict[str, float]:
-        names = dict(self.values)
-        names.update(elapsed=self.elapsed, idle=self.idle, phase=float(self.phase.id))
-        names.update({f"uses.{k}": float(v) for k, v in self.pressed.items()})
-        names.update({f"signals.{k}": float(1 if v else 0) for k, v in self.fired.items()})
-        m = self.memory
-        names.update({"memory.attempts": float(m.attempts), "memory.successes": float(m.successes),
-                      "memory.returning": float(m.returning), "memory.trust": m.trust,
-                      "memory.familiarity": m.familiarity})
-        return names
+        """A snapshot of every name expressions can read."""
+        return dict(self._n)
 
     def holds(self, expr: Expr | None, names: dict[str, float] | None = None) -> bool:
         """Whether a condition holds; a runtime fault (say, division by zero) counts as false."""
         if expr is None:
             return True
         try:
-            return expr.holds(names if names is not None else self.names())
+            return expr.holds(names if names is not None else self._n)
         except ExpressionError as e:
             log.warning("expression_failed", scene=self.scene.id, error=e.message)
             return False
@@ -115,7 +167,7 @@ class World:
         reason = None
         if self.ending is not None:
             reason = "the scene is over"
-        elif not self.holds(control.when_expr):
+        elif not self.holds(self.plan.controls[control.id][1]):
             reason = control.unavailable or "not available yet"
         elif left is not None and left <= 0:
             reason = "no uses left"
@@ -124,30 +176,30 @@ class World:
         return ControlView(control.id, control.label, control.key, reason is None, reason, left, cooldown)
 
     def controls(self) -> tuple[ControlView, ...]:
-        return tuple(self.control_view(c) for c in self.scene.controls)
+        return tuple(self.control_view(c) for c, _, _ in self.plan.controls.values())
 
     # --- writing -----------------------------------------------------------------------
     def _clamp(self, name: str, value: float) -> float:
-        var = self.scene.state[name]
+        low, high, start = self.plan.bounds[name]
         if math.isnan(value):
-            value = var.start
-        return min(var.max, max(var.min, value))
+            value = start
+        return min(high, max(low, value))
 
     def set_value(self, name: str, value: float, out: Outcome) -> None:
         """Write one variable, clamped to its min/max; records a real change in ``out``."""
         new = self._clamp(name, value)
         if new != self.values[name]:
-            self.values[name] = new
+            self.values[name] = self._n[name] = new
             out.changed[name] = new
 
-    def apply(self, effects: list[Effect], out: Outcome | None = None) -> Outcome:
+    def apply(self, effects: tuple[Effect, ...] | list[Effect], out: Outcome | None = None) -> Outcome:
         """Apply effects in order; each sees the values written by the ones before it."""
         out = out or Outcome()
         if self.ending is not None:
             return out
         for effect in effects:
             try:
-                amount = effect.expr.eval(self.names())
+                amount = effect.expr.eval(self._n)
             except ExpressionError as e:
                 log.warning("effect_failed", scene=self.scene.id, var=effect.var, error=e.message)
                 continue
@@ -163,47 +215,45 @@ class World:
             return out
         self.elapsed += seconds
         self.idle += seconds
-        for name, var in self.scene.state.items():
-            if var.rate:
-                self.set_value(name, self.values[name] + var.rate * self.rate_scale * seconds, out)
+        for name, rate in self.plan.rates:
+            self.set_value(name, self.values[name] + rate * self.rate_scale * seconds, out)
         return self.settle(out)
 
     def press(self, control_id: str) -> tuple[ControlView, Outcome]:
         """Press a control if available. Returns its view before the press and the outcome."""
-        control = self.scene.control(control_id)
-        if control is None:
-            raise KeyError(control_id)
+        control, _, effects = self.plan.controls[control_id]
         view = self.control_view(control)
         out = Outcome()
         self.idle = 0.0
         if not view.available:
             return view, out
         self.pressed[control_id] += 1
+        self._n[f"uses.{control_id}"] = float(self.pressed[control_id])
         self.last_press[control_id] = self.elapsed
-        self.apply(control.compiled_effects, out)
+        self.apply(effects, out)
         return view, self.settle(out)
 
     def signal_ready(self, signal_id: str) -> bool:
-        signal = next(g for g in self.scene.signals if g.id == signal_id)
+        signal, when, _ = self.plan.signals[signal_id]
         if self.ending is not None or (signal.once and self.fired[signal_id]):
             return False
-        return self.holds(signal.when_expr)
+        return self.holds(when)
 
     def fire_signal(self, signal_id: str, out: Outcome | None = None) -> Outcome:
         """A signal answered yes: latch it and apply its effects (once-only signals fire once)."""
         out = out or Outcome()
         if not self.signal_ready(signal_id):
             return out
-        signal = next(g for g in self.scene.signals if g.id == signal_id)
         self.fired[signal_id] += 1
+        self._n[f"signals.{signal_id}"] = 1.0
         out.signals.append(signal_id)
-        return self.apply(signal.compiled_effects, out)
+        return self.apply(self.plan.signals[signal_id][2], out)
 
     def player_acted(self) -> None:
         self.idle = 0.0
 
     def interrupt(self) -> Outcome:
-        out = self.apply(self.scene.interruptions.compiled_effects)
+        out = self.apply(self.plan.interruption)
         return self.settle(out)
 
     def settle(self, out: Outcome | None = None) -> Outcome:
@@ -219,18 +269,19 @@ class World:
         return out
 
     def _advance_phases(self, out: Outcome) -> None:
-        phases = self.scene.phases
+        phases = self.plan.phases
         while self.phase_index + 1 < len(phases):
-            nxt = phases[self.phase_index + 1]
-            if nxt.enter_expr is None or not self.holds(nxt.enter_expr):
+            nxt, enter = phases[self.phase_index + 1]
+            if enter is None or not self.holds(enter):
                 break
             self.phase_index += 1
+            self._n["phase"] = float(nxt.id)
             out.phases.append(nxt)
 
     def _check_endings(self, out: Outcome) -> None:
-        names = self.names()
-        for ending in self.scene.endings:
-            if self.holds(ending.when_expr, names):
+        names = self._n
+        for ending, when in self.plan.endings:
+            if self.holds(when, names):
                 self.ending = ending
                 out.ending = ending
                 return
@@ -238,24 +289,24 @@ class World:
     def _run_rules(self, out: Outcome) -> bool:
         """Fire due rules; True when a rule changed values (so phases/endings need another look)."""
         changed = False
-        names = self.names()
-        for rule in self.scene.director.rules:
+        names = self._n
+        for rule, when, effects in self.plan.rules:
             last = self.rule_last.get(rule.id)
             if last is not None and (rule.once or self.elapsed - last < rule.cooldown):
                 continue
-            if not self.holds(rule.when_expr, names):
+            if not self.holds(when, names):
                 continue
             self.rule_last[rule.id] = self.elapsed
             out.rules.append(rule)
-            if rule.compiled_effects:
+            if effects:
                 before = dict(out.changed)
-                self.apply(rule.compiled_effects, out)
+                self.apply(effects, out)
                 changed = changed or out.changed != before
         return changed
 
     def copy(self) -> World:
         """An independent copy sharing the (read-only) scene."""
         clone = copy.copy(self)
-        for attr in ("values", "pressed", "last_press", "fired", "rule_last"):
+        for attr in ("values", "pressed", "last_press", "fired", "rule_last", "_n"):
             setattr(clone, attr, dict(getattr(self, attr)))
         return clone

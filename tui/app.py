@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import ClassVar
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from digital_actors import events as ev
 from digital_actors.engine import Engine, SessionRequest
@@ -27,9 +28,9 @@ class DigitalActorsApp(App[int]):
     """The terminal game. Give it an Engine; optionally a scene to start with and memory providers."""
 
     TITLE = "Digital Actors"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "picker.tcss", STYLES / "play.tcss", STYLES / "dialogs.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = [STYLES / f"{n}.tcss" for n in ("app", "picker", "play", "dialogs")]
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f6", "profile", "Profile", show=False),
         Binding("f7", "settings", "Settings", show=False),
         Binding("f8", "help", "Help"),

@@ -1,4 +1,5 @@
-"""The scenes a web player may choose: discovered in a thread, cached for a few seconds.
+"""The scenes a web player may choose: discovered in a thread, cached for a minute (discovery
+validates every scene: about 0.1 s each, too slow to repeat per request).
 
 Players name scenes by id only — never by path — so a browser can never make the server
 load a folder outside the scene search path.
@@ -18,12 +19,14 @@ from digital_actors.scene.loader import SceneRef
 from digital_actors.scene.model import Scene
 
 SCENE_ID = re.compile(r"^[A-Za-z0-9_\-]{1,80}$")
+MIN_REFRESH = 5.0  # seconds between re-reads forced by an unknown scene id
 
 
 class SceneCatalog:
-    """``engine.scenes()`` at most once per ``max_age`` seconds, off the event loop."""
+    """``engine.scenes()`` at most once per ``max_age`` seconds, off the event loop; ``find`` retries once
+    on a miss so a scene added to a running server shows up."""
 
-    def __init__(self, engine: Engine, *, max_age: float = 5.0,
+    def __init__(self, engine: Engine, *, max_age: float = 60.0,
                  now: Callable[[], float] = time.monotonic) -> None:
         self._engine = engine
         self._max_age = max_age
@@ -32,30 +35,36 @@ class SceneCatalog:
         self._stamp: float | None = None
         self._lock = asyncio.Lock()
 
-    async def refs(self) -> list[SceneRef]:
+    async def refs(self, *, fresh: bool = False) -> list[SceneRef]:
+        """Discovered scenes; ``fresh`` re-reads them unless that was done in the last few seconds."""
         async with self._lock:
-            if self._stamp is None or self._now() - self._stamp > self._max_age:
+            age = None if self._stamp is None else self._now() - self._stamp
+            if age is None or age > self._max_age or (fresh and age > MIN_REFRESH):
                 self._refs = await asyncio.to_thread(self._engine.scenes)
                 self._stamp = self._now()
             return self._refs
 
-    async def playable(self) -> list[Scene]:
+    async def playable(self, *, fresh: bool = False) -> list[Scene]:
         """Scenes that load, in discovery order."""
-        return [r.scene for r in await self.refs() if r.scene is not None]
+        return [r.scene for r in await self.refs(fresh=fresh) if r.scene is not None]
 
     async def find(self, scene_id: str) -> Scene:
         """A playable scene by id, or a SceneError the player can read."""
-        scenes = await self.playable()
-        if SCENE_ID.match(scene_id):
-            for scene in scenes:
-                if scene.id == scene_id:
-                    return scene
-            for ref in await self.refs():
-                if ref.id == scene_id and ref.scene is None:
+        if not SCENE_ID.match(scene_id):
+            raise self._unknown(scene_id, await self.playable())
+        for fresh in (False, True):
+            for ref in await self.refs(fresh=fresh):
+                if ref.id == scene_id and ref.scene is not None:
+                    return ref.scene
+                if ref.id == scene_id:
                     raise SceneError(f"The scene '{scene_id}' does not load on this server.",
                                      hint="its author can run `digital-actors check` to see why")
+        raise self._unknown(scene_id, await self.playable())
+
+    @staticmethod
+    def _unknown(scene_id: str, scenes: list[Scene]) -> SceneError:
         known = ", ".join(s.id for s in scenes) or "none"
-        raise SceneError(f"There is no scene called '{scene_id[:80]}'.", hint=f"known scenes: {known}")
+        return SceneError(f"There is no scene called '{scene_id[:80]}'.", hint=f"known scenes: {known}")
 
     async def summaries(self) -> list[dict[str, Any]]:
         """What the scene picker shows."""

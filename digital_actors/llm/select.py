@@ -40,9 +40,11 @@ def _secret(value: SecretStr | None) -> str | None:
 
 def select_model(settings: Settings) -> Selection:
     """Pick the provider named by LLM_PROVIDER, or with ``auto`` the first one configured."""
-    options: dict[str, Any] = {"timeout": settings.llm_timeout_seconds,
-               "first_token_timeout": settings.llm_first_token_timeout_seconds,
-               "max_retries": settings.llm_max_retries}
+    options: dict[str, Any] = {
+        "timeout": settings.llm_timeout_seconds,
+        "first_token_timeout": settings.llm_first_token_timeout_seconds,
+        "max_retries": settings.llm_max_retries,
+    }
     anthropic_key = _secret(settings.anthropic_api_key)
     openai_key = _secret(settings.openai_api_key)
     google_key = _secret(settings.google_api_key)
@@ -75,8 +77,7 @@ def select_model(settings: Settings) -> Selection:
         oa = openai_chat(api_key=openai_key, model=settings.openai_model, base_url=base_url,
                          **options)
         where = f" at {base_url}" if base_url else ""
-        return Selection(oa, choice, f"OpenAI-compatible {oa.model}{where} performs: "
-                                     f"OPENAI_API_KEY {why}")
+        return Selection(oa, choice, f"OpenAI ({oa.model}){where} performs: OPENAI_API_KEY {why}")
     if choice == "gemini":
         if not google_key:
             return _missing(choice, "GOOGLE_API_KEY")

@@ -1,11 +1,11 @@
-"""The SQL behind each store operation. Each function runs inside a transaction the store opened.
+"""The SQL behind the store's play operations: players, snapshots, attempts.
 
-Kept apart from the store so the store's job (connection, locking, retries, metrics) stays small.
+Each function runs inside a transaction the store opened, so the store's own job
+(connection, locking, retries, metrics) stays small.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -45,18 +45,18 @@ def _player(row: Any) -> PlayerRecord:
     return PlayerRecord(id=row[0], name=row[1], kind=row[2], created_at=row[3], last_seen_at=row[4])
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, args: tuple[Any, ...] = ()) -> Any:
+async def one(conn: aiosqlite.Connection, sql: str, args: tuple[Any, ...] = ()) -> Any:
     async with conn.execute(sql, args) as cur:
         return await cur.fetchone()
 
 
-async def _all(conn: aiosqlite.Connection, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+async def all_rows(conn: aiosqlite.Connection, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
     async with conn.execute(sql, args) as cur:
         return list(await cur.fetchall())
 
 
 async def get_player(conn: aiosqlite.Connection, player_id: str) -> PlayerRecord | None:
-    row = await _one(conn, f"SELECT {_PLAYER_COLS} FROM players WHERE id = ?", (player_id,))
+    row = await one(conn, f"SELECT {_PLAYER_COLS} FROM players WHERE id = ?", (player_id,))
     return _player(row) if row else None
 
 
@@ -64,7 +64,7 @@ async def find_player(
     conn: aiosqlite.Connection, name: str, kind: str | None
 ) -> PlayerRecord | None:
     """A profile by name (case-insensitive); with no kind, terminal profiles are preferred."""
-    rows = await _all(
+    rows = await all_rows(
         conn,
         f"SELECT {_PLAYER_COLS} FROM players WHERE name = ? "
         "ORDER BY kind = 'terminal' DESC, last_seen_at DESC",
@@ -75,7 +75,7 @@ async def find_player(
 
 
 async def list_players(conn: aiosqlite.Connection) -> list[PlayerRecord]:
-    rows = await _all(conn, f"SELECT {_PLAYER_COLS} FROM players ORDER BY last_seen_at DESC, name")
+    rows = await all_rows(conn, f"SELECT {_PLAYER_COLS} FROM players ORDER BY last_seen_at DESC, name")
     return [_player(r) for r in rows]
 
 
@@ -86,7 +86,7 @@ async def get_or_create_player(
         raise MemoryStoreError(f"Unknown player kind {kind!r}.", "Use 'terminal' or 'web'.")
     name = clean_name(name)
     stamp = iso(now)
-    row = await _one(
+    row = await one(
         conn, f"SELECT {_PLAYER_COLS} FROM players WHERE kind = ? AND name = ?", (kind, name)
     )
     if row:
@@ -107,32 +107,32 @@ async def snapshot(
     if player is None:
         return PlayerMemory(player_id=player_id)
     counts = dict(
-        await _all(
+        await all_rows(
             conn,
             "SELECT outcome, count(*) FROM scene_attempts WHERE player_id = ? "
             "AND scene_id = ? AND outcome != 'in_progress' GROUP BY outcome",
             (player_id, scene_id),
         )
     )
-    recent = await _all(
+    recent = await all_rows(
         conn,
         "SELECT outcome, ending_id FROM scene_attempts WHERE player_id = ? "
         "AND scene_id = ? AND outcome != 'in_progress' "
         "ORDER BY started_at DESC, rowid DESC LIMIT 5",
         (player_id, scene_id),
     )
-    rel = await _one(
+    rel = await one(
         conn,
         "SELECT trust, familiarity FROM relationships WHERE player_id = ? AND character_id = ?",
         (player_id, character_id),
     )
-    prof = await _one(
+    prof = await one(
         conn,
         "SELECT impulsiveness, cooperation, problem_solving, patience "
         "FROM personality_profiles WHERE player_id = ?",
         (player_id,),
     )
-    notes = await _all(
+    notes = await all_rows(
         conn,
         "SELECT text FROM memories WHERE player_id = ? AND character_id = ? "
         "ORDER BY weight DESC, created_at DESC, id DESC LIMIT ?",
@@ -184,7 +184,7 @@ async def begin_attempt(
             "INSERT INTO sessions (id, player_id, scene_id, started_at) VALUES (?, ?, ?, ?)",
             (session_id, player_id, scene_id, stamp),
         )
-    elif not await _one(
+    elif not await one(
         conn, "SELECT 1 FROM sessions WHERE id = ? AND player_id = ?", (session_id, player_id)
     ):
         raise MemoryStoreError(
@@ -224,7 +224,7 @@ async def finish_attempt(
         raise MemoryStoreError(
             f"Unknown attempt outcome {outcome!r}.", "Use success, failure, quit or abandoned."
         )
-    row = await _one(
+    row = await one(
         conn, "SELECT outcome, started_at FROM scene_attempts WHERE id = ?", (handle.attempt_id,)
     )
     if row is None or row[0] not in ("in_progress", "abandoned"):
@@ -240,7 +240,7 @@ async def finish_attempt(
         "UPDATE sessions SET ended_at = ?, playtime_seconds = playtime_seconds + ? WHERE id = ?",
         (stamp, max(0.0, playtime), handle.session_id),
     )
-    prof = await _one(
+    prof = await one(
         conn,
         "SELECT impulsiveness, cooperation, problem_solving, patience "
         "FROM personality_profiles WHERE player_id = ?",
@@ -257,7 +257,7 @@ async def finish_attempt(
         "updated_at = excluded.updated_at",
         (handle.player_id, *(traits[t] for t in rules.TRAITS), stamp),
     )
-    rel = await _one(
+    rel = await one(
         conn,
         "SELECT trust, familiarity FROM relationships WHERE player_id = ? AND character_id = ?",
         (handle.player_id, handle.character_id),
@@ -319,93 +319,3 @@ async def _remember(
                 weight,
             ),
         )
-
-
-async def forget(
-    conn: aiosqlite.Connection,
-    player_id: str,
-    memory_id: int | None,
-    character_id: str | None,
-    everything: bool,
-) -> dict[str, int]:
-    """Delete one memory, one character's memories, or the whole player; rows deleted per table."""
-    if sum((memory_id is not None, character_id is not None, everything)) != 1:
-        raise ValueError("forget needs exactly one of memory_id, character_id, everything")
-    if memory_id is not None:
-        return {
-            "memories": await _delete(
-                conn, "DELETE FROM memories WHERE id = ? AND player_id = ?", (memory_id, player_id)
-            )
-        }
-    if character_id is not None:
-        args = (player_id, character_id)
-        return {
-            "memories": await _delete(
-                conn, "DELETE FROM memories WHERE player_id = ? AND character_id = ?", args
-            ),
-            "relationships": await _delete(
-                conn, "DELETE FROM relationships WHERE player_id = ? AND character_id = ?", args
-            ),
-        }
-    counts: dict[str, int] = {}
-    for table in (
-        "memories",
-        "relationships",
-        "personality_profiles",
-        "scene_attempts",
-        "sessions",
-    ):
-        counts[table] = (
-            await _one(conn, f"SELECT count(*) FROM {table} WHERE player_id = ?", (player_id,))
-        )[0]
-    counts["players"] = await _delete(conn, "DELETE FROM players WHERE id = ?", (player_id,))
-    return counts if counts["players"] else {k: 0 for k in counts}
-
-
-async def _delete(conn: aiosqlite.Connection, sql: str, args: tuple[Any, ...]) -> int:
-    cur = await conn.execute(sql, args)
-    count = cur.rowcount
-    await cur.close()
-    return count
-
-
-async def export(conn: aiosqlite.Connection, player_id: str, now: datetime) -> dict[str, Any]:
-    """Everything stored about one player, as JSON-ready data."""
-    player = await get_player(conn, player_id)
-    if player is None:
-        raise MemoryStoreError(
-            f"No player with id {player_id!r}.", "See `digital-actors memory players`."
-        )
-
-    async def rows(sql: str) -> list[dict[str, Any]]:
-        async with conn.execute(sql, (player_id,)) as cur:
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in await cur.fetchall()]
-
-    attempts = await rows(
-        "SELECT * FROM scene_attempts WHERE player_id = ? ORDER BY started_at, rowid"
-    )
-    for attempt in attempts:
-        attempt["stats"] = json.loads(attempt["stats"])
-    profile = await rows("SELECT * FROM personality_profiles WHERE player_id = ?")
-    return {
-        "format": "digital-actors-memory-export",
-        "version": 1,
-        "exported_at": iso(now),
-        "player": {
-            "id": player.id,
-            "name": player.name,
-            "kind": player.kind,
-            "created_at": player.created_at,
-            "last_seen_at": player.last_seen_at,
-        },
-        "personality": profile[0] if profile else None,
-        "relationships": await rows(
-            "SELECT * FROM relationships WHERE player_id = ? ORDER BY character_id"
-        ),
-        "memories": await rows("SELECT * FROM memories WHERE player_id = ? ORDER BY id"),
-        "sessions": await rows(
-            "SELECT * FROM sessions WHERE player_id = ? ORDER BY started_at, rowid"
-        ),
-        "scene_attempts": attempts,
-    }

@@ -19,7 +19,7 @@ import aiosqlite
 import structlog
 
 from digital_actors.errors import MemoryStoreError
-from digital_actors.memory import location, maintenance, migrations, queries
+from digital_actors.memory import control, location, maintenance, migrations, queries
 from digital_actors.memory.connection import Database, Mode, T, Work
 from digital_actors.memory.metrics import DB_QUERY_SECONDS
 from digital_actors.memory.records import (
@@ -105,7 +105,8 @@ class SqliteMemoryStore:
     ) -> SqliteMemoryStore:
         """Open (creating and migrating if needed) the store at ``where``; call ``close`` after.
 
-        ``None`` means DIGITAL_ACTORS_DB's default: ``player_memory.db`` in the data dir.
+        ``None`` means ``player_memory.db`` in the data dir; pass ``settings.digital_actors_db``
+        to honour DIGITAL_ACTORS_DB. Options: busy_timeout_ms, lock_retries, wall_clock, ...
         """
         store = cls(location.resolve(where), **options)
         await store._db.open(quick_check=quick_check)
@@ -222,13 +223,13 @@ class SqliteMemoryStore:
         """Delete one memory, all a character knows, or the whole profile; rows deleted per table."""
         return await self._run(
             "forget",
-            lambda c: queries.forget(c, player_id, memory_id, character_id, everything),
+            lambda c: control.forget(c, player_id, memory_id, character_id, everything),
         )
 
     async def export(self, player_id: str) -> dict[str, Any]:
         """Everything stored about one player, JSON-ready."""
         now = self._now()
-        return await self._run("export", lambda c: queries.export(c, player_id, now), mode="read")
+        return await self._run("export", lambda c: control.export(c, player_id, now), mode="read")
 
     # --- operations ------------------------------------------------------------------------
 

@@ -233,6 +233,7 @@ class Scene(_Strict):
     script: Script = Field(default_factory=Script)
     _folder: str = PrivateAttr(default="")
     _file: str = PrivateAttr(default="")
+    _plan: object = PrivateAttr(default=None)
 
     @property
     def folder(self) -> str:

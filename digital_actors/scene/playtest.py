@@ -82,7 +82,7 @@ class _Runner:
         self.scene, self.file, self.steps = scene, file, steps
         self.result = PlayResult(file, scene.id)
         seed = next((int(float(s.arg)) for s in steps if s.command == "seed"), 0)
-        difficulty = next((s.arg for s in steps if s.command == "difficulty"), "normal")
+        difficulty = next((s.arg for s in steps if s.command == "difficulty"), None)
         self.clock = FakeClock()
         self.session = Session(scene, actor=Understudy(scene, seed=seed), clock=self.clock,
                                options=SessionOptions(seed=seed, difficulty=difficulty, suggestions=False))

@@ -54,6 +54,7 @@ class KokoroVoice:
         self._clock = clock or MonotonicClock()
         self._engine: Any = None
         self._lock = asyncio.Lock()
+        self._busy = asyncio.Lock()
 
     async def _loaded(self) -> Any:
         async with self._lock:
@@ -83,9 +84,10 @@ class KokoroVoice:
         started = self._clock.now()
         speed = min(2.0, max(0.5, profile.speed / pcm.pitch_factor(profile.pitch)))
         try:
-            samples, rate = await asyncio.to_thread(
-                engine.create, text, voice=self.voice_name(engine, profile), speed=speed,
-                lang=self.lang)
+            async with self._busy:  # one synthesis at a time: parallel ones only share the CPU
+                samples, rate = await asyncio.to_thread(
+                    engine.create, text, voice=self.voice_name(engine, profile), speed=speed,
+                    lang=self.lang)
         except Exception as exc:
             record_error(self.name, "synthesis")
             raise VoiceError(f"Kokoro could not speak this line: {exc}",

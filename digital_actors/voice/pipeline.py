@@ -205,5 +205,10 @@ class VoicePipeline:
             log.warning("voice.sentence_failed", provider=self.voice.name, sentence=job.index,
                         retryable=error.retryable)
             self._report(error)
+        except Exception as exc:  # a provider bug must not take the line (or the session) down
+            log.exception("voice.sentence_crashed", provider=self.voice.name, sentence=job.index)
+            self._voice_broken = True
+            self._report(VoiceError(f"The {self.voice.name} voice failed ({type(exc).__name__}).",
+                                    "The line is shown as text; see the log for details."))
         finally:
             job.audio.put_nowait(None)

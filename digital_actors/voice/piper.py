@@ -75,6 +75,7 @@ class PiperVoice:
         self._clock = clock or MonotonicClock()
         self._voice: Any = None
         self._lock = asyncio.Lock()
+        self._busy = asyncio.Lock()
 
     async def _loaded(self) -> Any:
         async with self._lock:
@@ -109,7 +110,8 @@ class PiperVoice:
         first = True
         while True:
             try:
-                chunk = await asyncio.to_thread(next, sentences, None)
+                async with self._busy:  # one synthesis at a time: parallel ones only share the CPU
+                    chunk = await asyncio.to_thread(next, sentences, None)
             except Exception as exc:
                 record_error(self.name, "synthesis")
                 raise VoiceError(f"Piper could not speak this line: {exc}",

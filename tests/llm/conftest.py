@@ -8,16 +8,7 @@ import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
-
-
-class Sleeps:
-    """An injected sleep: remembers the requested delays and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
+from tests.llm.helpers import Sleeps
 
 
 @pytest.fixture

@@ -45,3 +45,13 @@ async def drain(stream: AsyncGenerator[StreamItem, None]) -> Drained:
     except ModelError as e:
         out.error = e
     return out
+
+
+class Sleeps:
+    """An injected sleep: remembers the requested delays and returns at once."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)

@@ -15,8 +15,7 @@ from digital_actors.llm.base import ChatRequest, Message, SystemBlock, TextDelta
 from digital_actors.llm.errors import ProviderError
 from tests.fakes.anthropic_server import FakeAnthropic, error_reply
 from tests.fakes.sse_server import Reply
-from tests.llm.conftest import Sleeps
-from tests.llm.helpers import REQUEST, drain
+from tests.llm.helpers import REQUEST, Sleeps, drain
 
 
 def make(server: FakeAnthropic, sleeps: Sleeps, **options: Any) -> AnthropicChatModel:

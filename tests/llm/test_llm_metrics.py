@@ -7,8 +7,7 @@ from prometheus_client import REGISTRY
 from digital_actors.llm.anthropic import AnthropicChatModel
 from tests.fakes.anthropic_server import FakeAnthropic, error_reply
 from tests.fakes.sse_server import Reply
-from tests.llm.conftest import Sleeps
-from tests.llm.helpers import REQUEST, drain
+from tests.llm.helpers import REQUEST, Sleeps, drain
 
 
 def sample(name: str, **labels: str) -> float:

@@ -19,8 +19,7 @@ from digital_actors.llm.openai_compat import (
 )
 from tests.fakes.openai_server import FakeOpenAI, error_reply
 from tests.fakes.sse_server import Reply
-from tests.llm.conftest import Sleeps
-from tests.llm.helpers import REQUEST, drain
+from tests.llm.helpers import REQUEST, Sleeps, drain
 
 
 def make(server: FakeOpenAI, sleeps: Sleeps, **options: Any) -> OpenAICompatChatModel:

@@ -16,8 +16,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from digital_actors.errors import MemoryStoreError
-from digital_actors.memory import location
-from digital_actors.memory.records import MemoryNote
+from digital_actors.memory import location, maintenance
+from digital_actors.memory.records import MemoryNote, utc_now
 from digital_actors.memory.store import SqliteMemoryStore
 from tests.memory.conftest import play
 from tests.memory.damage import filled_database, smash_page_holding
@@ -226,3 +226,30 @@ async def test_a_bad_backup_replaces_nothing(db_path: Path, tmp_path: Path, kind
         after = await store.export(alex.id)  # the store reopened the untouched file
         assert after["scene_attempts"] == before["scene_attempts"]
     assert not list(db_path.parent.glob("*.bak-*")) and not list(db_path.parent.glob(".*restore*"))
+
+
+async def test_a_damaged_database_is_not_backed_up_and_old_copies_stay(db_path: Path, tmp_path: Path) -> None:
+    await filled_database(db_path)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old = folder / "player_memory-20200101T000000Z.db.gz"
+    old.write_bytes(b"an old good copy")
+    os.utime(old, (0, 0))
+    smash_page_holding(db_path, b"marker-00700")
+    with pytest.raises(MemoryStoreError, match="damaged") as caught:
+        await asyncio.to_thread(maintenance.backup_database, db_path, folder, utc_now(), 1.0)
+    assert "salvage" in (caught.value.hint or "")
+    assert sorted(p.name for p in folder.iterdir()) == [old.name]  # no new copy, nothing pruned
+
+
+async def test_restore_onto_a_new_machine(db_path: Path, tmp_path: Path) -> None:
+    async with SqliteMemoryStore.open(db_path) as store:
+        alex = await store.player("Alex")
+        await play(store, alex, "success", notes=[MemoryNote("moved with me")])
+        copy = await store.backup(tmp_path / "move")
+    fresh = tmp_path / "new-machine" / "data" / "player_memory.db"
+    aside = await asyncio.to_thread(maintenance.restore_database, fresh, copy, utc_now())
+    assert aside is None
+    async with SqliteMemoryStore.open(fresh) as store:
+        assert (await store.player("Alex")).id == alex.id
+        assert (await store.snapshot(alex.id, "sub", "mara")).memories == ("moved with me",)

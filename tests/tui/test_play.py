@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.widgets import Button
 
+from digital_actors.bus import Subscription
 from digital_actors.engine import SessionRequest
+from digital_actors.events import Event, Paused
 from tests.tui.conftest import AppFactory, play_screen, settle, transcript_text
 from tui.screens.error import ErrorDialog
 from tui.screens.game_over import GameOverScreen
@@ -210,7 +214,16 @@ async def test_a_bad_start_shows_the_error_and_falls_back_to_the_picker(make_app
         assert isinstance(app.screen, PickerScreen)
 
 
-async def test_leaving_and_quitting_close_the_session(make_app: AppFactory) -> None:
+async def _rest(sub: Subscription) -> list[Event]:
+    """What is left in a subscription; it ends only when the session closed (the timeout guards a hang)."""
+
+    async def collect() -> list[Event]:
+        return [event async for event in sub]
+
+    return await asyncio.wait_for(collect(), timeout=10)
+
+
+async def test_leaving_closes_the_session(make_app: AppFactory) -> None:
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -219,4 +232,15 @@ async def test_leaving_and_quitting_close_the_session(make_app: AppFactory) -> N
         await pilot.press("ctrl+l")
         await settle(pilot, rounds=1)
         assert isinstance(app.screen, PickerScreen)
-    assert sub.drain() == [] and session._clock_task is not None and session._clock_task.done()
+        assert all(isinstance(e, Paused) for e in await _rest(sub))
+
+
+async def test_quitting_closes_the_session(make_app: AppFactory) -> None:
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        session = play_screen(app).session
+        sub = session.events()
+        await pilot.press("ctrl+q")
+    assert all(isinstance(e, Paused) for e in await _rest(sub))
+    assert session._clock_task is not None and session._clock_task.done()

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
-import struct
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from aiohttp import web
 
 API_KEY = "test-key-123"
@@ -37,8 +36,8 @@ class Reply:
 def tone(text: str, sample_rate: int, ms_per_char: float = 40.0) -> bytes:
     """Deterministic speech-like audio: a 220 Hz tone whose length follows the text."""
     count = max(1, int(len(text) * ms_per_char * sample_rate / 1000))
-    return b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 * i / sample_rate)))
-                    for i in range(count))
+    wave = 8000 * np.sin(2 * np.pi * 220 * np.arange(count) / sample_rate)
+    return bytes(wave.astype("<i2").tobytes())
 
 
 @dataclass

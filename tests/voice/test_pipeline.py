@@ -194,3 +194,21 @@ async def test_say_after_finish_is_a_bug() -> None:
         with pytest.raises(RuntimeError):
             pipe.say("late")
         assert await collect(pipe) == []
+
+
+class CrashingVoice(SilentVoice):
+    async def synthesize(self, text: str, profile: VoiceProfile) -> AsyncIterator[bytes]:
+        self.spoken.append(text)
+        raise KeyError("provider bug")
+        yield b""  # pragma: no cover - makes this an async generator
+
+
+async def test_an_unexpected_provider_failure_becomes_one_voice_error() -> None:
+    voice, reported = CrashingVoice(), []
+    async with VoicePipeline(voice, PROFILE, on_error=reported.append) as pipe:
+        pipe.say("One.")
+        pipe.say("Two.")
+        pipe.finish()
+        assert await collect(pipe) == []
+    assert voice.spoken == ["One."] and len(reported) == 1
+    assert "KeyError" in reported[0].message

@@ -128,28 +128,37 @@ def test_a_refused_rate_falls_back_to_the_device_rate(monkeypatch: pytest.Monkey
 
 @needs_device
 async def test_real_device_plays_chunks_back_to_back() -> None:
-    expected = b"".join(level(1000 + i, 240 + 37 * i) for i in range(6))
+    chunks = [level(1000 + i, 2000 if i == 0 else 240 + 37 * i) for i in range(6)]
+    expected = b"".join(chunks)
     recorded: list[bytes] = []
-    enough = threading.Event()
+    first_block, release, enough = threading.Event(), threading.Event(), threading.Event()
     limit = len(expected) + 20_000
 
-    def record(block: bytes) -> None:  # on the audio thread
-        if not enough.is_set():
-            recorded.append(block)
-            if sum(map(len, recorded)) >= limit:
-                enough.set()
+    def record(block: bytes) -> None:  # on the audio thread; from the first audible block
+        if enough.is_set() or not (recorded or pcm.peak(block)):
+            return
+        recorded.append(block)
+        if len(recorded) == 1:
+            first_block.set()
+            release.wait(5)  # the null device never waits: hold it while the rest is queued
+        if sum(map(len, recorded)) >= limit:
+            enough.set()
 
     player = TerminalPlayback(monitor=record)
     try:
-        for i in range(6):
-            player.write(level(1000 + i, 240 + 37 * i), 24_000)
+        player.write(chunks[0], 24_000)
         assert player.sample_rate == 24_000
+        assert await asyncio.to_thread(first_block.wait, 5)
+        for chunk in chunks[1:]:
+            player.write(chunk, 24_000)
+        release.set()
         await asyncio.wait_for(player.drained(), 5)
         assert await asyncio.to_thread(enough.wait, 5)
     finally:
+        release.set()
         player.close()
-    audio = b"".join(recorded).lstrip(b"\0")
-    assert audio.startswith(expected)
+    audio = b"".join(recorded)
+    assert audio.startswith(expected)  # every chunk, in order, with no silence in between
     assert pcm.peak(audio[len(expected):len(expected) + 4000]) == 0
 
 

@@ -90,8 +90,11 @@ async def frame(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
         return dict(json.loads(msg.data))
 
 
+Frame = dict[str, Any]
+
+
 async def until(ws: aiohttp.ClientWebSocketResponse, kind: str,
-                check: Callable[[dict[str, Any]], bool] = lambda f: True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                check: Callable[[Frame], bool] = lambda f: True) -> tuple[Frame, list[Frame]]:
     """Read frames up to the first of type ``kind`` passing ``check``; returns it and those before."""
     seen: list[dict[str, Any]] = []
     while True:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -15,7 +17,7 @@ from digital_actors.errors import DigitalActorsError, SceneError
 class ErrorDialog(ModalScreen[None]):
     """Shows a DigitalActorsError (message, problems, hint) — never a traceback."""
 
-    BINDINGS = [Binding("escape,enter", "dismiss_dialog", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "dismiss_dialog", "Close")]
 
     def __init__(self, error: DigitalActorsError, *, title: str = "Something went wrong") -> None:
         super().__init__()

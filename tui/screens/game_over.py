@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -31,7 +31,10 @@ def stats_text(over: GameOver) -> str:
 class GameOverScreen(ModalScreen[Choice]):
     """Dismisses with "retry" or "back"."""
 
-    BINDINGS = [Binding("r", "choose('retry')", "Retry"), Binding("escape,b", "choose('back')", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "choose('retry')", "Retry"),
+        Binding("escape,b", "choose('back')", "Back"),
+    ]
 
     def __init__(self, over: GameOver) -> None:
         super().__init__()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from pathlib import Path
+from typing import ClassVar
 
 import structlog
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -43,7 +44,7 @@ NARROW = 110  # columns
 
 
 class PlayScreen(Screen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "toggle_pause", "Pause"),
         Binding("f12", "toggle_inspector", "Inspector"),
         Binding("ctrl+l", "leave", "Leave"),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Static
@@ -20,7 +22,7 @@ NOT_AVAILABLE = "Memory is not available here: the characters will not remember 
 class ProfileScreen(ModalScreen[None]):
     """Lists remembered notes; Delete/F forgets the selected one, Forget all clears everything."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f6", "close", "Close"),
         Binding("delete,f", "forget_selected", "Forget selected"),
     ]

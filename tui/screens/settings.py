@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, Switch
@@ -31,7 +32,7 @@ def voice_status(settings: Settings, prefs: Preferences) -> str:
 class SettingsScreen(ModalScreen[Preferences | None]):
     """Dismisses with the new preferences (or None when cancelled with Esc)."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save"),
         Binding("left,minus", "volume(-1)", "Volume −", show=False),

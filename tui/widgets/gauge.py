@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.widget import Widget
 
@@ -33,7 +35,8 @@ def number(view: GaugeView) -> str:
 class Gauge(Widget):
     """A gauge (bar) or a plain number, depending on the variable's ``show``."""
 
-    COMPONENT_CLASSES = {"gauge--label", "gauge--ok", "gauge--warning", "gauge--danger", "gauge--empty"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "gauge--label", "gauge--ok", "gauge--warning", "gauge--danger", "gauge--empty"}
     DEFAULT_CSS = """
     Gauge { height: 2; }
     Gauge.-number { height: 1; }

@@ -13,9 +13,10 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import RichLog, Static
+from textual.widgets import RichLog
 
 from tui.theme import SPEAKER_VARIABLES
+from tui.widgets.live_line import LiveLine
 
 REFLOW_KEEP = 2000  # lines re-wrapped when the width changes; older ones stay as they were drawn
 NARRATION_STYLES = {
@@ -42,7 +43,7 @@ class Transcript(Vertical):
 
     def compose(self) -> ComposeResult:
         yield RichLog(id="log", wrap=True, markup=False, highlight=False, auto_scroll=True, min_width=10)
-        yield Static("", id="live")
+        yield LiveLine(id="live")
 
     def on_mount(self) -> None:
         self._timer = self.set_interval(1 / self._fps, self.flush, pause=True)
@@ -129,17 +130,14 @@ class Transcript(Vertical):
             self._timer.pause()
         self._pending.clear()
         self._live_text = self._live_name = self._live_speaker = ""
-        self.query_one("#live", Static).update("")
-        self.query_one("#live", Static).display = False
+        self.query_one(LiveLine).show(None)
 
     @property
     def live_text(self) -> str:
         return self._live_text + "".join(self._pending)
 
     def _paint(self) -> None:
-        live = self.query_one("#live", Static)
-        live.display = True
-        live.update(Text.assemble((f"{self._live_name}: ", self.speaker_style(self._live_speaker)),
+        self.query_one(LiveLine).show(Text.assemble((f"{self._live_name}: ", self.speaker_style(self._live_speaker)),
                                   self._live_text, ("▍", self._style("$primary"))))
 
     def clear(self) -> None:

@@ -61,7 +61,8 @@ async function loadScenes() {
       button.type = "button";
       button.append(el("span", "scene-title", scene.title));
       if (scene.tagline) button.append(el("span", "scene-tagline", scene.tagline));
-      button.append(el("span", "scene-meta", `${scene.category} · ${number(scene.minutes)} min`));
+      const category = scene.category.charAt(0).toUpperCase() + scene.category.slice(1);
+      button.append(el("span", "scene-meta", `${category} · ${number(scene.minutes)} min`));
       button.addEventListener("click", () => startScene(scene.id));
       const item = el("li");
       item.append(button);

@@ -1,0 +1,1 @@
+"""Provider adapter tests: the real SDKs against local fake servers."""

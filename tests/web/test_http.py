@@ -1,0 +1,236 @@
+"""HTTP routes: health, metrics, session issue, the page and its assets, headers, errors."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from digital_actors.config import Settings
+from digital_actors.engine import Engine
+from digital_actors.memory.store import SqliteMemoryStore
+from tests.web.conftest import new_token, open_ws, until
+from web import create_app
+from web.keys import ASSETS, MEMORY
+
+TOKEN = re.compile(r"^[A-Za-z0-9_\-]{43,}$")
+
+
+class BrokenMemory:
+    """A memory store whose health check fails (a full disk, say)."""
+
+    async def healthy(self) -> tuple[bool, str]:
+        return False, "database is locked"
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[SqliteMemoryStore]:
+    async with SqliteMemoryStore.open(":memory:") as s:
+        yield s
+
+
+async def serve(app: web.Application) -> TestClient[web.Request, web.Application]:
+    client: TestClient[web.Request, web.Application] = TestClient(TestServer(app))
+    await client.start_server()
+    return client
+
+
+async def test_health_ok(client) -> None:
+    response = await client.get("/health")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_health_ok_with_a_working_memory_store(settings: Settings, engine: Engine, store) -> None:
+    client = await serve(create_app(settings, engine=engine, memory=store, pace=0))
+    try:
+        response = await client.get("/health")
+        assert (response.status, await response.json()) == (200, {"status": "ok"})
+    finally:
+        await client.close()
+
+
+async def test_health_503_when_memory_is_unusable(settings: Settings, engine: Engine) -> None:
+    client = await serve(create_app(settings, engine=engine, memory=BrokenMemory(), pace=0))  # type: ignore[arg-type]
+    try:
+        response = await client.get("/health")
+        body = await response.json()
+        assert response.status == 503
+        assert body["status"] == "unavailable" and "database is locked" in body["reason"]
+    finally:
+        await client.close()
+
+
+async def test_health_503_when_the_store_could_not_open(app: web.Application, client) -> None:
+    app[MEMORY].problem = "memory store: /app/data/player_memory.db is not a SQLite database."
+    response = await client.get("/health")
+    assert response.status == 503
+    assert "not a SQLite database" in (await response.json())["reason"]
+
+
+async def test_serve_style_app_opens_the_store_and_survives_a_bad_file(
+        settings_factory: Callable[..., Settings], tmp_path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_text("this is not a database")
+    settings = settings_factory(digital_actors_db=str(bad))
+    client = await serve(create_app(settings, open_memory=True, pace=0))
+    try:
+        response = await client.get("/health")
+        assert response.status == 503
+        assert "not a SQLite database" in (await response.json())["reason"]
+        assert (await client.post("/api/session")).status == 200  # still plays, without memory
+    finally:
+        await client.close()
+
+
+async def test_metrics_exposes_the_web_metrics(client) -> None:
+    ws = await open_ws(client)
+    await ws.send_json({"type": "start", "scene": "mini"})
+    await until(ws, "LineFinished")
+    await ws.send_json({"type": "say", "text": "name?"})
+    await until(ws, "LineFinished", lambda f: f["text"] == "Bob.")
+    await ws.close()
+    response = await client.get("/metrics")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    text = await response.text()
+    assert 'digital_actors_requests_total{character="bob",kind="say",scene="mini"}' in text
+    assert 'digital_actors_response_seconds_count{scene="mini"}' in text
+    assert "digital_actors_active_sessions" in text
+    assert "digital_actors_ws_disconnects_total" in text
+    assert 'digital_actors_http_requests_total{method="POST",route="/api/session",status="200"}' in text
+    assert "digital_actors_errors_total" in text
+
+
+async def test_metrics_token(settings_factory: Callable[..., Settings], engine: Engine) -> None:
+    client = await serve(create_app(settings_factory(metrics_token="s3cret-metrics"), engine=engine, pace=0))
+    try:
+        assert (await client.get("/metrics")).status == 401
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status == 401 and "Bearer" in wrong.headers["WWW-Authenticate"]
+        right = await client.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"})
+        assert right.status == 200
+    finally:
+        await client.close()
+
+
+async def test_session_issue_without_memory(client) -> None:
+    first = await new_token(client)
+    assert TOKEN.match(first["token"])
+    uuid.UUID(first["player_id"])
+    assert first["expires_in"] == 600 and first["resume_seconds"] == 120
+    again = await new_token(client, player_id=first["player_id"])
+    assert again["player_id"] == first["player_id"]
+    assert again["token"] != first["token"]
+    junk = await new_token(client, player_id="<script>")
+    uuid.UUID(junk["player_id"])
+    bad = await client.post("/api/session", data=b"{not json", headers={"Content-Type": "application/json"})
+    assert bad.status == 400 and "error" in await bad.json()
+
+
+async def test_session_issue_with_memory_gives_stable_store_ids(settings: Settings, engine: Engine,
+                                                                store) -> None:
+    client = await serve(create_app(settings, engine=engine, memory=store, pace=0))
+    try:
+        first = await new_token(client)
+        record = await store.get_player(first["player_id"])
+        assert record is not None and record.kind == "web"
+        assert (await new_token(client, player_id=first["player_id"]))["player_id"] == first["player_id"]
+        stranger = await new_token(client, player_id=str(uuid.uuid4()))
+        assert stranger["player_id"] != first["player_id"]
+        assert await store.get_player(stranger["player_id"]) is not None
+    finally:
+        await client.close()
+
+
+async def test_memory_records_the_attempt(settings: Settings, engine: Engine, store, clock) -> None:
+    client = await serve(create_app(settings, engine=engine, memory=store, pace=0))
+    try:
+        issued = await new_token(client)
+        ws = await open_ws(client, issued["token"])
+        await ws.send_json({"type": "start", "scene": "mini"})
+        await until(ws, "LineFinished")
+        await clock.advance(150)
+        await until(ws, "GameOver")
+        await ws.send_json({"type": "restart"})  # ends the recorded attempt, begins another
+        await until(ws, "SceneStarted")
+        await ws.close()
+    finally:
+        await client.close()
+    exported = await store.export(issued["player_id"])
+    outcomes = sorted(a["outcome"] for a in exported["scene_attempts"])
+    assert outcomes == ["failure", "quit"]
+
+
+async def test_registry_full_is_503(settings_factory: Callable[..., Settings], engine: Engine) -> None:
+    client = await serve(create_app(settings_factory(web_max_sessions=1), engine=engine, pace=0))
+    try:
+        await new_token(client)
+        full = await client.post("/api/session")
+        assert full.status == 503 and full.headers["Retry-After"] == "30"
+    finally:
+        await client.close()
+
+
+async def test_security_headers_everywhere(client) -> None:
+    for path in ("/", "/health", "/nowhere", "/api/scenes"):
+        response = await client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+async def test_index_and_versioned_assets(app: web.Application, client) -> None:
+    index = await client.get("/")
+    html = await index.text()
+    assert index.headers["Cache-Control"] == "no-cache"
+    version = app[ASSETS].version
+    assert f'src="/static/{version}/app.js"' in html
+    assert f'href="/static/{version}/style.css"' in html
+    assert "<script>" not in html and "style=" not in html  # nothing inline: the CSP forbids it
+    for name, kind in (("app.js", "text/javascript"), ("audio.js", "text/javascript"),
+                       ("connection.js", "text/javascript"), ("style.css", "text/css")):
+        asset = await client.get(f"/static/{version}/{name}")
+        assert asset.status == 200
+        assert asset.headers["Content-Type"].startswith(kind)
+        assert "max-age=31536000" in asset.headers["Cache-Control"]
+    stale = await client.get("/static/0123456789ab/app.js")
+    assert stale.status == 200 and stale.headers["Cache-Control"] == "no-cache"
+    for missing in (f"/static/{version}/index.html", f"/static/{version}/nope.js", "/static/x/..%2Fapp.py"):
+        assert (await client.get(missing)).status == 404
+
+
+async def test_scene_list(client) -> None:
+    body: dict[str, Any] = await (await client.get("/api/scenes")).json()
+    mini = next(s for s in body["scenes"] if s["id"] == "mini")
+    assert mini == {"id": "mini", "title": "Mini", "tagline": "", "category": mini["category"],
+                    "minutes": mini["minutes"]}
+
+
+async def test_unexpected_errors_never_leak_a_traceback(settings: Settings, engine: Engine) -> None:
+    app = create_app(settings, engine=engine, pace=0)
+
+    async def boom(_: web.Request) -> web.Response:
+        raise RuntimeError("secret internals /work/main/web/handlers.py")
+
+    app.router.add_get("/api/boom", boom)
+    app.router.add_get("/boom", boom)
+    client = await serve(app)
+    try:
+        api = await client.get("/api/boom")
+        assert api.status == 500 and await api.json() == {"error": "internal server error"}
+        page = await client.get("/boom")
+        text = await page.text()
+        assert page.status == 500 and "Traceback" not in text and "secret" not in text
+        assert page.headers["X-Frame-Options"] == "DENY"
+    finally:
+        await client.close()

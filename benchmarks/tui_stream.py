@@ -89,6 +89,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=200)
     parser.add_argument("--tps", type=float, default=100.0)
-    parser.add_argument("--words", type=int, default=12, help="tokens per line")
+    parser.add_argument("--words", type=int, default=20, help="tokens per line (a short spoken line)")
     parser.add_argument("--prefill", type=int, default=1000)
     asyncio.run(main(parser.parse_args()))

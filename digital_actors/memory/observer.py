@@ -11,10 +11,9 @@ The composition root wires it, so it never needs the Session class::
 
 Definitions (docs/OPERATIONS.md): a rapid action comes < 2 s after the previous action; a
 patient wait is an action >= 3 s after a line finished uninterrupted; an accepted press is
-a feedback narration (plus GameOver's ``uses.*`` for presses without feedback text), a
-refused one a refusal narration; an interruption is a LineFinished(interrupted=True) that
-the session did not cause itself (before an ending, or a control replacing a background
-line). If the event grows a ``by_player`` flag, the observer trusts it instead.
+a feedback narration (the session narrates every accepted press), a refused one a refusal
+narration; an interruption is a LineFinished cut off ``by_player`` (the session also cuts
+lines off itself, before an ending or when a control replaces a background line).
 """
 
 from __future__ import annotations
@@ -63,7 +62,6 @@ class MemoryObserver:
         self._last_action: float | None = None
         self._line_done_at: float | None = None
         self._controls: dict[str, tuple[int | None, float, str]] = {}
-        self._pending_interruption = False
         self._write: asyncio.Task[bool] | None = None
         self._finished = False
 
@@ -71,7 +69,6 @@ class MemoryObserver:
         """Take one engine event into account. Never blocks, never raises for unknown events."""
         if self._finished or self.game_over is not None:
             return
-        self._settle_interruption(event)
         if isinstance(event, PlayerSaid):
             self._action()
             self.player_lines.append(event.text)
@@ -82,39 +79,20 @@ class MemoryObserver:
             accepted = event.kind == "feedback"
             self._bump(controls_pressed=1, correct_actions=int(accepted),
                        incorrect_actions=int(not accepted))
-            control = getattr(event, "control_id", None)
-            if accepted and isinstance(control, str) and control:
-                self._choose(self._controls.get(control, (None, 0.0, control))[2])
+            if accepted and event.control_id:
+                self._choose(self._controls.get(event.control_id, (None, 0.0, event.control_id))[2])
         elif isinstance(event, ControlsChanged):
             self._diff_controls(event)
         elif isinstance(event, LineStarted) and event.speaker != PLAYER:
             self._line_done_at = None
         elif isinstance(event, LineFinished) and event.speaker != PLAYER:
             self._line_done_at = None if event.interrupted else self._clock.now()
-            if event.interrupted:
-                by_player = getattr(event, "by_player", None)
-                if by_player is None:
-                    self._pending_interruption = True  # decided by what comes next
-                elif by_player:
-                    self._bump(interruptions=1)
+            if event.interrupted and event.by_player:
+                self._bump(interruptions=1)
         elif isinstance(event, GameOver):
             self.game_over = event
             self._reconcile_presses(event)
             self._schedule()
-
-    def _settle_interruption(self, event: Event) -> None:
-        """Was the line just cut off cut off by the player? The session cancels lines itself
-        before an ending and when a control replaces a background line; anything else counts."""
-        if not self._pending_interruption:
-            return
-        system = (isinstance(event, GameOver)
-                  or (isinstance(event, LineStarted) and event.cue == "ending")
-                  or (isinstance(event, Narration) and event.kind == "feedback"))
-        decisive = system or isinstance(event, PlayerSaid | LineStarted | Narration)
-        if decisive:
-            self._pending_interruption = False
-            if not system:
-                self._bump(interruptions=1)
 
     def _reconcile_presses(self, over: GameOver) -> None:
         """GameOver's ``uses.<control>`` counts every accepted press, with or without feedback text."""
@@ -175,9 +153,6 @@ class MemoryObserver:
 
     async def _commit(self, fallback: str | None) -> bool:
         self._finished = True
-        if self._pending_interruption and self.game_over is None:
-            self._pending_interruption = False
-            self._bump(interruptions=1)
         over = self.game_over
         outcome = over.kind if over is not None else (fallback or "quit")
         notes = rules.notable_memories(

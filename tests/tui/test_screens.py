@@ -108,7 +108,7 @@ async def test_profile_store_errors_show_the_hint(make_app: AppFactory) -> None:
 
 
 async def test_settings_turn_suggestions_off_and_show_the_performer(make_app: AppFactory) -> None:
-    app, clock = make_app()
+    app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         session = play_screen(app).session

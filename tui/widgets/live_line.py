@@ -9,7 +9,10 @@ MAX_ROWS = 8
 
 
 class LiveLine(Widget):
-    """Holds one Rich Text; ``show`` repaints it, and re-lays out only when its height changes."""
+    """Holds one Rich Text; ``show`` repaints it, and re-lays out only when its height changes.
+
+    It keeps at least one row when empty, so a typical one-row line costs no layout at all.
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -18,11 +21,10 @@ class LiveLine(Widget):
 
     def show(self, text: Text | None) -> None:
         self._text = text or Text()
-        rows = 0 if text is None else self._rows_for(text)
+        rows = 1 if text is None else self._rows_for(text)
         if rows != self._rows:
             self._rows = rows
             self.styles.height = rows  # a layout pass only when the line wraps onto another row
-            self.display = rows > 0
         self.refresh()
 
     def _rows_for(self, text: Text) -> int:

@@ -33,7 +33,7 @@ class StatePanel(VerticalScroll):
         countdown = self.query_one("#countdown", Static)
         countdown.display = seconds is not None
         if seconds is not None:
-            countdown.update(f"⏱ {clock_text(seconds)} left")
+            countdown.update(f"⏱ {clock_text(seconds)} left", layout=False)  # every second; one row
             countdown.set_class(seconds <= 30, "-urgent")
 
     def set_gauges(self, views: tuple[GaugeView, ...]) -> None:

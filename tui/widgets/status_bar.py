@@ -23,9 +23,8 @@ class StatusBar(Horizontal):
         self.query_one("#scene-title", Static).update(title)
 
     def set_speaking(self, name: str | None) -> None:
-        speaking = self.query_one("#speaking", Static)
-        speaking.display = name is not None
-        speaking.update(f"● {name} speaking" if name else "")
+        """Fixed width and no layout pass: this changes twice per line."""
+        self.query_one("#speaking", Static).update(f"● {name} speaking" if name else "", layout=False)
 
     def set_paused(self, paused: bool) -> None:
         badge = self.query_one("#paused", Static)

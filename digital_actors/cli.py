@@ -69,6 +69,10 @@ def cli(ctx: click.Context, extra_scenes: tuple[Path, ...], player: str | None) 
         ctx.invoke(play, scene=None)
 
 
+def _is_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 @contextlib.contextmanager
 def _log_to_file(settings: Settings) -> Iterator[None]:
     """The games own the terminal: log to the log dir while they run."""
@@ -129,11 +133,18 @@ def _parse_sets(scene: Scene, values: tuple[str, ...]) -> tuple[tuple[str, float
 @click.pass_obj
 def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: int | None,
          start_phase: int | None, sets: tuple[str, ...], difficulty: str | None) -> None:
-    """Play SCENE (an id or a folder); with no SCENE, choose one."""
+    """Play SCENE (an id or a folder); with no SCENE, choose one.
+
+    On a terminal this opens the Textual game; --plain (or a pipe) plays in line mode.
+    """
     from digital_actors.engine import Engine, SessionRequest
     from digital_actors.plain import play_lines
 
     engine = Engine(app.settings, extra_scenes=app.extra_scenes)
+    if not plain and _is_terminal():
+        _play_tui(app, engine, scene, speed=speed, seed=seed, start_phase=start_phase, sets=sets,
+                  difficulty=difficulty)
+        return
     try:
         chosen = engine.load(scene) if scene else _pick_scene(app)
     except SceneError as e:
@@ -163,6 +174,37 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
             asyncio.run(run())
     except KeyboardInterrupt:
         click.echo("\n(left the scene)")
+
+
+def _play_tui(app: AppContext, engine: object, scene: str | None, *, speed: float, seed: int | None,
+              start_phase: int | None, sets: tuple[str, ...], difficulty: str | None) -> None:
+    from tui import run as run_tui
+
+    overrides: tuple[tuple[str, float], ...] = ()
+    if scene is not None:
+        try:
+            chosen = engine.load(scene)  # type: ignore[attr-defined]
+        except SceneError as e:
+            _fail(e, 2 if "no scene called" in e.message else 1)
+        if start_phase is not None and start_phase not in {p.id for p in chosen.phases}:
+            raise click.BadParameter(f"no phase {start_phase}", param_hint="--phase")
+        overrides = _parse_sets(chosen, sets)
+        scene = str(chosen.folder) if Path(scene).exists() else chosen.id
+    with _log_to_file(app.settings):
+        code = run_tui(app.settings, extra_scenes=app.extra_scenes, scene=scene, player=app.player,
+                       start_phase=start_phase, overrides=overrides, speed=speed, seed=seed, difficulty=difficulty)
+    sys.exit(code)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: HOST, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: PORT, 8080).")
+@click.pass_obj
+def serve(app: AppContext, host: str | None, port: int | None) -> None:
+    """Run the web server: the browser game, /health, /metrics."""
+    import web
+
+    web.serve(app.settings, extra_scenes=app.extra_scenes, host=host, port=port)
 
 
 @cli.command("scenes")
@@ -265,8 +307,10 @@ def run_tests(app: AppContext, targets: tuple[str, ...]) -> None:
 
 def _register_groups() -> None:
     from digital_actors.memory.cli import memory
+    from digital_actors.voice.cli import cache
 
     cli.add_command(memory)
+    cli.add_command(cache)
 
 
 _register_groups()

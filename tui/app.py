@@ -40,8 +40,11 @@ class DigitalActorsApp(App[int]):
     def __init__(self, engine: Engine, *, start: SessionRequest | None = None,
                  best_results: BestResults | None = None, profile: ProfileProvider | None = None,
                  player: str | None = None, pace: float = 0.045, preferences: Preferences | None = None,
-                 audio: AudioSink | None = None, watch_interval: float | None = 0.5) -> None:
+                 audio: AudioSink | None = None, watch_interval: float | None = 0.5,
+                 player_id: str | None = None, notices: tuple[str, ...] = ()) -> None:
         super().__init__()
+        self.player_id = player_id  # the memory profile sessions are recorded for (None: memory off)
+        self.startup_notices = notices
         self.engine = engine
         self.start_request = start
         self.best_results = best_results
@@ -62,6 +65,8 @@ class DigitalActorsApp(App[int]):
         self.push_screen(PickerScreen())
         if self.start_request is not None:
             self.push_screen(PlayScreen(self.start_request))
+        for notice in self.startup_notices:
+            self.notify(notice, severity="warning", timeout=12)
 
     def on_picker_screen_chosen(self, event: PickerScreen.Chosen) -> None:
         seed = self.start_request.seed if self.start_request else None

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from digital_actors.config import Settings
 from digital_actors.engine import Engine, SessionRequest
+from digital_actors.memory.views import StoreProfile
+from digital_actors.memory.views import best_results as store_best_results
 from tui.providers import BestResults, ProfileProvider
 
 PACE = 0.045  # seconds per word when streaming authored lines: a natural reading speed
@@ -41,11 +43,35 @@ async def _run(settings: Settings, *, extra_scenes: Sequence[Path], scene: str |
     from tui.app import DigitalActorsApp  # textual loads only when the game really starts
     from tui.audio import SoundDevicePlayer
 
-    async with Engine.open(settings, extra_scenes=tuple(extra_scenes)) as engine:
+    async with Engine.open(settings, extra_scenes=tuple(extra_scenes), memory=True) as engine:
+        notices: list[str] = []
+        player_id = None
+        name = player
+        if engine.store is not None:
+            record = await engine.terminal_player(player)
+            if record is not None:
+                player_id, name = record.id, record.name
+                profile = profile or StoreProfile(engine.store, record.id)
+                best_results = best_results or _best_results(engine, record.id)
+        elif engine.memory_error is not None:
+            err = engine.memory_error
+            notices.append(f"Player memory is off: {err.message}" + (f" — {err.hint}" if err.hint else ""))
         app = DigitalActorsApp(
             engine, start=start_request(scene, start_phase=start_phase, overrides=overrides, speed=speed,
                                         seed=seed, difficulty=difficulty),
-            best_results=best_results, profile=profile, player=player,
-            audio=SoundDevicePlayer() if audio and settings.voice else None)
+            best_results=best_results, profile=profile, player=name, player_id=player_id,
+            notices=tuple(notices), audio=SoundDevicePlayer() if audio and settings.voice else None)
         await app.run_async()
         return app.return_code or 0
+
+
+def _best_results(engine: Engine, player_id: str) -> BestResults:
+    """The picker's "best so far" column, read from the memory store."""
+
+    async def read() -> dict[str, str]:
+        assert engine.store is not None
+        titles = {ref.id: {e.id: e.title for e in ref.scene.endings}
+                  for ref in await asyncio.to_thread(engine.scenes) if ref.scene is not None}
+        return await store_best_results(engine.store, player_id, titles)
+
+    return read

@@ -115,7 +115,8 @@ async def _sessions(app: web.Application) -> AsyncIterator[None]:
 async def _close_sockets(app: web.Application) -> None:
     """Tell every browser the server is going away (1001), so it reconnects elsewhere or later."""
     app[SHUTTING_DOWN].set()
-    sockets = list(app[SOCKETS])
+    open_sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
+    sockets = list(open_sockets)
     if sockets:
         log.info("closing_sockets", event_type="shutdown", count=len(sockets))
         await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")

@@ -28,6 +28,8 @@ class Cue:
     interrupted: bool = False
     names: Mapping[str, float] = field(default_factory=dict)
     memory: PlayerMemory = field(default_factory=PlayerMemory)
+    history: tuple[tuple[str, str], ...] = ()  # (who, text) so far: "player" or "actor"
+    elapsed: float = 0.0
 
 
 class Performance(Protocol):

@@ -39,6 +39,7 @@ class CheckReport:
     scene: Scene | None = None
     findings: list[Finding] = field(default_factory=list)
     witnesses: dict[str, list[str]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
     walks: int = 0
 
     @property
@@ -49,7 +50,8 @@ class CheckReport:
         self.findings.append(Finding(level, f"{self.label}: {where}", message))
 
 
-def check_scene(scene: Scene, *, budget: float = 8.0, max_walks: int = 20000, seed: int = 0) -> CheckReport:
+def check_scene(scene: Scene, *, budget: float = 8.0, max_walks: int = 20000, seed: int = 0,
+                min_walks: int = 0) -> CheckReport:
     """Lint ``scene`` and explore it for at most ``budget`` seconds of CPU time."""
     report = CheckReport(label=scene.file or scene.id, scene=scene)
     start = World(scene)
@@ -58,7 +60,7 @@ def check_scene(scene: Scene, *, budget: float = 8.0, max_walks: int = 20000, se
         report.add("error", f"endings.{first.ending.id}", "holds at the start: the scene would end at once")
         return report
     _lint(scene, report)
-    _explore(scene, report, budget=budget, max_walks=max_walks, seed=seed)
+    _explore(scene, report, budget=budget, max_walks=max_walks, seed=seed, min_walks=min_walks)
     return report
 
 
@@ -82,6 +84,9 @@ def _lint(scene: Scene, report: CheckReport) -> None:
     for c in scene.controls:
         if c.id not in script.controls:
             report.add("warning", f"script.controls.{c.id}", "no lines: the understudy will not react to it")
+    for p in scene.phases[1:]:
+        if str(p.id) not in script.phases:
+            report.add("warning", f"script.phases.{p.id}", "no lines: the understudy says nothing on entering it")
     for e in scene.endings:
         if e.id not in script.endings:
             report.add("warning", f"script.endings.{e.id}", "no final line for this ending")
@@ -92,7 +97,8 @@ def _lint(scene: Scene, report: CheckReport) -> None:
         report.add("warning", "script.opening", "no opening lines: the scene starts in silence offline")
 
 
-def _explore(scene: Scene, report: CheckReport, *, budget: float, max_walks: int, seed: int) -> None:
+def _explore(scene: Scene, report: CheckReport, *, budget: float, max_walks: int, seed: int,
+             min_walks: int = 0) -> None:
     rng = random.Random(seed)
     horizon = max(scene.minutes * 60 * 3, 120.0)
     wanted = {e.id for e in scene.endings}
@@ -102,10 +108,17 @@ def _explore(scene: Scene, report: CheckReport, *, budget: float, max_walks: int
     deadline = time.process_time() + budget
     has_interrupt = bool(scene.interruptions.compiled_effects)
     walks = 0
-    while walks < max_walks and time.process_time() < deadline and wanted - set(report.witnesses):
+    while walks < max_walks and time.process_time() < deadline and (wanted - set(report.witnesses) or walks < min_walks):
         walks += 1
-        # Each walk gets its own temperament: how often it waits instead of acting.
+        # Each walk gets its own temperament: how often it waits instead of acting, how
+        # chatty it is (signals), and how often it repeats the same signal. Players are not
+        # uniform random actors; without this, repeatable signals with big effects decide
+        # most walks and endings that need restraint are never seen.
         wait_bias = rng.choice((0.05, 0.15, 0.3, 0.6))
+        talk_bias = rng.choice((0.1, 0.35, 1.0))
+        press_bias = rng.choice((0.1, 0.4, 1.0))
+        repeat_cap = rng.choice((1, 2, 4, 12))
+        said: dict[str, int] = {}
         world = World(scene)
         world.settle()
         path: list[str] = []
@@ -113,7 +126,11 @@ def _explore(scene: Scene, report: CheckReport, *, budget: float, max_walks: int
             views = world.controls()
             presses = [v.id for v in views if v.available]
             ever_available.update(presses)
-            sigs = [g.id for g in scene.signals if world.signal_ready(g.id)]
+            if rng.random() >= press_bias:
+                presses = []
+            sigs = []
+            if rng.random() < talk_bias:
+                sigs = [g.id for g in scene.signals if said.get(g.id, 0) < repeat_cap and world.signal_ready(g.id)]
             acts: list[str] = [f"press {c}" for c in presses] + [f"signal {s}" for s in sigs]
             if has_interrupt and rng.random() < 0.05:
                 acts.append("interrupt")
@@ -131,12 +148,14 @@ def _explore(scene: Scene, report: CheckReport, *, budget: float, max_walks: int
             if kind == "press":
                 world.press(arg)
             elif kind == "signal":
+                said[arg] = said.get(arg, 0) + 1
                 world.player_acted()
                 world.settle(world.fire_signal(arg))
             else:
                 world.interrupt()
         if world.ending is not None:
             eid = world.ending.id
+            report.counts[eid] = report.counts.get(eid, 0) + 1
             if eid not in report.witnesses or len(path) < len(report.witnesses[eid]):
                 report.witnesses[eid] = path
             if world.ending.kind == "success" and world.phase.id != last_phase:

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-
-from collections.abc import Callable
 
 from digital_actors.errors import ExpressionError
 

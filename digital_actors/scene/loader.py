@@ -23,6 +23,9 @@ SCENE_FILE = "scene.toml"
 MEMORY_NAMES = ("memory.attempts", "memory.successes", "memory.returning", "memory.trust",
                 "memory.familiarity")
 BUILTIN_NAMES = ("elapsed", "idle", "phase")
+# Names a state variable may not take: built-ins, namespaces, and words `.play` files read
+# specially (`expect line ...`, `expect ending ...`, `expect refused`).
+RESERVED = frozenset({*BUILTIN_NAMES, "uses", "signals", "memory", "line", "ending", "refused", "True", "False"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +209,8 @@ class _Compiler:
             member._brief_text = self.text_or_file(f"cast.{cid}.brief", member.brief)
         s.setting._description_text = self.text_or_file("setting.description", s.setting.description)
         for name, var in s.state.items():
+            if name in RESERVED:
+                self.fail(f"state.{name}", f"'{name}' is a reserved name (reserved: {', '.join(sorted(RESERVED))})")
             if not var.min <= var.start <= var.max:
                 self.fail(f"state.{name}.start", f"{var.start} is outside min..max ({var.min}..{var.max})")
         previous = -1

@@ -194,5 +194,11 @@ class CachedVoice:
                 yield chunk
         await self.cache.aput(key, b"".join(parts))  # reached only when the stream completed
 
+    async def warm(self) -> None:
+        """Warm the wrapped voice's connection, if it has one (ElevenLabs)."""
+        warm = getattr(self.inner, "warm", None)
+        if warm is not None:
+            await warm()
+
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-TAG = re.compile(r"\[([A-Za-z][A-Za-z \-']{0,40})\]")
+TAG = re.compile(r"\[([A-Za-z][A-Za-z ,\-']{0,40})\]")
 MAX_TAG_CHARS = 41  # the longest tag content TAG accepts
-_PARTIAL_TAG = re.compile(r"\[(?:[A-Za-z][A-Za-z \-']{0,40})?")
+_PARTIAL_TAG = re.compile(r"\[(?:[A-Za-z][A-Za-z ,\-']{0,40})?")
 _SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:])")
 _SPEAKABLE = re.compile(r"[^\W_]")
@@ -64,9 +64,12 @@ class Segment:
 
 def strip_tags(text: str) -> str:
     """Text for display: every ``[tag]`` removed and the spacing mended."""
-    out = TAG.sub("", text)
+    # Only the gap a removed tag leaves is mended: "Wait [sighs], no" -> "Wait, no", while
+    # the writer's own spacing ("homicide? ...Good") is kept.
+    out = TAG.sub("\x00", text)
+    out = re.sub(r"[ \t]*\x00[ \t]*([,.!?;:])", r"\1", out)
+    out = re.sub(r"[ \t]*\x00[ \t]*", " ", out)
     out = _SPACES.sub(" ", out)
-    out = re.sub(r"\s+([,.!?;:])", r"\1", out)
     return out.strip()
 
 

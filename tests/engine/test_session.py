@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -188,7 +189,7 @@ async def test_background_lines_wait_and_player_actions_drop_them(tmp_path: Path
     finished = [e for e in got if isinstance(e, ev.LineFinished)]
     # Lines never overlap: each LineStarted follows the previous line's LineFinished.
     order = [e for e in got if isinstance(e, ev.LineStarted | ev.LineFinished)]
-    assert all(isinstance(a, ev.LineStarted) == isinstance(b, ev.LineFinished) for a, b in zip(order, order[1:], strict=False))
+    assert all(isinstance(a, ev.LineStarted) == isinstance(b, ev.LineFinished) for a, b in itertools.pairwise(order))
     kinds = [s.cue for s in starts]
     assert kinds[:1] == ["opening"] and "reply" in kinds
     assert len(finished) == len(starts)
@@ -205,7 +206,7 @@ async def test_background_line_never_talks_over_a_line_in_progress(tmp_path: Pat
     await session.say("who are you doing there, say it slowly")  # a long reply starts before heat hits 10
     await finish(session, clock)
     order = [e for e in sub.drain() if isinstance(e, ev.LineStarted | ev.LineFinished)]
-    for a, b in zip(order, order[1:], strict=False):
+    for a, b in itertools.pairwise(order):
         assert isinstance(a, ev.LineStarted) != isinstance(b, ev.LineStarted), "two lines at once"
     assert [e.cue for e in order if isinstance(e, ev.LineStarted)][-1] == "nudge"
     await session.close()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from digital_actors.actors.base import Cue
@@ -61,7 +62,7 @@ async def test_never_the_same_line_twice_in_a_row(tmp_path: Path) -> None:
         actor = Understudy(s, seed=seed)
         said = [(await text_of(actor, Cue(kind="reply", character_id="bob", player_text="hmm")))[0]
                 for _ in range(30)]
-        assert all(a != b for a, b in zip(said, said[1:], strict=False)), seed
+        assert all(a != b for a, b in itertools.pairwise(said)), seed
 
 
 async def test_opening_is_the_whole_opening_and_returning_players_are_greeted(tmp_path: Path) -> None:

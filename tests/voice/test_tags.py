@@ -21,9 +21,11 @@ from digital_actors.voice.tags import (
 
 
 def test_strip_and_find_keep_their_behaviour() -> None:
-    text = "[static] Is anyone there? [sighs] Anyone [whispers] aft ?"
+    text = "[static] Is anyone there? [sighs] Anyone [whispers] aft [sighs]?"
     assert strip_tags(text) == "Is anyone there? Anyone aft?"
-    assert find_tags(text) == ["static", "sighs", "whispers"]
+    assert find_tags(text) == ["static", "sighs", "whispers", "sighs"]
+    assert strip_tags("homicide? ...Good") == "homicide? ...Good"  # the writer's spacing stays
+    assert strip_tags("Hello [click, dial tone] gone.") == "Hello gone."
     assert strip_tags("Tell Adrian... [coughing] tell him I...") == "Tell Adrian... tell him I..."
 
 

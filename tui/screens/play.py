@@ -95,7 +95,8 @@ class PlayScreen(Screen[None]):
         try:
             if scene is None:  # reading and validating files: off the UI loop
                 scene = await asyncio.to_thread(app.engine.load, request.scene)  # type: ignore[attr-defined]
-            session = await app.engine.new_session(request, scene=scene)  # type: ignore[attr-defined]
+            session = await app.engine.new_session(  # type: ignore[attr-defined]
+                request, scene=scene, player_id=getattr(app, "player_id", None))
         except DigitalActorsError as e:
             await app.push_screen_wait(ErrorDialog(e, title="This scene cannot start"))
             if app.screen is self:

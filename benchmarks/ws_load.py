@@ -1,0 +1,212 @@
+"""WebSocket load: N concurrent players against a real server process on 127.0.0.1.
+
+Each player gets a token, opens /ws, starts a scene, waits for the opening line, then says
+something ``--turns`` times; we time each turn to the first text of the reply. The server runs in
+a subprocess (``web.serve``) whose CPU and memory we sample from /proc. Bounded: every player
+gives up after ``--timeout`` seconds, and the run stops by itself.
+
+    python benchmarks/ws_load.py                      # N = 100, 500, 1000, offline (the understudy)
+    python benchmarks/ws_load.py -n 200 --fake-model  # with a local fake Anthropic server
+
+``--fake-model`` points the server at a fake Anthropic API (tests/fakes) with a 0.3 s first
+token. The performer each session reports is printed, so it is visible whether the engine used it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+SAY = "Hello, who are you? What is going on here?"
+SERVER = "from digital_actors.config import Settings; from web import serve; serve(Settings())"
+
+
+@dataclass
+class Results:
+    first_text: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    performers: set[str] = field(default_factory=set)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ProcStats:
+    """CPU seconds and resident memory of one process, from /proc (Linux)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.peak_rss_mb = 0.0
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self.tick
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.peak_rss_mb = max(self.peak_rss_mb, self.rss_mb())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.25)
+
+
+async def player(http: aiohttp.ClientSession, base: str, scene: str, turns: int, out: Results) -> None:
+    token = (await (await http.post(f"{base}/api/session")).json())["token"]
+    async with http.ws_connect(f"{base}/ws?token={token}", heartbeat=None) as ws:
+        await ws.send_json({"type": "start", "scene": scene})
+        await _until(ws, out, lambda f: f["type"] == "LineFinished")
+        for _ in range(turns):
+            sent = time.perf_counter()
+            await ws.send_json({"type": "say", "text": SAY})
+            reply = ReplyWatch()
+            await _until(ws, out, reply.first_text)
+            out.first_text.append(time.perf_counter() - sent)
+            await _until(ws, out, reply.finished)
+
+
+class ReplyWatch:
+    """Spots the reply line among the frames (background lines may come first)."""
+
+    def __init__(self) -> None:
+        self.line_id: str | None = None
+
+    def first_text(self, f: dict[str, object]) -> bool:
+        if f["type"] == "LineStarted" and f.get("cue") in ("reply", "control"):
+            self.line_id = str(f["line_id"])
+        return f["type"] == "LineDelta" and f["line_id"] == self.line_id
+
+    def finished(self, f: dict[str, object]) -> bool:
+        return f["type"] == "LineFinished" and f["line_id"] == self.line_id
+
+
+async def _until(ws: aiohttp.ClientWebSocketResponse, out: Results, done) -> None:  # type: ignore[no-untyped-def]
+    async for msg in ws:
+        if msg.type is aiohttp.WSMsgType.TEXT:
+            frame = msg.json()
+            if frame["type"] == "SceneStarted":
+                out.performers.add(frame["performer"].split(" (")[0])
+            if frame["type"] == "Error":
+                raise RuntimeError(frame["message"])
+            if done(frame):
+                return
+    raise ConnectionError(f"socket closed ({ws.close_code})")
+
+
+async def wait_healthy(base: str, http: aiohttp.ClientSession, proc: asyncio.subprocess.Process) -> None:
+    for _ in range(200):
+        if proc.returncode is not None:
+            raise RuntimeError("the server exited at start")
+        with contextlib.suppress(aiohttp.ClientError):
+            async with http.get(f"{base}/health") as r:
+                if r.status == 200:
+                    return
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the server never became healthy")
+
+
+async def run(n: int, args: argparse.Namespace, env: dict[str, str]) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as home:
+        server_env = {**env, "PORT": str(port), "HOST": "127.0.0.1", "DIGITAL_ACTORS_HOME": home,
+                      "WEB_MAX_SESSIONS": str(n + 50), "LOG_LEVEL": "WARNING", "LOG_FORMAT_JSON": "true"}
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-c", SERVER, env=server_env, cwd=ROOT,
+                                                    stdout=asyncio.subprocess.DEVNULL,
+                                                    stderr=asyncio.subprocess.DEVNULL)
+        stats = ProcStats(proc.pid)
+        connector = aiohttp.TCPConnector(limit=0)
+        out = Results()
+        try:
+            async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None)) as http:
+                await wait_healthy(base, http, proc)
+                stop = asyncio.Event()
+                watcher = asyncio.create_task(stats.watch(stop))
+                cpu0, t0 = stats.cpu_seconds(), time.perf_counter()
+
+                async def one() -> None:
+                    try:
+                        await asyncio.wait_for(player(http, base, args.scene, args.turns, out), args.timeout)
+                    except Exception as e:
+                        out.failures.append(type(e).__name__ + (f": {e}" if str(e) else ""))
+
+                await asyncio.gather(*(one() for _ in range(n)))
+                wall, cpu = time.perf_counter() - t0, stats.cpu_seconds() - cpu0
+                stop.set()
+                await watcher
+        finally:
+            if proc.returncode is None:
+                proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), 30)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+    report(n, out, wall, cpu, stats.peak_rss_mb)
+
+
+def report(n: int, out: Results, wall: float, cpu: float, rss: float) -> None:
+    times = sorted(out.first_text)
+    if times:
+        median = statistics.median(times) * 1000
+        p99 = times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
+        timing = f"first text median {median:7.1f} ms  p99 {p99:7.1f} ms  ({len(times)} turns)"
+    else:
+        timing = "no turn completed"
+    print(f"N={n:5d}  {timing}  server CPU {cpu / wall * 100:5.1f}% of a core over {wall:5.1f} s"
+          f"  peak RSS {rss:6.1f} MiB  failures {len(out.failures)}  performer {','.join(sorted(out.performers))}")
+    for failure in sorted(set(out.failures))[:5]:
+        print(f"    failure: {failure} (x{out.failures.count(failure)})")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, action="append", help="concurrent players (repeatable)")
+    parser.add_argument("--scene", default="welcome")
+    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds each player may take")
+    parser.add_argument("--fake-model", action="store_true", help="point the server at a fake Anthropic API")
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env["PYTHONPATH"] = str(ROOT)
+    fake = None
+    if args.fake_model:
+        sys.path.insert(0, str(ROOT))
+        from tests.fakes.anthropic_server import FakeAnthropic
+        from tests.fakes.sse_server import Reply
+
+        fake = await FakeAnthropic(default=Reply(chunks=["I ", "am ", "Lt. ", "Smith. ", "Listen."],
+                                                 first_delay=0.3, chunk_delay=0.02)).start()
+        env.update(ANTHROPIC_API_KEY="sk-fake-benchmark", ANTHROPIC_BASE_URL=fake.url, LLM_PROVIDER="anthropic")
+    print(f"ws_load: scene={args.scene} turns={args.turns} model={'fake anthropic' if fake else 'offline'}"
+          f" cpus={os.cpu_count()}")
+    try:
+        for n in args.n or [100, 500, 1000]:
+            await run(n, args, env)
+    finally:
+        if fake is not None:
+            await fake.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,155 @@
+"""The LLM actor: improvised lines streamed from a ChatModel, cleaned as they arrive.
+
+Retries and timeouts live in the provider layer; when a call finally fails (or says nothing
+usable) the understudy's authored line for the same cue is performed instead, so the scene
+never freezes. Cancelling the consuming task closes the HTTP stream at once (``aclosing``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
+
+import structlog
+
+from digital_actors.actors.base import Cue
+from digital_actors.actors.understudy import ScriptedLine, Understudy
+from digital_actors.clock import Clock
+from digital_actors.errors import ModelError
+from digital_actors.llm.base import ChatModel, ChatRequest, StreamEnd, Usage
+from digital_actors.llm.cleanup import LineCleaner, name_tokens
+from digital_actors.llm.metrics import count_error
+from digital_actors.llm.suggest import Suggester
+from digital_actors.llm.tally import TalliedChatModel
+from digital_actors.prompts import PromptOptions, build_line_request
+from digital_actors.scene.model import Scene
+
+log = structlog.get_logger()
+
+PROVIDER_LABELS = {"anthropic": "Claude", "openai": "OpenAI", "gemini": "Gemini",
+                   "local": "a local model", "replay": "a recorded model", "scripted": "a scripted model"}
+ENDS_LINE = frozenset(".!?…—-\"”)]")
+
+
+def performer_name(provider: str, model: str) -> str:
+    """What the player reads: ``Claude (claude-haiku-4-5)``."""
+    return f"{PROVIDER_LABELS.get(provider, provider)} ({model})"
+
+
+class LLMPerformance:
+    """One line from the model; the understudy's line for the cue if the model fails."""
+
+    def __init__(self, actor: LLMActor, cue: Cue, request: ChatRequest) -> None:
+        self.cue, self.request = cue, request
+        self.source = f"{actor.model.provider}: {actor.model.model}"
+        self.usage: Usage | None = None
+        self.error: ModelError | None = None
+        self.notice: str | None = None
+        self.fell_back = False
+        self._actor = actor
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        actor = self._actor
+        cleaner = LineCleaner(names=actor.names, max_words=actor.scene.max_words)
+        said = ""
+        try:
+            async with aclosing(actor.model.stream(self.request)) as items:
+                async for item in items:
+                    if isinstance(item, StreamEnd):
+                        self.usage = item.usage
+                        break
+                    text = cleaner.feed(item.text)
+                    if text:
+                        said += text
+                        yield text
+                    if cleaner.done:
+                        break  # the line is complete; closing the stream stops the model
+        except ModelError as e:
+            self.error = e
+        rest = cleaner.flush()
+        if rest:
+            said += rest
+            yield rest
+        if self.error is not None and said and said.rstrip()[-1] not in ENDS_LINE:
+            yield "—"  # cut off mid-sentence by the provider: end the line audibly, not silently
+        self.notice = actor.outcome(self, said)
+        if not said.strip():
+            self.fell_back = True
+            line = actor.understudy.perform(self.cue)
+            if line is not None:
+                async for word in line:
+                    yield word
+
+
+class LLMActor:
+    """Performs cues with a model; the authored opening and every fallback come from the script."""
+
+    def __init__(self, scene: Scene, model: ChatModel, *, reason: str, seed: int = 0,
+                 clock: Clock | None = None, pace: float = 0.0, audio_tags: Sequence[str] = (),
+                 options: PromptOptions = PromptOptions(), improvise_opening: bool = False,
+                 suggest_timeout: float = 6.0, owns_model: bool = False) -> None:
+        self.scene = scene
+        self.model = model if isinstance(model, TalliedChatModel) else TalliedChatModel(
+            model, owns=owns_model)
+        self.tally = self.model.tally
+        self.name = performer_name(model.provider, model.model)
+        self.reason = reason
+        self.audio_tags = tuple(audio_tags)
+        self.options = options
+        self.improvise_opening = improvise_opening
+        self.names = name_tokens(scene.lead.name, scene.lead_id)
+        self.understudy = Understudy(scene, seed=seed, clock=clock, pace=pace, reason=reason)
+        self.suggester = Suggester(self.model, scene, timeout=suggest_timeout)
+        self.last_request: ChatRequest | None = None
+        self.lines = 0
+        self.failures = 0
+        self._failing = False
+
+    def perform(self, cue: Cue) -> LLMPerformance | ScriptedLine | None:
+        """A streamed model line, or the authored opening (instant, and the writer's hook)."""
+        if cue.kind == "opening" and not self.improvise_opening:
+            line = self.understudy.perform(cue)
+            if line is not None:
+                return line
+        request = build_line_request(self.scene, cue, audio_tags=self.audio_tags,
+                                     options=self.options)
+        self.last_request = request
+        return LLMPerformance(self, cue, request)
+
+    def outcome(self, performance: LLMPerformance, said: str) -> str | None:
+        """Count a finished line; a notice for the player when the model starts failing."""
+        self.lines += 1
+        error = performance.error
+        if error is None and said.strip():
+            if self._failing:
+                self._failing = False
+                return f"{self.name} is answering again."
+            return None
+        self.failures += 1
+        kind = getattr(error, "kind", "empty") if error is not None else "empty"
+        if error is None:
+            count_error("llm_empty_line")
+        log.warning("llm_line_failed", kind=kind, after_text=bool(said.strip()),
+                    cue=performance.cue.kind)
+        if said.strip() or self._failing:
+            return None
+        self._failing = True
+        why = error.message if error is not None else "it said nothing usable"
+        return (f"{self.name} is not answering ({why}); the script's lines stand in until it "
+                "recovers.")
+
+    def suggest(self, cue: Cue, line: str) -> list[str]:
+        """Instant suggestions from the script (the session prefers ``suggest_later``)."""
+        return self.understudy.suggest(cue, line)
+
+    async def suggest_later(self, cue: Cue, line: str) -> list[str]:
+        """Three model-written replies, or the script's when the model is slow or fails."""
+        return await self.suggester.suggest(cue, line, fallback=lambda: self.understudy.suggest(cue, line))
+
+    def reset(self) -> None:
+        self.understudy.reset()
+        self.tally.reset()
+        self._failing = False
+
+    async def aclose(self) -> None:
+        await self.model.aclose()

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     llm_first_token_timeout_seconds: float = Field(8.0, gt=0, description="Time allowed to the first streamed token.")
     llm_max_retries: int = Field(2, ge=0, le=6, description="Retries on 429/5xx/overloaded before the fallback line.")
     director_llm: bool = Field(False, description="Let a model add director decisions on top of the scene's rules.")
+    director_llm_cooldown_seconds: float = Field(
+        30.0, gt=0, description="Scene seconds between two director-model decisions.")
     suggestions: bool = Field(True, description="Offer up to three short replies after each line.")
 
     # --- voice -------------------------------------------------------------------------

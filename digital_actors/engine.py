@@ -11,23 +11,33 @@ history shapes the cue, the difficulty and the understudy's greeting.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
+
 from digital_actors.clock import Clock, MonotonicClock
 from digital_actors.config import Settings
 from digital_actors.errors import MemoryStoreError, SceneError
+from digital_actors.events import Notice
 from digital_actors.memory.binding import MemoryBinding
 from digital_actors.memory.records import PlayerRecord
 from digital_actors.memory.snapshot import PlayerMemory
 from digital_actors.memory.store import MemoryStore, SqliteMemoryStore
-from digital_actors.performers import choose_actor
+from digital_actors.llm.base import ChatModel
+from digital_actors.performers import Performer, choose_actor, prepare_performer, session_parts
 from digital_actors.scene.loader import SceneRef, discover, find_scene, scene_search_path
 from digital_actors.scene.model import Scene
 from digital_actors.session import Session, SessionOptions
+
+
+log = structlog.get_logger()
+MEMORY_TIMEOUT = 5.0  # seconds a memory read or write may take before the scene goes on without it
+MEMORY_OFF = "Your progress will not be remembered this time (the memory store is unavailable)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +58,21 @@ class Engine:
     """Scenes, settings and the factory of sessions. One per process (per front end)."""
 
     def __init__(self, settings: Settings, *, extra_scenes: Sequence[Path] = (),
-                 clock: Clock | None = None, store: MemoryStore | None = None) -> None:
+                 clock: Clock | None = None, store: MemoryStore | None = None,
+                 model: ChatModel | None = None, record_dir: Path | None = None,
+                 replay_dir: Path | None = None, audio_tags: tuple[str, ...] = ()) -> None:
         self.settings = settings
+        # The model performer: chosen and verified once per process (see performer()).
+        self._model, self.record_dir, self.replay_dir = model, record_dir, replay_dir
+        self.audio_tags = audio_tags
+        self._performer: Performer | None = None
+        self._performer_lock = asyncio.Lock()
+        self._performer_told = False
         self.extra_scenes = tuple(extra_scenes)
         self.clock = clock or MonotonicClock()
         self.store = store
         self.memory_error: MemoryStoreError | None = None
-        self._bindings: set[MemoryBinding] = set()
+        self._bindings: dict[str, MemoryBinding] = {}
         self._owns_store = False
 
     @classmethod
@@ -80,9 +98,29 @@ class Engine:
         self._owns_store = True
         return True
 
+    async def performer(self) -> Performer:
+        """Who performs: selected, checked with one tiny call and cached (a bad key costs one
+        call per process and falls back to the understudy with ``performer_notice``)."""
+        async with self._performer_lock:
+            if self._performer is None:
+                self._performer = await prepare_performer(
+                    self.settings, model=self._model, record_dir=self.record_dir,
+                    replay_dir=self.replay_dir)
+                if self._performer.notice:
+                    log.warning("performer_unusable", notice=self._performer.notice)
+            return self._performer
+
+    @property
+    def performer_notice(self) -> str | None:
+        """Why the configured model is not performing (bad key, unreachable server), if so."""
+        return self._performer.notice if self._performer is not None else None
+
     async def aclose(self) -> None:
-        """Finish pending memory writes, then release the store."""
-        for binding in list(self._bindings):
+        """Finish pending memory writes, then release the store and the model client."""
+        if self._performer is not None and self._performer.model is not None:
+            await self._performer.model.aclose()
+            self._performer = None
+        for binding in list(self._bindings.values()):
             with contextlib.suppress(Exception):
                 await binding.wait()
         if self.store is not None and self._owns_store:
@@ -129,16 +167,31 @@ class Engine:
                                  hint="known: " + ", ".join(scene.state))
         seed = request.seed if request.seed is not None else random.randrange(1 << 30)
         store = self.store if player_id else None
+        notices: list[Notice] = []
         if memory is None and store is not None and player_id:
-            memory = await store.snapshot(player_id, scene.id, scene.lead_id)
+            try:
+                async with asyncio.timeout(MEMORY_TIMEOUT):
+                    memory = await store.snapshot(player_id, scene.id, scene.lead_id)
+            except (MemoryStoreError, TimeoutError) as e:
+                log.error("memory_unavailable", event_type="memory_read", error=getattr(e, "message", "timeout"))
+                notices.append(Notice(MEMORY_OFF, "warning"))
+                store = None
         memory = memory or PlayerMemory()
-        actor = choose_actor(scene, self.settings, seed=seed, clock=self.clock, pace=request.pace)
+        performer = await self.performer()
+        if performer.notice and not self._performer_told:
+            self._performer_told = True  # once per process; SceneStarted.performer says it always
+            notices.append(Notice(performer.notice, "warning"))
+        actor = choose_actor(scene, self.settings, seed=seed, clock=self.clock, pace=request.pace,
+                             performer=performer, audio_tags=self.audio_tags)
+        signals, director = session_parts(scene, self.settings, actor)
         suggestions = self.settings.suggestions if request.suggestions is None else request.suggestions
         options = SessionOptions(seed=seed, speed=request.speed,
                                  difficulty=request.difficulty,
                                  start_phase=request.start_phase, overrides=request.overrides,
                                  suggestions=suggestions)
-        session = Session(scene, actor=actor, clock=self.clock, memory=memory, options=options)
+        session = Session(scene, actor=actor, clock=self.clock, memory=memory, options=options,
+                          signals=signals, director=director)
+        session.start_notices.extend(notices)
         if store is not None and player_id:
             lead = scene.lead_id
 
@@ -147,9 +200,15 @@ class Engine:
 
             session.memory_source = reload
             binding = MemoryBinding(store, session.events(), player_id=player_id, scene_id=scene.id,
-                                    character_id=lead, clock=self.clock)
+                                    character_id=lead, clock=self.clock, timeout=MEMORY_TIMEOUT)
             binding.start()
-            self._bindings.add(binding)
+            self._bindings[session.id] = binding
             assert binding.task is not None
-            binding.task.add_done_callback(lambda _t: self._bindings.discard(binding))
+            binding.task.add_done_callback(lambda _t: self._bindings.pop(session.id, None))
         return session
+
+    async def recorded(self, session: Session) -> None:
+        """Wait until a closed session's last attempt is written to memory (no-op without memory)."""
+        binding = self._bindings.get(session.id)
+        if binding is not None:
+            await binding.wait()

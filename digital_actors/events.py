@@ -134,8 +134,11 @@ class AudioChunk(Event):
 
 @dataclass(frozen=True, slots=True)
 class AudioFinished(Event):
+    """The end of a line's audio; ``interrupted`` when it was cut off (stop playback now)."""
+
     line_id: str
     chunks: int
+    interrupted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +210,8 @@ class Timing(Event):
     first_sentence_ms: float | None
     first_audio_ms: float | None
     total_ms: float
+    input_tokens: int | None = None   # model lines only: prompt tokens (cached ones included)
+    output_tokens: int | None = None
 
 
 def to_dict(event: Event) -> dict[str, Any]:

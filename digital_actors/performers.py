@@ -1,22 +1,123 @@
-"""Choosing who performs a scene: the understudy offline; model actors where configured."""
+"""Choosing who performs a scene: a model actor where one is configured and works, else the understudy.
+
+``prepare_performer`` runs once per process (the Engine caches it): it selects the provider,
+checks the key with one tiny call, and wraps the model for recording or replay. Each session
+then gets its own actor, judge and director around that shared model (``choose_actor``,
+``session_parts``), so every per-player count and cache stays in its session.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from digital_actors.actors.base import Actor
+from digital_actors.actors.llm import LLMActor, performer_name
 from digital_actors.actors.understudy import Understudy
 from digital_actors.clock import Clock
 from digital_actors.config import Settings
+from digital_actors.llm.base import ChatModel
+from digital_actors.llm.director import LLMDirector
+from digital_actors.llm.judge import LLMJudge
+from digital_actors.llm.record import RecordingChatModel, ReplayChatModel
+from digital_actors.llm.select import UNDERSTUDY, select_model, verify
 from digital_actors.scene.model import Scene
+from digital_actors.signals import SignalEvaluator
+
+NO_MODEL = "no model configured: set ANTHROPIC_API_KEY to let the actor improvise"
 
 
-def choose_actor(scene: Scene, settings: Settings, *, seed: int, clock: Clock, pace: float) -> Understudy:
-    """The actor for a session, with a reason the player is told at the start."""
-    keys = [name for name, value in (("ANTHROPIC_API_KEY", settings.anthropic_api_key),
-                                     ("OPENAI_API_KEY", settings.openai_api_key),
-                                     ("GOOGLE_API_KEY", settings.google_api_key)) if value]
-    if settings.llm_provider == "understudy":
-        reason = "LLM_PROVIDER=understudy"
-    elif keys:
-        reason = f"{keys[0]} is set, but this build has no model performer yet: authored lines only"
+@dataclass(frozen=True, slots=True)
+class Performer:
+    """The process-wide choice: a ready model (None: the understudy), why, and a one-off notice."""
+
+    model: ChatModel | None
+    provider: str
+    reason: str
+    notice: str | None = None
+
+
+def _why(reason: str) -> str:
+    """``Claude (x) performs: ANTHROPIC_API_KEY is set`` -> ``ANTHROPIC_API_KEY is set``."""
+    return reason.split(" performs: ", 1)[-1]
+
+
+def understudy_reason(settings: Settings) -> str:
+    """Why the understudy performs when no model was selected."""
+    if settings.llm_provider == UNDERSTUDY:
+        return "LLM_PROVIDER=understudy"
+    selection = select_model(settings) if settings.llm_provider != "auto" else None
+    return selection.reason if selection is not None and selection.model is None else NO_MODEL
+
+
+async def prepare_performer(settings: Settings, *, model: ChatModel | None = None,
+                            record_dir: Path | str | None = None,
+                            replay_dir: Path | str | None = None,
+                            verify_seconds: float = 8.0) -> Performer:
+    """Select, verify (a bad key -> the understudy and one clear notice) and wrap the model.
+
+    ``model`` injects one (tests, embedding); it is trusted, not verified. ``replay_dir``
+    plays a recording back with no network; ``record_dir`` records every exchange.
+    """
+    if replay_dir is not None:
+        replay = ReplayChatModel(replay_dir)
+        return Performer(replay, "replay", f"replaying the model exchanges recorded in {replay_dir}")
+    if model is None:
+        if settings.llm_provider == UNDERSTUDY:
+            return Performer(None, UNDERSTUDY, "LLM_PROVIDER=understudy")
+        selection = select_model(settings)
+        if selection.model is None:
+            reason = NO_MODEL if settings.llm_provider == "auto" else selection.reason
+            notice = ("--record has nothing to record: no model is configured"
+                      if record_dir is not None else None)
+            return Performer(None, UNDERSTUDY, reason, notice)
+        problem = await verify(selection.model, seconds=verify_seconds)
+        if problem is not None:
+            name = performer_name(selection.provider, selection.model.model)
+            await selection.model.aclose()
+            return Performer(None, UNDERSTUDY, f"{name} did not accept the first call: "
+                                               "authored lines only", problem)
+        model, reason = selection.model, _why(selection.reason)
     else:
-        reason = "no model configured: set ANTHROPIC_API_KEY to let the actor improvise"
-    return Understudy(scene, seed=seed, clock=clock, pace=pace, reason=reason)
+        reason = "a model was supplied by the host program"
+    if record_dir is not None:
+        model = RecordingChatModel(model, record_dir)
+        reason += f"; recording every exchange to {record_dir}"
+    return Performer(model, model.provider, reason)
+
+
+def choose_actor(scene: Scene, settings: Settings, *, seed: int, clock: Clock, pace: float,
+                 performer: Performer | None = None, audio_tags: tuple[str, ...] = (),
+                 **actor_options: Any) -> Actor:
+    """The actor for one session, with a reason the player is told at the start.
+
+    Without ``performer`` the model is selected here, unverified, and owned by the actor.
+    """
+    model, reason, owns = None, "", False
+    if performer is not None:
+        model, reason = performer.model, performer.reason
+    elif settings.llm_provider != UNDERSTUDY:
+        selection = select_model(settings)
+        if selection.model is not None:
+            model, reason, owns = selection.model, _why(selection.reason), True
+    if model is None:
+        why = reason or understudy_reason(settings)
+        return Understudy(scene, seed=seed, clock=clock, pace=pace, reason=why)
+    return LLMActor(scene, model, reason=reason, seed=seed, clock=clock, pace=pace,
+                    audio_tags=audio_tags, owns_model=owns, **actor_options)
+
+
+def session_parts(scene: Scene, settings: Settings, actor: Actor, *,
+                  judge_timeout: float = 4.0) -> tuple[SignalEvaluator, LLMDirector | None]:
+    """A session's signal evaluator (with an LLM judge for a model actor) and LLM director."""
+    if not isinstance(actor, LLMActor):
+        return SignalEvaluator(), None
+    signals = SignalEvaluator(judge=LLMJudge(actor.model, scene), timeout=judge_timeout)
+    director = None
+    if settings.director_llm:
+        director = LLMDirector(actor.model, scene, cooldown=settings.director_llm_cooldown_seconds)
+    return signals, director
+
+
+__all__ = ["Performer", "choose_actor", "performer_name", "prepare_performer", "session_parts"]

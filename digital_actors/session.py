@@ -23,10 +23,12 @@ from digital_actors.actors.base import Actor, Cue, CueKind
 from digital_actors.bus import EventBus, Subscription
 from digital_actors.clock import Clock, MonotonicClock
 from digital_actors.errors import DigitalActorsError
+from digital_actors.llm.director import DirectorView, LLMDirector
 from digital_actors.logging import short_hash
 from digital_actors.memory.snapshot import PlayerMemory
 from digital_actors.scene.model import Ending, Scene
 from digital_actors.signals import SignalEvaluator
+from digital_actors.voice.chunker import SentenceChunker
 from digital_actors.voice.tags import strip_tags
 from digital_actors.world import Outcome, World
 
@@ -65,12 +67,16 @@ class Session:
 
     def __init__(self, scene: Scene, *, actor: Actor, clock: Clock | None = None,
                  memory: PlayerMemory | None = None, options: SessionOptions | None = None,
-                 signals: SignalEvaluator | None = None) -> None:
+                 signals: SignalEvaluator | None = None,
+                 director: LLMDirector | None = None) -> None:
         self.scene, self.actor = scene, actor
+        self.director = director
         self.clock = clock or MonotonicClock()
         self.memory = memory or PlayerMemory()
         self.options = options or SessionOptions()
         self.signals = signals or SignalEvaluator()
+        # Notices the player sees right after SceneStarted (memory or performer trouble).
+        self.start_notices: list[ev.Notice] = []
         # Reloads the player's memory on restart (the engine sets it when memory is on).
         self.memory_source: Callable[[], Awaitable[PlayerMemory]] | None = None
         self.id = uuid.uuid4().hex
@@ -80,6 +86,7 @@ class Session:
         self._line_ids = itertools.count(1)
         self._order = itertools.count()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()  # suggestions, director: settle() waits
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -100,6 +107,7 @@ class Session:
         self._started = False
         self._game_over: ev.GameOver | None = None
         self._ending_queued = False
+        self._actions = 0  # player inputs so far: model suggestions older than the last are stale
         self._controls_view = self.world.controls()
         self._clock_task: asyncio.Task[None] | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -143,6 +151,8 @@ class Session:
             gauges=w.gauges(), controls=w.controls(), phase=w.phase.id, phase_title=w.phase.title,
             performer=f"{self.actor.name} ({self.actor.reason})", minutes=self.scene.minutes,
             difficulty=w.difficulty))
+        for notice in self.start_notices:
+            self._emit(notice)
         self._worker = self._spawn(self._work())
         self._enqueue(self._cue("opening"))
         self._after(w.settle())
@@ -158,12 +168,14 @@ class Session:
             if self._refuse_input():
                 return
             self._emit(ev.PlayerSaid(text))
+            self._actions += 1
             self.history.append(("player", text))
             interrupted = await self._interrupt_current(player_caused=True)
             self._drop_stale()
             self.world.player_acted()
             fired = await self.signals.evaluate(
-                [s for s in self.scene.signals if s.about == "player"], text, context=self._context())
+                [s for s in self.scene.signals if s.about == "player" and self.world.signal_ready(s.id)],
+                text, context=self._context())
             out = Outcome()
             for signal_id, source in fired:
                 if self.world.signal_ready(signal_id):
@@ -184,6 +196,7 @@ class Session:
                 self._emit(ev.Notice(f"There is no control called '{control_id}'.", "warning"))
                 return False
             view, out = self.world.press(control_id)
+            self._actions += 1
             if not view.available:
                 reason = (view.reason or "").rstrip(".")
                 self._emit(ev.Narration(f"{control.label}: {reason}.", "refusal", control_id))
@@ -226,6 +239,8 @@ class Session:
                 self.log.warning("memory_reload_failed", error=e.message)
         self.actor.reset()
         self.signals.reset()
+        if self.director is not None:
+            self.director.reset()
         self._reset_state()
         await self.start()
 
@@ -236,13 +251,23 @@ class Session:
         self._bus.close()
 
     async def settle(self) -> None:
-        """Wait until no input is being handled, no line is playing and none is queued."""
+        """Wait until no input is being handled, no line is playing and none is queued
+        (and background suggestions and director decisions are done)."""
         while True:
             await self._quiet.wait()
             for _ in range(3):
                 await asyncio.sleep(0)
+            if self._background:
+                await asyncio.wait(set(self._background))
+                continue
             if self._is_quiet():
                 return
+
+    @property
+    def usage(self) -> dict[str, object]:
+        """Model tokens used by this session, by purpose (empty for the understudy)."""
+        tally = getattr(self.actor, "tally", None)
+        return dict(tally.by_purpose) if tally is not None else {}
 
     # --- time ---------------------------------------------------------------------------
     async def _run_clock(self) -> None:
@@ -305,6 +330,10 @@ class Session:
         w = self.world
         stats = {"elapsed": w.elapsed, **{f"uses.{k}": float(v) for k, v in w.pressed.items()},
                  "lines": float(sum(1 for who, _ in self.history if who == "actor"))}
+        tally = getattr(self.actor, "tally", None)
+        if tally is not None:
+            stats.update({"tokens.input": float(tally.total.total_input),
+                          "tokens.output": float(tally.total.output_tokens)})
         self._game_over = ev.GameOver(ending.id, ending.kind, ending.title, ending.epilogue,
                                       w.elapsed, stats)
         self._emit(self._game_over)
@@ -312,7 +341,8 @@ class Session:
     # --- the line queue ---------------------------------------------------------------------
     def _cue(self, kind: CueKind, **fields: object) -> Cue:
         cue = Cue(kind=kind, character_id=self.scene.lead_id, notes=tuple(self.notes),
-                  names=self.world.names(), memory=self.memory)
+                  names=self.world.names(), memory=self.memory, history=tuple(self.history),
+                  elapsed=self.world.elapsed)
         return replace(cue, **fields)  # type: ignore[arg-type]
 
     def _enqueue(self, cue: Cue) -> None:
@@ -372,12 +402,16 @@ class Session:
         self._emit(ev.LineStarted(line_id, speaker, self.scene.lead.name, cue.kind, performance.source))
         started = self.clock.now()
         first: float | None = None
+        sentence: float | None = None
+        chunker = SentenceChunker()
         raw, shown = "", ""
         try:
             async for delta in performance:
                 if first is None:
                     first = self.clock.now()
                 raw += delta
+                if sentence is None and chunker.feed(delta):
+                    sentence = self.clock.now()
                 visible = _visible_prefix(raw)
                 if visible.startswith(shown) and len(visible) > len(shown):
                     self._emit(ev.LineDelta(line_id, visible[len(shown):]))
@@ -396,7 +430,15 @@ class Session:
             self.history.append(("actor", text))
         total = (self.clock.now() - started) * 1000
         first_ms = None if first is None else (first - started) * 1000
-        self._emit(ev.Timing(line_id, first_ms, None, None, total))
+        sentence_ms = total if sentence is None and text else (
+            None if sentence is None else (sentence - started) * 1000)
+        notice = getattr(performance, "notice", None)
+        if notice:
+            self._emit(ev.Notice(notice, "warning"))
+        usage = getattr(performance, "usage", None)
+        self._emit(ev.Timing(line_id, first_ms, sentence_ms, None, total,
+                             input_tokens=usage.total_input if usage is not None else None,
+                             output_tokens=usage.output_tokens if usage is not None else None))
         if cue.kind in ("reply", "control"):
             self.log.info("turn", event_type="dialogue_generated", cue=cue.kind,
                           response_time_ms=round(total, 1), llm_response_time_ms=first_ms,
@@ -417,9 +459,45 @@ class Session:
             if out.signals:
                 self._after(self.world.settle(out))
         if self.options.suggestions and cue.kind in ("opening", "reply", "control", "phase") and not self.ended:
-            picks = self.actor.suggest(cue, text)
-            if picks:
-                self._emit(ev.Suggestions(tuple(picks[:3])))
+            later = getattr(self.actor, "suggest_later", None)
+            if later is not None:  # a model writes them: in the background, never delaying a line
+                pending = later(replace(cue, history=tuple(self.history)), text)
+                self._background_task(self._suggest_later(pending, self._actions))
+            else:
+                picks = self.actor.suggest(cue, text)
+                if picks:
+                    self._emit(ev.Suggestions(tuple(picks[:3])))
+        if self.director is not None and not self.ended and self.director.due(self.world.elapsed):
+            self.director.mark(self.world.elapsed)
+            self._background_task(self._consult_director())
+
+    async def _suggest_later(self, pending: Awaitable[list[str]], actions: int) -> None:
+        """Emit model-written suggestions unless the player has acted meanwhile."""
+        picks = await pending
+        if picks and not self.ended and self._actions == actions:
+            self._emit(ev.Suggestions(tuple(picks[:3])))
+
+    async def _consult_director(self) -> None:
+        """Ask the director model for one decision and act on it (never touches state)."""
+        assert self.director is not None
+        w = self.world
+        view = DirectorView(w.elapsed, w.idle, w.phase.id, dict(w.values), tuple(self.notes),
+                            tuple(self.history), tuple(k for k, v in w.fired.items() if v))
+        decision = await self.director.decide(view)
+        if decision is None or self.ended:
+            return
+        why = f"director model: {decision.reason or decision.action}"
+        if decision.action == "continue":
+            self._emit(ev.DirectorNote("llm", "continue", "", why))
+            return
+        self._director("llm", decision.text if decision.action == "npc_note" else "",
+                       decision.text if decision.action == "hint" else "",
+                       decision.text if decision.action == "event" else "", False, False, why)
+
+    def _background_task(self, coro: Awaitable[None]) -> None:
+        task = self._spawn(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _interrupt_current(self, *, player_caused: bool) -> bool:
         """Cancel the line in progress. Returns whether a line was cut off."""

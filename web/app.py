@@ -56,6 +56,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
     owns_engine = engine is None
     app[SETTINGS] = settings
     app[ENGINE] = engine or Engine(settings, extra_scenes=extra_scenes)
+    if memory is not None and app[ENGINE].store is None:
+        app[ENGINE].store = memory  # the engine records attempts through the same store
     app[MEMORY] = MemoryState(store=memory)
     app[CATALOG] = SceneCatalog(app[ENGINE])
     app[ASSETS] = Assets()
@@ -84,7 +86,7 @@ async def _memory_store(app: web.Application) -> AsyncIterator[None]:
     except DigitalActorsError as e:
         log.error("memory_store_unavailable", event_type="memory_unavailable", error=e.message, hint=e.hint)
         app[MEMORY].problem = f"memory store: {e.message}"
-    app[MEMORY].store = app[REGISTRY].memory = store
+    app[MEMORY].store = app[REGISTRY].memory = app[ENGINE].store = store
     try:
         yield
     finally:

@@ -19,8 +19,6 @@ from digital_actors.clock import Clock
 from digital_actors.engine import Engine, SessionRequest
 from digital_actors.errors import DigitalActorsError
 from digital_actors.logging import short_hash
-from digital_actors.memory.observer import MemoryObserver
-from digital_actors.memory.snapshot import PlayerMemory
 from digital_actors.memory.store import MemoryStore
 from digital_actors.scene.model import Scene
 from digital_actors.session import Session
@@ -60,11 +58,9 @@ class PlayerSession:
         self.closed = False
         self.log = log.bind(session_id=short_hash(self.id))
         self._pump: asyncio.Task[None] | None = None
-        self._observer: MemoryObserver | None = None
         self._paused_by_player = False
         self._awaiting: float | None = None
         self._reply_line: str | None = None
-        self._pending_notice: ev.Notice | None = None
         self._lock = asyncio.Lock()
 
     # --- connection ------------------------------------------------------------------
@@ -141,80 +137,48 @@ class PlayerSession:
 
     # --- scene lifecycle ------------------------------------------------------------------
     async def _start(self, scene: Scene) -> None:
-        await self._end_scene("quit")
-        memory = await self._memory_snapshot(scene)
+        await self._end_scene()
         request = SessionRequest(scene=scene.id, pace=self.pace, suggestions=self.suggestions)
-        session = await self.engine.new_session(request, memory=memory, scene=scene)
+        # The engine loads the player's memory and records each attempt (memory/binding.py);
+        # if the store is unusable, the session starts anyway with a Notice saying so.
+        player_id = self.player_id if self.memory is not None else None
+        session = await self.engine.new_session(request, scene=scene, player_id=player_id)
         subscription = session.events()
-        self._observer = await self._begin_attempt(scene)
         self.session, self._paused_by_player = session, False
-        self._pump = asyncio.create_task(self._run_pump(session, subscription, self._observer))
+        self._pump = asyncio.create_task(self._run_pump(session, subscription))
         self.log.info("scene_started", event_type="scene_started", scene=scene.id,
                       engine_session_id=short_hash(session.id))
         await session.start()
 
-    async def _end_scene(self, outcome: str) -> None:
+    async def _end_scene(self) -> None:
+        """Close the scene; its attempt is recorded (``quit`` unless it ended) before this returns."""
         session, self.session = self.session, None
         pump, self._pump = self._pump, None
-        observer, self._observer = self._observer, None
         self._awaiting = None
         if session is not None:
             await session.close()
         if pump is not None:
             await asyncio.gather(pump, return_exceptions=True)  # the pump ends with the session's events
-        if observer is not None:
+        if session is not None:
             try:
-                await observer.close(outcome)
-            except DigitalActorsError as e:
+                async with asyncio.timeout(MEMORY_TIMEOUT):
+                    await self.engine.recorded(session)
+            except TimeoutError:
                 count_error("memory_write")
-                self.log.error("memory_write_failed", error=e.message)
+                self.log.error("memory_write_failed", error="timeout")
 
     async def close(self) -> None:
         """End the scene (its attempt is recorded as quit unless it ended) and drop the link."""
         if self.closed:
             return
         self.closed = True
-        await self._end_scene("quit")
+        await self._end_scene()
         self.link = None
 
-    async def _memory_snapshot(self, scene: Scene) -> PlayerMemory:
-        if self.memory is None:
-            return PlayerMemory(player_id=self.player_id)
-        try:
-            async with asyncio.timeout(MEMORY_TIMEOUT):
-                return await self.memory.snapshot(self.player_id, scene.id, scene.lead_id)
-        except (DigitalActorsError, TimeoutError) as e:
-            self._memory_trouble("memory_read", e)
-            return PlayerMemory(player_id=self.player_id)
-
-    async def _begin_attempt(self, scene: Scene) -> MemoryObserver | None:
-        if self.memory is None:
-            return None
-        try:
-            async with asyncio.timeout(MEMORY_TIMEOUT):
-                handle = await self.memory.begin_attempt(self.player_id, scene.id, scene.lead_id)
-        except (DigitalActorsError, TimeoutError) as e:
-            self._memory_trouble("memory_write", e)
-            return None
-        return MemoryObserver(self.memory, handle, clock=self.clock)
-
-    def _memory_trouble(self, kind: str, error: BaseException) -> None:
-        count_error(kind)
-        self.log.error("memory_unavailable", event_type=kind,
-                       error=getattr(error, "message", None) or type(error).__name__)
-        self._pending_notice = ev.Notice(
-            "Your progress will not be remembered this time (the memory store is unavailable).", "warning")
-
     # --- events out ---------------------------------------------------------------------------
-    async def _run_pump(self, session: Session, subscription: AsyncIterator[ev.Event],
-                        observer: MemoryObserver | None) -> None:
-        notice, self._pending_notice = self._pending_notice, None
-        if notice is not None:
-            await self._deliver(notice)
+    async def _run_pump(self, session: Session, subscription: AsyncIterator[ev.Event]) -> None:
         async for event in subscription:
             try:
-                if observer is not None:
-                    observer.feed(event)
                 self._measure(session, event)
                 await self._deliver(event)
             except Exception:  # one bad event must not silence the rest of the scene

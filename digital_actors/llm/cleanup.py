@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from digital_actors.voice.chunker import CLOSERS, INITIALISM, OPENERS, TITLES, TERMINATORS
+from digital_actors.voice.chunker import CLOSERS, INITIALISM, OPENERS, TERMINATORS, TITLES
 from digital_actors.voice.tags import is_stage_direction
 
 # A sentence (or a new paragraph) starting with one of these is out of character: it and

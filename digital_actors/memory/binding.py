@@ -26,8 +26,8 @@ class MemoryBinding:
     """Feeds one session's events to a MemoryObserver per attempt. Start before the session."""
 
     def __init__(self, store: MemoryStore, events: Subscription, *, player_id: str, scene_id: str,
-                 character_id: str, clock: Clock) -> None:
-        self._store, self._events, self._clock = store, events, clock
+                 character_id: str, clock: Clock, timeout: float = 5.0) -> None:
+        self._store, self._events, self._clock, self._timeout = store, events, clock, timeout
         self.player_id, self.scene_id, self.character_id = player_id, scene_id, character_id
         self._observer: MemoryObserver | None = None
         self._handle: AttemptHandle | None = None
@@ -51,10 +51,11 @@ class MemoryBinding:
         await self._finish()
         session_id = self._handle.session_id if self._handle else None
         try:
-            self._handle = await self._store.begin_attempt(self.player_id, self.scene_id, self.character_id,
-                                                           session_id=session_id)
-        except MemoryStoreError as e:
-            log.error("memory_begin_failed", error=e.message)
+            async with asyncio.timeout(self._timeout):
+                self._handle = await self._store.begin_attempt(self.player_id, self.scene_id, self.character_id,
+                                                               session_id=session_id)
+        except (MemoryStoreError, TimeoutError) as e:
+            log.error("memory_unavailable", event_type="memory_write", error=getattr(e, "message", "timeout"))
             self._observer = None
             return
         self._observer = MemoryObserver(self._store, self._handle, clock=self._clock,
@@ -68,7 +69,7 @@ class MemoryBinding:
         try:
             await observer.close(outcome="quit")
         except MemoryStoreError as e:
-            log.error("memory_finish_failed", error=e.message)
+            log.error("memory_unavailable", event_type="memory_write", error=e.message)
 
     async def wait(self) -> None:
         """Wait until the last attempt is written (after the session closed)."""

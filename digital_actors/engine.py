@@ -24,16 +24,16 @@ from digital_actors.clock import Clock, MonotonicClock
 from digital_actors.config import Settings
 from digital_actors.errors import MemoryStoreError, SceneError
 from digital_actors.events import Notice
+from digital_actors.voice.base import Voice
+from digital_actors.llm.base import ChatModel
 from digital_actors.memory.binding import MemoryBinding
 from digital_actors.memory.records import PlayerRecord
 from digital_actors.memory.snapshot import PlayerMemory
 from digital_actors.memory.store import MemoryStore, SqliteMemoryStore
-from digital_actors.llm.base import ChatModel
 from digital_actors.performers import Performer, choose_actor, prepare_performer, session_parts
 from digital_actors.scene.loader import SceneRef, discover, find_scene, scene_search_path
 from digital_actors.scene.model import Scene
 from digital_actors.session import Session, SessionOptions
-
 
 log = structlog.get_logger()
 MEMORY_TIMEOUT = 5.0  # seconds a memory read or write may take before the scene goes on without it
@@ -60,8 +60,13 @@ class Engine:
     def __init__(self, settings: Settings, *, extra_scenes: Sequence[Path] = (),
                  clock: Clock | None = None, store: MemoryStore | None = None,
                  model: ChatModel | None = None, record_dir: Path | None = None,
-                 replay_dir: Path | None = None, audio_tags: tuple[str, ...] = ()) -> None:
+                 replay_dir: Path | None = None, audio_tags: tuple[str, ...] = (),
+                 voice: Voice | None = None) -> None:
         self.settings = settings
+        # The voice: chosen once per process on first use (see voice_for_sessions()).
+        self.voice, self._voice_chosen, self._voice_owned = voice, voice is not None, False
+        self.voice_notice: str | None = None
+        self._voice_told = False
         # The model performer: chosen and verified once per process (see performer()).
         self._model, self.record_dir, self.replay_dir = model, record_dir, replay_dir
         self.audio_tags = audio_tags
@@ -115,6 +120,26 @@ class Engine:
         """Why the configured model is not performing (bad key, unreachable server), if so."""
         return self._performer.notice if self._performer is not None else None
 
+    def voice_for_sessions(self) -> Voice | None:
+        """The shared voice (one client, connections kept warm), chosen from settings once."""
+        if not self._voice_chosen:
+            from digital_actors.voice.factory import choose_voice  # loads the audio stack on demand
+
+            choice = choose_voice(self.settings)
+            self.voice, self.voice_notice = choice.voice, choice.notice
+            self._voice_chosen, self._voice_owned = True, choice.voice is not None
+        return self.voice
+
+    @property
+    def voice_status(self) -> str:
+        """Which voice speaks and why, for settings screens."""
+        if not self.settings.voice:
+            return "off (VOICE=false)"
+        voice = self.voice_for_sessions()
+        if voice is None:
+            return self.voice_notice or "text only"
+        return f"{voice.name} ({voice.model})"
+
     async def aclose(self) -> None:
         """Finish pending memory writes, then release the store and the model client."""
         if self._performer is not None and self._performer.model is not None:
@@ -126,6 +151,9 @@ class Engine:
         if self.store is not None and self._owns_store:
             await self.store.close()  # type: ignore[attr-defined]
             self.store = None
+        if self.voice is not None and self._voice_owned:
+            await self.voice.aclose()
+            self.voice, self._voice_chosen = None, False
 
     async def terminal_player(self, name: str | None) -> PlayerRecord | None:
         """A terminal profile by name, created on first use; with no name, the most recent one."""
@@ -189,8 +217,17 @@ class Engine:
                                  difficulty=request.difficulty,
                                  start_phase=request.start_phase, overrides=request.overrides,
                                  suggestions=suggestions)
+        voice = self.voice_for_sessions()
+        if self.voice_notice and not self._voice_told:
+            self._voice_told = True  # said once per process, not at every scene
+            notices.append(Notice(self.voice_notice, "info"))
+        profile = None
+        if voice is not None:
+            from digital_actors.voice.factory import profile_for
+
+            profile = profile_for(self.settings, scene.lead_id, scene.lead.voice)
         session = Session(scene, actor=actor, clock=self.clock, memory=memory, options=options,
-                          signals=signals, director=director)
+                          signals=signals, director=director, voice=voice, voice_profile=profile)
         session.start_notices.extend(notices)
         if store is not None and player_id:
             lead = scene.lead_id

@@ -11,10 +11,14 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from digital_actors import events as ev
+from digital_actors.errors import VoiceError
 from digital_actors.session import Session
+
+if TYPE_CHECKING:
+    from digital_actors.voice.pipeline import AudioSink
 
 HELP = """Type to talk. Commands:
   /controls          list the controls and whether they can be used now
@@ -28,10 +32,15 @@ HELP = """Type to talk. Commands:
 
 
 class LinePlayer:
-    """Renders session events as plain lines and turns input lines into session calls."""
+    """Renders session events as plain lines and turns input lines into session calls.
 
-    def __init__(self, session: Session, *, out: TextIO, interactive: bool) -> None:
+    ``audio`` plays AudioChunk events (a TerminalPlayback); it is stopped when the player
+    speaks or a line's audio is cut off.
+    """
+
+    def __init__(self, session: Session, *, out: TextIO, interactive: bool, audio: AudioSink | None = None) -> None:
         self.session, self.out, self.interactive = session, out, interactive
+        self.audio = audio
         self.sub = session.events()
         self._open_line: str | None = None
         self._danger: set[str] = set()
@@ -105,6 +114,18 @@ class LinePlayer:
             self.write(f"! {event.message}")
         elif isinstance(event, ev.Paused):
             self.write("* (paused — /resume to go on)" if event.paused else "* (resumed)")
+
+    def _play(self, event: ev.Event) -> None:
+        assert self.audio is not None
+        try:
+            if isinstance(event, ev.AudioChunk):
+                self.audio.write(event.pcm, event.sample_rate)
+            elif isinstance(event, ev.PlayerSaid | ev.GameOver) or (
+                    isinstance(event, ev.AudioFinished) and event.interrupted):
+                self.audio.stop()
+        except VoiceError as e:  # no device after all: one notice, then text only
+            self.audio = None
+            self.write(f"! {e.message}" + (f" ({e.hint})" if e.hint else ""))
 
     def write_partial(self, text: str) -> None:
         if self._open_line is not None:
@@ -190,13 +211,13 @@ def _stdin_lines(stream: TextIO) -> asyncio.Queue[str | None]:
 
 
 async def play_lines(session: Session, *, inp: TextIO | None = None, out: TextIO | None = None,
-                     interactive: bool | None = None) -> LinePlayer:
+                     interactive: bool | None = None, audio: AudioSink | None = None) -> LinePlayer:
     """Play ``session`` in line mode until /quit or end of input. Closes the session."""
     inp = inp or sys.stdin
     out = out or sys.stdout
     if interactive is None:
         interactive = inp.isatty()
-    player = LinePlayer(session, out=out, interactive=interactive)
+    player = LinePlayer(session, out=out, interactive=interactive, audio=audio)
     renderer = asyncio.create_task(player.render())
     lines = _stdin_lines(inp)
     try:
@@ -215,6 +236,8 @@ async def play_lines(session: Session, *, inp: TextIO | None = None, out: TextIO
     finally:
         await session.close()
         await renderer
+        if player.audio is not None and hasattr(player.audio, "close"):
+            player.audio.close()
     if player.over is None and not interactive:
         player.write(f"(input ended — scene left at: {player.state_text()})")
     return player

@@ -14,6 +14,7 @@ import itertools
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, replace
 
 import structlog
@@ -22,15 +23,19 @@ from digital_actors import events as ev
 from digital_actors.actors.base import Actor, Cue, CueKind
 from digital_actors.bus import EventBus, Subscription
 from digital_actors.clock import Clock, MonotonicClock
-from digital_actors.errors import DigitalActorsError
+from digital_actors.errors import DigitalActorsError, VoiceError
 from digital_actors.llm.director import DirectorView, LLMDirector
 from digital_actors.logging import short_hash
 from digital_actors.memory.snapshot import PlayerMemory
 from digital_actors.scene.model import Ending, Scene
 from digital_actors.signals import SignalEvaluator
+from digital_actors.voice.base import Voice, VoiceProfile
 from digital_actors.voice.chunker import SentenceChunker
 from digital_actors.voice.tags import strip_tags
 from digital_actors.world import Outcome, World
+
+if TYPE_CHECKING:
+    from digital_actors.voice.line import LineSpeech
 
 log = structlog.get_logger()
 
@@ -68,8 +73,12 @@ class Session:
     def __init__(self, scene: Scene, *, actor: Actor, clock: Clock | None = None,
                  memory: PlayerMemory | None = None, options: SessionOptions | None = None,
                  signals: SignalEvaluator | None = None,
-                 director: LLMDirector | None = None) -> None:
+                 director: LLMDirector | None = None, voice: Voice | None = None,
+                 voice_profile: VoiceProfile | None = None) -> None:
         self.scene, self.actor = scene, actor
+        self.voice, self.voice_profile = voice, voice_profile
+        self.voice_on = True  # the player's switch (TUI settings, the web's settings frame)
+        self._voice_noticed = False
         self.director = director
         self.clock = clock or MonotonicClock()
         self.memory = memory or PlayerMemory()
@@ -404,13 +413,15 @@ class Session:
         first: float | None = None
         sentence: float | None = None
         chunker = SentenceChunker()
+        speech = self._speech(line_id)
         raw, shown = "", ""
         try:
             async for delta in performance:
                 if first is None:
                     first = self.clock.now()
                 raw += delta
-                if sentence is None and chunker.feed(delta):
+                completed = speech.feed(delta) if speech is not None else bool(chunker.feed(delta))
+                if sentence is None and completed:
                     sentence = self.clock.now()
                 visible = _visible_prefix(raw)
                 if visible.startswith(shown) and len(visible) > len(shown):
@@ -421,6 +432,8 @@ class Session:
                                        by_player=self._cut_by_player))
             if raw.strip():
                 self.history.append(("actor", strip_tags(raw) + " —"))
+            if speech is not None:
+                await speech.cancel()
             raise
         except DigitalActorsError as e:
             self._emit(ev.TurnFailed(e.message, e.hint))
@@ -428,6 +441,7 @@ class Session:
         self._emit(ev.LineFinished(line_id, speaker, text))
         if text:
             self.history.append(("actor", text))
+        first_audio_ms = await self._finish_speech(speech, started)
         total = (self.clock.now() - started) * 1000
         first_ms = None if first is None else (first - started) * 1000
         sentence_ms = total if sentence is None and text else (
@@ -436,7 +450,7 @@ class Session:
         if notice:
             self._emit(ev.Notice(notice, "warning"))
         usage = getattr(performance, "usage", None)
-        self._emit(ev.Timing(line_id, first_ms, sentence_ms, None, total,
+        self._emit(ev.Timing(line_id, first_ms, sentence_ms, first_audio_ms, total,
                              input_tokens=usage.total_input if usage is not None else None,
                              output_tokens=usage.output_tokens if usage is not None else None))
         if cue.kind in ("reply", "control"):
@@ -444,6 +458,36 @@ class Session:
                           response_time_ms=round(total, 1), llm_response_time_ms=first_ms,
                           performer=self.actor.name)
         return text
+
+    def _speech(self, line_id: str) -> LineSpeech | None:
+        """The line's voice, when the session has one and it is switched on."""
+        if self.voice is None or not self.voice_on:
+            return None
+        from digital_actors.voice.line import LineSpeech  # the audio stack loads only with a voice
+
+        profile = self.voice_profile or VoiceProfile(character_id=self.scene.lead_id)
+        speech = LineSpeech(self.voice, profile, line_id=line_id, emit=self._emit, clock=self.clock,
+                            on_error=self._voice_failed)
+        speech.start()
+        return speech
+
+    async def _finish_speech(self, speech: LineSpeech | None, started: float) -> float | None:
+        """Wait for the line's audio (the text is already out); ms from line start to first audio."""
+        if speech is None:
+            return None
+        try:
+            await speech.finish()
+        except asyncio.CancelledError:
+            await speech.cancel()  # cut off while the audio was still coming: stop it, text stands
+            raise
+        return None if speech.first_chunk_at is None else (speech.first_chunk_at - started) * 1000
+
+    def _voice_failed(self, error: VoiceError) -> None:
+        self.log.warning("voice_failed", error=error.message)
+        if not self._voice_noticed:
+            self._voice_noticed = True
+            self._emit(ev.Notice(f"{error.message} — text only from here" +
+                                 (f" ({error.hint})" if error.hint else ""), "warning"))
 
     async def _after_line(self, cue: Cue, text: str) -> None:
         if cue.kind == "ending" or self.ended:

@@ -16,4 +16,6 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DIGITAL_ACTORS_HOME", str(home))
     for key in KEYS:
         monkeypatch.delenv(key, raising=False)
+    # No synthesis unless a test asks for it (Piper is installed in CI and would speak every line).
+    monkeypatch.setenv("VOICE", "false")
     return home

@@ -86,7 +86,7 @@ class LLMActor:
 
     def __init__(self, scene: Scene, model: ChatModel, *, reason: str, seed: int = 0,
                  clock: Clock | None = None, pace: float = 0.0, audio_tags: Sequence[str] = (),
-                 options: PromptOptions = PromptOptions(), improvise_opening: bool = False,
+                 options: PromptOptions | None = None, improvise_opening: bool = False,
                  suggest_timeout: float = 6.0, owns_model: bool = False) -> None:
         self.scene = scene
         self.model = model if isinstance(model, TalliedChatModel) else TalliedChatModel(
@@ -95,7 +95,7 @@ class LLMActor:
         self.name = performer_name(model.provider, model.model)
         self.reason = reason
         self.audio_tags = tuple(audio_tags)
-        self.options = options
+        self.options = options or PromptOptions()
         self.improvise_opening = improvise_opening
         self.names = name_tokens(scene.lead.name, scene.lead_id)
         self.understudy = Understudy(scene, seed=seed, clock=clock, pace=pace, reason=reason)

@@ -107,7 +107,7 @@ def parse(data: object) -> Decision | None:
     text = " ".join(text.split())[:MAX_TEXT]
     if action != "continue" and not text:
         return None
-    return Decision(action, text, str(reason)[:MAX_TEXT])  # type: ignore[arg-type]
+    return Decision(action, text, str(reason)[:MAX_TEXT])
 
 
 class LLMDirector:

@@ -34,7 +34,7 @@ def purpose_of(body: dict[str, Any]) -> str:
     elif isinstance(body.get("response_format"), dict):
         schema = body["response_format"].get("json_schema", {}).get("schema", {})
     props = schema.get("properties", {})
-    if "answer" in props:
+    if schema.get("title") == "signal_judgements":
         return "judge"
     if "replies" in props:
         return "suggest"
@@ -60,7 +60,9 @@ class Router:
         purpose = purpose_of(body)
         self.counts[purpose] = self.counts.get(purpose, 0) + 1
         if purpose == "judge":
-            return Reply(tool_input={"answer": self.judge})
+            props = body["tools"][0]["input_schema"]["properties"] if body.get("tools") else \
+                body["response_format"]["json_schema"]["schema"]["properties"]
+            return Reply(tool_input=dict.fromkeys(props, self.judge))
         if purpose == "suggest":
             return Reply(tool_input={"replies": self.replies})
         if purpose == "director":

@@ -10,7 +10,7 @@ from typing import Any
 from digital_actors.llm.base import ChatRequest
 from digital_actors.llm.fake import Scripted, ScriptedChatModel
 
-JudgeRule = Callable[[ChatRequest], bool | BaseException]
+JudgeRule = Callable[[ChatRequest, str], bool | BaseException]  # (request, signal id)
 
 
 @dataclass
@@ -19,7 +19,7 @@ class Script:
 
     lines: list[Scripted] = field(default_factory=list)
     default_line: str = "Hold on. Stay with me."
-    judge: JudgeRule = lambda request: False
+    judge: JudgeRule = lambda request, signal_id: False
     replies: list[str] | BaseException = field(
         default_factory=lambda: ["I'm here.", "What now?", "Tell me more."])
     director: dict[str, Any] | BaseException = field(default_factory=lambda: {
@@ -27,8 +27,10 @@ class Script:
 
     def __call__(self, request: ChatRequest) -> Scripted:
         if request.purpose == "judge":
-            answer = self.judge(request)
-            return answer if isinstance(answer, BaseException) else json.dumps({"answer": answer})
+            assert request.json_schema is not None
+            answers = {sid: self.judge(request, sid) for sid in request.json_schema["properties"]}
+            failed = [a for a in answers.values() if isinstance(a, BaseException)]
+            return failed[0] if failed else json.dumps(answers)
         if request.purpose == "suggest":
             r = self.replies
             return r if isinstance(r, BaseException) else json.dumps({"replies": r})

@@ -34,3 +34,9 @@ def clock() -> RecordingClock:
 async def fake_elevenlabs() -> AsyncIterator[FakeElevenLabs]:
     async with FakeElevenLabs() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def voice_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite turns voices off by default (tests/conftest.py); these tests are about voices."""
+    monkeypatch.setenv("VOICE", "true")

@@ -1,0 +1,74 @@
+"""Voice inside a session: sentences spoken while the line streams, audio in order, cut on interrupt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from digital_actors import events as ev
+from digital_actors.actors.understudy import Understudy
+from digital_actors.clock import FakeClock
+from digital_actors.scene.loader import load_scene
+from digital_actors.session import Session, SessionOptions
+from digital_actors.voice.base import SilentVoice, VoiceProfile
+from tests.engine.conftest import write_scene
+from tests.engine.test_session import SCRIPTED, finish
+
+TEXT = SCRIPTED.replace('opening = ["Hello there."]', 'opening = ["[sighs] Hello there. Second sentence here.", "A third."]')
+
+
+def make(tmp_path: Path, voice: SilentVoice, pace: float = 0.0) -> tuple[Session, FakeClock]:
+    scene = load_scene(write_scene(tmp_path / "t", TEXT))
+    clock = FakeClock()
+    session = Session(scene, actor=Understudy(scene, clock=clock, pace=pace), clock=clock,
+                      options=SessionOptions(suggestions=False), voice=voice,
+                      voice_profile=VoiceProfile(character_id="bob"))
+    return session, clock
+
+
+async def test_sentences_are_spoken_and_audio_arrives_in_order(tmp_path: Path) -> None:
+    voice = SilentVoice(sample_rate=16_000)
+    session, _ = make(tmp_path, voice)
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    got = sub.drain()
+    assert voice.spoken == ["Hello there.", "Second sentence here.", "A third."]  # tags dropped: it cannot perform them
+    chunks = [e for e in got if isinstance(e, ev.AudioChunk)]
+    assert chunks and [c.seq for c in chunks] == list(range(len(chunks)))
+    assert all(c.sample_rate == 16_000 and len(c.pcm) % 2 == 0 for c in chunks)
+    line = next(e for e in got if isinstance(e, ev.LineFinished))
+    assert line.text == "Hello there. Second sentence here. A third."  # the tag is not displayed
+    done = [e for e in got if isinstance(e, ev.AudioFinished)]
+    assert done == [ev.AudioFinished(line.line_id, len(chunks))]
+    timing = next(e for e in got if isinstance(e, ev.Timing))
+    assert timing.first_audio_ms is not None
+    await session.close()
+
+
+async def test_an_interruption_stops_the_audio(tmp_path: Path) -> None:
+    voice = SilentVoice()
+    session, clock = make(tmp_path, voice, pace=0.5)
+    sub = session.events()
+    await session.start()
+    await clock.advance(2)  # a sentence or so spoken
+    await session.say("who are you")
+    await finish(session, clock)
+    got = sub.drain()
+    first = next(e for e in got if isinstance(e, ev.LineStarted))
+    cut = [e for e in got if isinstance(e, ev.AudioFinished) and e.line_id == first.line_id]
+    assert cut and cut[0].interrupted
+    after = got[got.index(cut[0]):]
+    assert not any(isinstance(e, ev.AudioChunk) and e.line_id == first.line_id for e in after)
+    assert "A third." not in voice.spoken
+    await session.close()
+
+
+async def test_voice_can_be_switched_off(tmp_path: Path) -> None:
+    voice = SilentVoice()
+    session, _ = make(tmp_path, voice)
+    session.voice_on = False
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    assert voice.spoken == [] and not any(isinstance(e, ev.AudioChunk) for e in sub.drain())
+    await session.close()

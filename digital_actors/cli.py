@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -22,6 +22,10 @@ from digital_actors.errors import DigitalActorsError, SceneError
 from digital_actors.logging import configure_logging
 from digital_actors.scene.loader import SceneRef, discover, scene_search_path
 from digital_actors.scene.model import Scene
+
+if TYPE_CHECKING:
+    from digital_actors.engine import Engine
+    from digital_actors.voice.pipeline import AudioSink
 
 
 @dataclass
@@ -130,9 +134,14 @@ def _parse_sets(scene: Scene, values: tuple[str, ...]) -> tuple[tuple[str, float
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Start with a state value (writers).")
 @click.option("--difficulty", type=click.Choice(["easy", "normal", "hard"]), default=None,
               help="Override the difficulty chosen from the player's record.")
+@click.option("--record", "record_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Save every model exchange in DIR (an empty folder), to replay later.")
+@click.option("--replay", "replay_dir", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+              help="Play model exchanges back from DIR instead of calling a model (free, exact).")
 @click.pass_obj
 def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: int | None,
-         start_phase: int | None, sets: tuple[str, ...], difficulty: str | None) -> None:
+         start_phase: int | None, sets: tuple[str, ...], difficulty: str | None,
+         record_dir: Path | None, replay_dir: Path | None) -> None:
     """Play SCENE (an id or a folder); with no SCENE, choose one.
 
     On a terminal this opens the Textual game; --plain (or a pipe) plays in line mode.
@@ -140,8 +149,10 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
     from digital_actors.engine import Engine, SessionRequest
     from digital_actors.plain import play_lines
 
-    engine = Engine(app.settings, extra_scenes=app.extra_scenes)
-    if not plain and _is_terminal():
+    if record_dir is not None and replay_dir is not None:
+        raise click.UsageError("--record and --replay cannot be used together")
+    engine = Engine(app.settings, extra_scenes=app.extra_scenes, record_dir=record_dir, replay_dir=replay_dir)
+    if not plain and _is_terminal() and record_dir is None and replay_dir is None:
         _play_tui(app, engine, scene, speed=speed, seed=seed, start_phase=start_phase, sets=sets,
                   difficulty=difficulty)
         return
@@ -165,7 +176,7 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
         try:
             profile = await engine.terminal_player(app.player)
             session = await engine.new_session(request, scene=chosen, player_id=profile.id if profile else None)
-            await play_lines(session, interactive=interactive)
+            await play_lines(session, interactive=interactive, audio=_terminal_audio(engine, interactive))
         finally:
             await engine.aclose()
 
@@ -174,6 +185,19 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
             asyncio.run(run())
     except KeyboardInterrupt:
         click.echo("\n(left the scene)")
+
+
+def _terminal_audio(engine: Engine, interactive: bool) -> AudioSink | None:
+    """Speakers for line mode on a terminal, when there is a voice; a notice (once) when there are none."""
+    if not interactive or engine.voice is None:
+        return None
+    from digital_actors.voice.playback import TerminalPlayback, probe
+
+    problem = probe()
+    if problem:
+        click.echo(f"! {problem}", err=True)
+        return None
+    return TerminalPlayback()
 
 
 def _play_tui(app: AppContext, engine: object, scene: str | None, *, speed: float, seed: int | None,

@@ -24,7 +24,6 @@ from digital_actors.clock import Clock, MonotonicClock
 from digital_actors.config import Settings
 from digital_actors.errors import MemoryStoreError, SceneError
 from digital_actors.events import Notice
-from digital_actors.voice.base import Voice
 from digital_actors.llm.base import ChatModel
 from digital_actors.memory.binding import MemoryBinding
 from digital_actors.memory.records import PlayerRecord
@@ -34,9 +33,12 @@ from digital_actors.performers import Performer, choose_actor, prepare_performer
 from digital_actors.scene.loader import SceneRef, discover, find_scene, scene_search_path
 from digital_actors.scene.model import Scene
 from digital_actors.session import Session, SessionOptions
+from digital_actors.voice.base import Voice
 
 log = structlog.get_logger()
 MEMORY_TIMEOUT = 5.0  # seconds a memory read or write may take before the scene goes on without it
+# Offered to a model when the voice performs tags (ElevenLabs with ELEVENLABS_PRESERVE_AUDIO_TAGS).
+PERFORMABLE_TAGS = ("sighs", "laughs", "whispers", "gasps", "coughs", "clears throat", "pauses", "crying")
 MEMORY_OFF = "Your progress will not be remembered this time (the memory store is unavailable)."
 
 
@@ -130,6 +132,13 @@ class Engine:
             self._voice_chosen, self._voice_owned = True, choice.voice is not None
         return self.voice
 
+    def _audio_tags(self) -> tuple[str, ...]:
+        """The tags a model may write: given explicitly, or what a tag-performing voice can do."""
+        if self.audio_tags:
+            return self.audio_tags
+        voice = self.voice_for_sessions()
+        return PERFORMABLE_TAGS if voice is not None and voice.performs_tags else ()
+
     @property
     def voice_status(self) -> str:
         """Which voice speaks and why, for settings screens."""
@@ -210,7 +219,7 @@ class Engine:
             self._performer_told = True  # once per process; SceneStarted.performer says it always
             notices.append(Notice(performer.notice, "warning"))
         actor = choose_actor(scene, self.settings, seed=seed, clock=self.clock, pace=request.pace,
-                             performer=performer, audio_tags=self.audio_tags)
+                             performer=performer, audio_tags=self._audio_tags())
         signals, director = session_parts(scene, self.settings, actor)
         suggestions = self.settings.suggestions if request.suggestions is None else request.suggestions
         options = SessionOptions(seed=seed, speed=request.speed,

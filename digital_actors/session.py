@@ -14,8 +14,8 @@ import itertools
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import structlog
 

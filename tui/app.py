@@ -85,15 +85,20 @@ class DigitalActorsApp(App[int]):
     def action_settings(self) -> None:
         if not isinstance(self.screen, SettingsScreen):
             self.push_screen(SettingsScreen(self.preferences, self.engine.settings, performer=self.performer,
-                                            voice_notes=self.voice_notes), self.apply_preferences)
+                                            voice_notes=self.voice_notes, voice=self.engine.voice_status),
+                             self.apply_preferences)
 
     def apply_preferences(self, prefs: Preferences | None) -> None:
         if prefs is None:
             return
         self.preferences = prefs
         self.theme = DARK.name if prefs.dark else LIGHT.name
-        if not prefs.voice and self.audio is not None:
-            self.audio.cut()
+        if not prefs.voice:
+            self.cut_audio()
+        for screen in self.screen_stack:
+            session = getattr(screen, "session", None)
+            if isinstance(screen, PlayScreen) and session is not None:
+                session.voice_on = prefs.voice  # no synthesis (and no cost) while the voice is off
         for screen in self.screen_stack:
             if isinstance(screen, PlayScreen) and not prefs.suggestions:
                 screen.query_one("#suggestions").display = False
@@ -102,7 +107,15 @@ class DigitalActorsApp(App[int]):
         self.push_screen(ErrorDialog(error, title=title))
 
     # --- audio --------------------------------------------------------------------------------
+    def cut_audio(self) -> None:
+        """Silence what is still queued (an interruption, the player speaking, voice switched off)."""
+        if self.audio is not None:
+            self.audio.cut()
+
     def play_audio(self, event: ev.AudioChunk | ev.AudioFinished) -> None:
+        if isinstance(event, ev.AudioFinished) and event.interrupted:
+            self.cut_audio()
+            return
         if self.audio is None or not self.preferences.voice or not isinstance(event, ev.AudioChunk):
             return
         self.audio.play(event, self.preferences.volume)

@@ -104,6 +104,8 @@ class PlayerSession:
                 case protocol.SettingsCommand(voice=voice, suggestions=suggestions):
                     self.voice = self.voice if voice is None else voice
                     self.suggestions = self.suggestions if suggestions is None else suggestions
+                    if self.session is not None:
+                        self.session.voice_on = self.voice  # no synthesis while the player has it off
                     if self.session is not None and suggestions is not None:
                         self.session.options = replace(self.session.options, suggestions=suggestions)
                 case _:
@@ -144,6 +146,7 @@ class PlayerSession:
         player_id = self.player_id if self.memory is not None else None
         session = await self.engine.new_session(request, scene=scene, player_id=player_id)
         subscription = session.events()
+        session.voice_on = self.voice
         self.session, self._paused_by_player = session, False
         self._pump = asyncio.create_task(self._run_pump(session, subscription))
         self.log.info("scene_started", event_type="scene_started", scene=scene.id,

@@ -62,6 +62,7 @@ class EventRenderer:
             case ev.PlayerSaid(text=text):
                 transcript.player(text)
                 s.query_one(SuggestionBar).show_items(())
+                s.app.cut_audio()  # type: ignore[attr-defined]  # the player speaks: the actor falls silent
             case ev.Narration(text=text, kind=kind):
                 transcript.narrate(text, kind)
             case ev.Suggestions(items=items):

@@ -18,12 +18,14 @@ from tui.providers import Preferences
 VOLUME_STEP = 0.1
 
 
-def voice_status(settings: Settings, prefs: Preferences) -> str:
-    """Which voice speaks, and why, from the settings (the engine's notices add details)."""
+def voice_status(settings: Settings, prefs: Preferences, engine_status: str | None = None) -> str:
+    """Which voice speaks, and why: the engine's own answer when given (the engine's notices add details)."""
     if not prefs.voice:
         return "off (you turned it off)"
     if not settings.voice:
         return "off (VOICE=false)"
+    if engine_status:
+        return engine_status
     if settings.elevenlabs_api_key is not None and settings.elevenlabs_api_key.get_secret_value():
         return f"ElevenLabs {settings.elevenlabs_model} (ELEVENLABS_API_KEY is set)"
     return "text only: no voice configured (set ELEVENLABS_API_KEY, or install the local-voice extra)"
@@ -40,10 +42,11 @@ class SettingsScreen(ModalScreen[Preferences | None]):
     ]
 
     def __init__(self, prefs: Preferences, settings: Settings, *, performer: str | None,
-                 voice_notes: list[str]) -> None:
+                 voice_notes: list[str], voice: str | None = None) -> None:
         super().__init__()
         self.prefs = replace(prefs)
         self.settings, self.performer, self.voice_notes = settings, performer, voice_notes
+        self.voice = voice  # the engine's own account of which voice speaks
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog -wide"):
@@ -60,7 +63,7 @@ class SettingsScreen(ModalScreen[Preferences | None]):
             performer = self.performer or "chosen when a scene starts"
             yield Static(Text(f"Performer: {performer}"), id="performer", classes="setting-info")
             notes = "".join(f"\n  {n}" for n in self.voice_notes[-3:])
-            yield Static(Text(f"Voice: {voice_status(self.settings, self.prefs)}{notes}"), id="voice-info",
+            yield Static(Text(f"Voice: {voice_status(self.settings, self.prefs, self.voice)}{notes}"), id="voice-info",
                          classes="setting-info")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", id="save", variant="primary")
@@ -74,7 +77,7 @@ class SettingsScreen(ModalScreen[Preferences | None]):
         key = (event.switch.id or "").removeprefix("set-")
         setattr(self.prefs, key, event.value)
         if key == "voice":
-            self.query_one("#voice-info", Static).update(Text(f"Voice: {voice_status(self.settings, self.prefs)}"))
+            self.query_one("#voice-info", Static).update(Text(f"Voice: {voice_status(self.settings, self.prefs, self.voice)}"))
 
     def action_volume(self, step: int) -> None:
         self.prefs.volume = round(min(max(self.prefs.volume + step * VOLUME_STEP, 0.0), 1.0), 2)

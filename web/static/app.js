@@ -222,7 +222,8 @@ function apply(frame) {
       break;
     case "ControlsChanged": renderControls(frame.controls); break;
     case "PhaseChanged": renderPhase(frame.title); entry("phase", null, frame.title); break;
-    case "PlayerSaid": entry("you", "You", frame.text); renderSuggestions([]); break;
+    case "PlayerSaid": entry("you", "You", frame.text); renderSuggestions([]); player.stop(null); break;
+    case "AudioFinished": if (frame.interrupted) player.stop(frame.line_id); break;
     case "LineStarted": lineStarted(frame.line_id, frame.speaker, frame.speaker_name); break;
     case "LineDelta": {
       const body = state.lines.get(frame.line_id);

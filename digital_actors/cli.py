@@ -69,6 +69,8 @@ def cli(ctx: click.Context, extra_scenes: tuple[Path, ...], player: str | None) 
     With no command, choose a scene and play it.
     """
     ctx.obj = AppContext(_settings(), extra_scenes, player)
+    # Commands print what matters themselves; stray library logs stay quiet unless they are warnings.
+    configure_logging(level="WARNING", json=ctx.obj.settings.log_format_json, env=ctx.obj.settings.env)
     if ctx.invoked_subcommand is None:
         ctx.invoke(play, scene=None)
 
@@ -102,7 +104,7 @@ def _pick_scene(app: AppContext) -> Scene:
     if not sys.stdin.isatty():
         click.echo("(no terminal: name a scene, e.g. `digital-actors play welcome`)", err=True)
         sys.exit(2)
-    choice = click.prompt("Scene number", type=click.IntRange(1, len(refs)))
+    choice: int = click.prompt("Scene number", type=click.IntRange(1, len(refs)))
     scene = refs[choice - 1].scene
     assert scene is not None
     return scene
@@ -152,6 +154,7 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
     if record_dir is not None and replay_dir is not None:
         raise click.UsageError("--record and --replay cannot be used together")
     engine = Engine(app.settings, extra_scenes=app.extra_scenes, record_dir=record_dir, replay_dir=replay_dir)
+    _first_run_profile(app)
     if not plain and _is_terminal() and record_dir is None and replay_dir is None:
         _play_tui(app, engine, scene, speed=speed, seed=seed, start_phase=start_phase, sets=sets,
                   difficulty=difficulty)
@@ -185,6 +188,29 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
             asyncio.run(run())
     except KeyboardInterrupt:
         click.echo("\n(left the scene)")
+
+
+def _first_run_profile(app: AppContext) -> None:
+    """On a terminal with no profile yet, ask who is playing (several people may share a machine)."""
+    if app.player or not _is_terminal():
+        return
+
+    async def existing() -> int | None:
+        from digital_actors.errors import MemoryStoreError
+        from digital_actors.memory.store import SqliteMemoryStore
+
+        try:
+            store = await SqliteMemoryStore.connect(app.settings.digital_actors_db)
+        except MemoryStoreError:
+            return None  # the game says so itself, with the recovery command
+        try:
+            return sum(1 for p in await store.list_players() if p.kind == "terminal")
+        finally:
+            await store.close()
+
+    if asyncio.run(existing()) == 0:
+        click.echo("Characters remember the people they meet. (`--player NAME` switches profiles later.)")
+        app.player = click.prompt("Your name", default="player").strip() or "player"
 
 
 def _terminal_audio(engine: Engine, interactive: bool) -> AudioSink | None:

@@ -13,9 +13,9 @@ import contextlib
 import itertools
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -538,7 +538,7 @@ class Session:
                        decision.text if decision.action == "hint" else "",
                        decision.text if decision.action == "event" else "", False, False, why)
 
-    def _background_task(self, coro: Awaitable[None]) -> None:
+    def _background_task(self, coro: Coroutine[Any, Any, None]) -> None:
         task = self._spawn(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -587,8 +587,8 @@ class Session:
     def _context(self) -> str:
         return "\n".join(f"{who}: {text}" for who, text in self.history[-6:])
 
-    def _spawn(self, coro: object) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task

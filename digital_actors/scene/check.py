@@ -108,7 +108,11 @@ def _explore(scene: Scene, report: CheckReport, *, budget: float, max_walks: int
     deadline = time.process_time() + budget
     has_interrupt = bool(scene.interruptions.compiled_effects)
     walks = 0
-    while walks < max_walks and time.process_time() < deadline and (wanted - set(report.witnesses) or walks < min_walks):
+
+    def more() -> bool:
+        return bool(wanted - set(report.witnesses)) or walks < min_walks
+
+    while walks < max_walks and time.process_time() < deadline and more():
         walks += 1
         # Each walk gets its own temperament: how often it waits instead of acting, how
         # chatty it is (signals), and how often it repeats the same signal. Players are not
@@ -166,7 +170,8 @@ def _explore(scene: Scene, report: CheckReport, *, budget: float, max_walks: int
             report.add("error", f"endings.{ending.id}",
                        f"not reached in {walks} explored playthroughs: check its `when` ({ending.when})")
     for eid, phase in early_success.items():
-        report.add("warning", f"endings.{eid}", f"a success reached in phase {phase}, before the last phase ({last_phase})")
+        report.add("warning", f"endings.{eid}",
+                   f"a success reached in phase {phase}, before the last phase ({last_phase})")
     for c in scene.controls:
         if c.id not in ever_available:
             report.add("warning", f"controls.{c.id}", "never became available in any explored playthrough")

@@ -17,13 +17,14 @@ import ast
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 from digital_actors.errors import ExpressionError
 
 MAX_LENGTH = 400
 NAMESPACES = ("uses", "signals", "memory")
 FUNCTIONS = {"min": min, "max": max, "abs": abs}
-_OPERATORS = {
+_OPERATORS: dict[type[ast.AST], Callable[..., Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
     ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_,
@@ -101,7 +102,7 @@ def compile_expr(source: str | int | float | bool, known: Iterable[str]) -> Expr
 def _closure(node: ast.AST) -> Fn:
     """Compile a checked node into a closure (only the node types _Flatten lets through)."""
     if isinstance(node, ast.Constant):
-        value = node.value
+        value = cast(float | bool, node.value)  # a number or a bool: _Flatten rejected the rest
         return lambda _n: value
     if isinstance(node, ast.Name):
         if node.id in ("True", "False"):

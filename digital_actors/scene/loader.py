@@ -129,7 +129,7 @@ def _loc(loc: Sequence[int | str]) -> str:
 
 
 def _message(err: Any) -> str:
-    kind, msg, value = err.get("type", ""), err.get("msg", ""), err.get("input")
+    kind, msg, value = str(err.get("type", "")), str(err.get("msg", "")), err.get("input")
     if kind == "extra_forbidden":
         return "unknown key (check the spelling; docs/SCENES.md lists the keys)"
     if kind == "missing":
@@ -184,7 +184,7 @@ class _Compiler:
                     text = text[1:].strip()
             expr = self.expr(spot, text)
             if expr is not None:
-                compiled.append(Effect(var=var, op=op, expr=expr))  # type: ignore[arg-type]
+                compiled.append(Effect(var=var, op=op, expr=expr))
         owner._effects = compiled
 
     def text_or_file(self, where: str, value: str) -> str:
@@ -242,9 +242,9 @@ class _Compiler:
                 self.fail(f"director.rules[{i}]", "does nothing: give it a note, hint, narration, nudge or effects")
         self.effects("interruptions", s.interruptions)
         for level, table in s.difficulty.items():
-            for var in table.start:
-                if var not in s.state:
-                    self.fail(f"difficulty.{level}.start.{var}", f"no state variable '{var}'")
+            for name in table.start:
+                if name not in s.state:
+                    self.fail(f"difficulty.{level}.start.{name}", f"no state variable '{name}'")
         self._script()
         return self.problems
 
@@ -260,7 +260,8 @@ class _Compiler:
         for group, table, known in checks:
             for key, lines in table.items():
                 if key not in known:
-                    self.fail(f"script.{group}.{key}", f"no such {group[:-1]} (known: {', '.join(sorted(known)) or 'none'})")
+                    options = ", ".join(sorted(known)) or "none"
+                    self.fail(f"script.{group}.{key}", f"no such {group[:-1]} (known: {options})")
                 elif not lines:
                     self.fail(f"script.{group}.{key}", "needs at least one line")
         for i, reply in enumerate(script.replies):

@@ -24,7 +24,7 @@ def test_defaults_env_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_port_default_and_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().port == 8080
     monkeypatch.setenv("LOG_LEVEL", "LOUD")
-    with pytest.raises(ValueError, match="LOG_LEVEL|log_level"):
+    with pytest.raises(ValueError, match=r"LOG_LEVEL|log_level"):
         Settings()
 
 

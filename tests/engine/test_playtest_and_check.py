@@ -38,7 +38,8 @@ def test_syntax_problems_are_reported(tmp_path: Path) -> None:
     play.write_text("jump 3\nwait soon\nsay\nwait 5\n", encoding="utf-8")
     steps, problems = parse_play(play)
     assert len(steps) == 1 and len(problems) == 3
-    assert problems[0] == f"{play}:1: unknown command 'jump' (expected one of: say, press, wait, expect, seed, difficulty)"
+    expected = "unknown command 'jump' (expected one of: say, press, wait, expect, seed, difficulty)"
+    assert problems[0] == f"{play}:1: {expected}"
 
 
 def test_check_finds_witnesses_for_every_ending(mini_dir: Path) -> None:
@@ -51,7 +52,8 @@ def test_check_rejects_an_ending_true_at_start_and_unreachable_ones(tmp_path: Pa
     at_start = load_scene(write_scene(tmp_path / "a", BASE.replace('when = "air >= 100"', 'when = "air >= 10"')))
     report = check_scene(at_start, budget=1)
     assert not report.ok and "holds at the start" in str(report.findings[0])
-    never = load_scene(write_scene(tmp_path / "b", BASE.replace('when = "air >= 100"', 'when = "air >= 100 and air < 0"')))
+    impossible = BASE.replace('when = "air >= 100"', 'when = "air >= 100 and air < 0"')
+    never = load_scene(write_scene(tmp_path / "b", impossible))
     report = check_scene(never, budget=0.5)
     assert not report.ok and any("endings.done" in str(f) and "not reached" in str(f) for f in report.findings)
 

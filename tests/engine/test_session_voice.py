@@ -13,7 +13,8 @@ from digital_actors.voice.base import SilentVoice, VoiceProfile
 from tests.engine.conftest import write_scene
 from tests.engine.test_session import SCRIPTED, finish
 
-TEXT = SCRIPTED.replace('opening = ["Hello there."]', 'opening = ["[sighs] Hello there. Second sentence here.", "A third."]')
+TEXT = SCRIPTED.replace('opening = ["Hello there."]',
+                       'opening = ["[sighs] Hello there. Second sentence here.", "A third."]')
 
 
 def make(tmp_path: Path, voice: SilentVoice, pace: float = 0.0) -> tuple[Session, FakeClock]:

@@ -77,7 +77,8 @@ class SettingsScreen(ModalScreen[Preferences | None]):
         key = (event.switch.id or "").removeprefix("set-")
         setattr(self.prefs, key, event.value)
         if key == "voice":
-            self.query_one("#voice-info", Static).update(Text(f"Voice: {voice_status(self.settings, self.prefs, self.voice)}"))
+            status = voice_status(self.settings, self.prefs, self.voice)
+            self.query_one("#voice-info", Static).update(Text(f"Voice: {status}"))
 
     def action_volume(self, step: int) -> None:
         self.prefs.volume = round(min(max(self.prefs.volume + step * VOLUME_STEP, 0.0), 1.0), 2)

@@ -1,0 +1,25 @@
+"""The code stays clean: ruff everywhere, mypy --strict on the engine (STYLE.md §20)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def run(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+
+
+def test_ruff_is_clean() -> None:
+    assert shutil.which("ruff"), "ruff is part of the test extra: pip install -e '.[test]'"
+    out = run("ruff", "check", ".", "--output-format", "concise")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_mypy_strict_on_the_engine() -> None:
+    out = run(sys.executable, "-m", "mypy", "digital_actors")
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -6,6 +6,7 @@ Slowness is driven by asyncio events the test controls (``hold``/``stall``); rea
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
@@ -50,7 +51,7 @@ class Seen:
 Handler = Callable[[web.Request, Reply, dict[str, Any]], Awaitable[web.StreamResponse]]
 
 
-class FakeServer:
+class FakeServer(abc.ABC):
     """Serves ``replies`` in order (then ``default``) on 127.0.0.1 at a free port."""
 
     def __init__(self, replies: list[Reply] | None = None, *, default: Reply | None = None) -> None:
@@ -63,9 +64,9 @@ class FakeServer:
         self._runner: web.AppRunner | None = None
         self.port = 0
 
+    @abc.abstractmethod
     def routes(self) -> list[web.RouteDef]:
         """Subclasses list their endpoints (each calling ``self.serve``)."""
-        raise NotImplementedError
 
     @property
     def url(self) -> str:
@@ -120,8 +121,9 @@ class FakeServer:
             self.disconnected.set()
             raise
 
+    @abc.abstractmethod
     def error_body(self, reply: Reply) -> dict[str, Any]:
-        raise NotImplementedError
+        """The provider's JSON error body for a failing reply."""
 
 
 async def open_sse(request: web.Request, reply: Reply) -> web.StreamResponse:

@@ -15,7 +15,7 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
@@ -23,19 +23,15 @@ from digital_actors import events as ev
 from digital_actors.actors.base import Actor, Cue, CueKind
 from digital_actors.bus import EventBus, Subscription
 from digital_actors.clock import Clock, MonotonicClock
-from digital_actors.errors import DigitalActorsError, VoiceError
+from digital_actors.errors import DigitalActorsError
+from digital_actors.lines import LinePerformer
 from digital_actors.llm.director import DirectorView, LLMDirector
 from digital_actors.logging import short_hash
 from digital_actors.memory.snapshot import PlayerMemory
 from digital_actors.scene.model import Ending, Scene
 from digital_actors.signals import SignalEvaluator
 from digital_actors.voice.base import Voice, VoiceProfile
-from digital_actors.voice.chunker import SentenceChunker
-from digital_actors.voice.tags import strip_tags
 from digital_actors.world import Outcome, World
-
-if TYPE_CHECKING:
-    from digital_actors.voice.line import LineSpeech
 
 log = structlog.get_logger()
 
@@ -77,8 +73,7 @@ class Session:
                  voice_profile: VoiceProfile | None = None) -> None:
         self.scene, self.actor = scene, actor
         self.voice, self.voice_profile = voice, voice_profile
-        self.voice_on = True  # the player's switch (TUI settings, the web's settings frame)
-        self._voice_noticed = False
+        self._voice_on = True
         self.director = director
         self.clock = clock or MonotonicClock()
         self.memory = memory or PlayerMemory()
@@ -103,11 +98,14 @@ class Session:
         self.world = World(self.scene, memory=self.memory, difficulty=o.difficulty or self.memory.difficulty,
                            overrides=dict(o.overrides), start_phase=o.start_phase)
         self.history: list[tuple[str, str]] = []
+        self._lines = LinePerformer(self.scene, self.actor, clock=self.clock, emit=self._emit,
+                                    history=self.history, log=self.log, voice=self.voice,
+                                    voice_profile=self.voice_profile)
+        self._lines.voice_on = self._voice_on
         self.notes: deque[str] = deque(maxlen=3)
         self._queue: list[_Queued] = []
         self._current: asyncio.Task[str | None] | None = None
         self._current_cue: Cue | None = None
-        self._cut_by_player = False
         self._inflight = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
@@ -141,6 +139,15 @@ class Session:
     @property
     def speaking(self) -> bool:
         return self._current is not None
+
+    @property
+    def voice_on(self) -> bool:
+        """The player's voice switch (TUI settings, the web's settings frame): off means no synthesis."""
+        return self._voice_on
+
+    @voice_on.setter
+    def voice_on(self, value: bool) -> None:
+        self._voice_on = self._lines.voice_on = value
 
     @property
     def busy(self) -> bool:
@@ -398,96 +405,8 @@ class Session:
         return task.result()
 
     async def _perform(self, cue: Cue) -> str | None:
-        """Perform one line: LineStarted, deltas, LineFinished. Returns the displayed text."""
-        try:
-            performance = self.actor.perform(cue)
-        except DigitalActorsError as e:
-            self._emit(ev.TurnFailed(e.message, e.hint))
-            return None
-        if performance is None:
-            return None
-        line_id = f"{self.id[:8]}-{next(self._line_ids)}"
-        speaker = self.scene.lead_id
-        self._emit(ev.LineStarted(line_id, speaker, self.scene.lead.name, cue.kind, performance.source))
-        started = self.clock.now()
-        first: float | None = None
-        sentence: float | None = None
-        chunker = SentenceChunker()
-        speech = self._speech(line_id)
-        raw, shown = "", ""
-        try:
-            async for delta in performance:
-                if first is None:
-                    first = self.clock.now()
-                raw += delta
-                completed = speech.feed(delta) if speech is not None else bool(chunker.feed(delta))
-                if sentence is None and completed:
-                    sentence = self.clock.now()
-                visible = _visible_prefix(raw)
-                if visible.startswith(shown) and len(visible) > len(shown):
-                    self._emit(ev.LineDelta(line_id, visible[len(shown):]))
-                    shown = visible
-        except asyncio.CancelledError:
-            self._emit(ev.LineFinished(line_id, speaker, strip_tags(raw), interrupted=True,
-                                       by_player=self._cut_by_player))
-            if raw.strip():
-                self.history.append(("actor", strip_tags(raw) + " —"))
-            if speech is not None:
-                await speech.cancel()
-            raise
-        except DigitalActorsError as e:
-            self._emit(ev.TurnFailed(e.message, e.hint))
-        text = strip_tags(raw)
-        self._emit(ev.LineFinished(line_id, speaker, text))
-        if text:
-            self.history.append(("actor", text))
-        first_audio_ms = await self._finish_speech(speech, started)
-        total = (self.clock.now() - started) * 1000
-        first_ms = None if first is None else (first - started) * 1000
-        sentence_ms = total if sentence is None and text else (
-            None if sentence is None else (sentence - started) * 1000)
-        notice = getattr(performance, "notice", None)
-        if notice:
-            self._emit(ev.Notice(notice, "warning"))
-        usage = getattr(performance, "usage", None)
-        self._emit(ev.Timing(line_id, first_ms, sentence_ms, first_audio_ms, total,
-                             input_tokens=usage.total_input if usage is not None else None,
-                             output_tokens=usage.output_tokens if usage is not None else None))
-        if cue.kind in ("reply", "control"):
-            self.log.info("turn", event_type="dialogue_generated", cue=cue.kind,
-                          response_time_ms=round(total, 1), llm_response_time_ms=first_ms,
-                          performer=self.actor.name)
-        return text
-
-    def _speech(self, line_id: str) -> LineSpeech | None:
-        """The line's voice, when the session has one and it is switched on."""
-        if self.voice is None or not self.voice_on:
-            return None
-        from digital_actors.voice.line import LineSpeech  # the audio stack loads only with a voice
-
-        profile = self.voice_profile or VoiceProfile(character_id=self.scene.lead_id)
-        speech = LineSpeech(self.voice, profile, line_id=line_id, emit=self._emit, clock=self.clock,
-                            on_error=self._voice_failed)
-        speech.start()
-        return speech
-
-    async def _finish_speech(self, speech: LineSpeech | None, started: float) -> float | None:
-        """Wait for the line's audio (the text is already out); ms from line start to first audio."""
-        if speech is None:
-            return None
-        try:
-            await speech.finish()
-        except asyncio.CancelledError:
-            await speech.cancel()  # cut off while the audio was still coming: stop it, text stands
-            raise
-        return None if speech.first_chunk_at is None else (speech.first_chunk_at - started) * 1000
-
-    def _voice_failed(self, error: VoiceError) -> None:
-        self.log.warning("voice_failed", error=error.message)
-        if not self._voice_noticed:
-            self._voice_noticed = True
-            self._emit(ev.Notice(f"{error.message} — text only from here" +
-                                 (f" ({error.hint})" if error.hint else ""), "warning"))
+        """Perform one cue as a line (see lines.py). Returns the displayed text."""
+        return await self._lines.perform(cue, lambda: f"{self.id[:8]}-{next(self._line_ids)}")
 
     async def _after_line(self, cue: Cue, text: str) -> None:
         if cue.kind == "ending" or self.ended:
@@ -548,10 +467,10 @@ class Session:
         task = self._current
         if task is None or task.done():
             return False
-        self._cut_by_player = player_caused
+        self._lines.cut_by_player = player_caused
         task.cancel()
         await asyncio.wait({task})
-        self._cut_by_player = False
+        self._lines.cut_by_player = False
         if player_caused:
             inter = self.scene.interruptions
             if inter.narration:
@@ -630,11 +549,3 @@ class Session:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-
-
-def _visible_prefix(raw: str) -> str:
-    """Display text of a partial line: tags stripped, an unclosed '[' held back."""
-    cut = raw.rfind("[")
-    if cut != -1 and "]" not in raw[cut:] and len(raw) - cut <= 42:
-        raw = raw[:cut]
-    return strip_tags(raw)

@@ -130,7 +130,9 @@ async def run(n: int, args: argparse.Namespace, env: dict[str, str]) -> None:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as home:
         server_env = {**env, "PORT": str(port), "HOST": "127.0.0.1", "DIGITAL_ACTORS_HOME": home,
-                      "WEB_MAX_SESSIONS": str(n + 50), "LOG_LEVEL": "WARNING", "LOG_FORMAT_JSON": "true"}
+                      "WEB_MAX_SESSIONS": str(n + 50), "LOG_LEVEL": "WARNING", "LOG_FORMAT_JSON": "true",
+                      # Text only: a local voice would make this a benchmark of CPU speech synthesis.
+                      "VOICE": os.environ.get("VOICE", "false")}
         proc = await asyncio.create_subprocess_exec(sys.executable, "-c", SERVER, env=server_env, cwd=ROOT,
                                                     stdout=asyncio.subprocess.DEVNULL,
                                                     stderr=asyncio.subprocess.DEVNULL)

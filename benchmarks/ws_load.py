@@ -25,6 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -194,11 +195,20 @@ async def main() -> None:
     fake = None
     if args.fake_model:
         sys.path.insert(0, str(ROOT))
-        from tests.fakes.anthropic_server import FakeAnthropic
-        from tests.fakes.sse_server import Reply
+        import dataclasses
 
-        fake = await FakeAnthropic(default=Reply(chunks=["I ", "am ", "Lt. ", "Smith. ", "Listen."],
-                                                 first_delay=0.3, chunk_delay=0.02)).start()
+        from tests.llm_actor.helpers import RoutedAnthropic, Router, purpose_of
+
+        class Paced(Router):
+            """Judge, suggestion and director calls get valid structured answers; lines take time."""
+
+            def __call__(self, body: dict[str, Any]) -> Any:
+                reply = super().__call__(body)
+                if purpose_of(body) == "line":
+                    reply = dataclasses.replace(reply, first_delay=0.3, chunk_delay=0.02)
+                return reply
+
+        fake = await RoutedAnthropic(Paced(default_line="I am Lt. Smith. Listen to me.")).start()
         env.update(ANTHROPIC_API_KEY="sk-fake-benchmark", ANTHROPIC_BASE_URL=fake.url, LLM_PROVIDER="anthropic")
     print(f"ws_load: scene={args.scene} turns={args.turns} model={'fake anthropic' if fake else 'offline'}"
           f" cpus={os.cpu_count()}")

@@ -58,7 +58,8 @@ async def stream(screen: PlayScreen, lines: int, tps: float, words: int, tag: st
 
 
 async def main(args: argparse.Namespace) -> None:
-    engine = Engine(Settings(voice=False), extra_scenes=[ROOT / "tests" / "tui" / "fixtures"], clock=FakeClock())  # the UI alone, no synthesis
+    # The UI alone: no speech synthesis competing for the CPU.
+    engine = Engine(Settings(voice=False), extra_scenes=[ROOT / "tests" / "tui" / "fixtures"], clock=FakeClock())
     app = DigitalActorsApp(engine, start=SessionRequest(scene="mini", seed=1, pace=0), pace=0, watch_interval=None)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.5)

@@ -30,18 +30,20 @@ from digital_actors.clock import FakeClock
 from digital_actors.config import Settings
 from digital_actors.engine import Engine, SessionRequest
 from digital_actors.llm.anthropic import AnthropicChatModel
-from digital_actors.llm.base import ChatModel, TextDelta
+from digital_actors.llm.base import ChatModel
 from digital_actors.logging import configure_logging
 from digital_actors.scene.loader import load_scene
 from digital_actors.session import Session
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.sse_server import Reply
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from turn_latency import SENTENCE_END, Turn
+from turn_latency import model_turn as stream_turn
+
 ROOT = Path(__file__).resolve().parents[1]
 REPLY = "The pressure's holding for now. Seal the hatch, then get to the pump! We have ninety seconds."
 TOKENS = re.findall(r"\S+\s*", REPLY)
-SENTENCE_END = re.compile(r"[.!?](\s|$)")
-Turn = tuple[float, float]
 
 
 class JudgingAnthropic(FakeAnthropic):
@@ -81,18 +83,7 @@ async def session_turn(session: Session, sub: object, text: str) -> Turn:
 
 async def model_turn(model: ChatModel, session: Session) -> Turn:
     """The same (last) request straight through the ChatModel."""
-    request = session.actor.last_request  # type: ignore[attr-defined]
-    start = time.perf_counter()
-    first = sentence = 0.0
-    text = ""
-    async for item in model.stream(request):
-        if isinstance(item, TextDelta):
-            now = time.perf_counter() - start
-            first = first or now
-            text += item.text
-            if not sentence and SENTENCE_END.search(text):
-                sentence = now
-    return first, sentence
+    return await stream_turn(model, session.actor.last_request)  # type: ignore[attr-defined]
 
 
 def row(name: str, values: list[float]) -> None:

@@ -48,11 +48,12 @@ def first_sentence_tokens() -> int:
     return len(TOKENS)
 
 
-async def model_turn(model: ChatModel) -> Turn:
+async def model_turn(model: ChatModel, request: ChatRequest = REQUEST) -> Turn:
+    """Seconds to the first delta and to the first complete sentence of one streamed request."""
     start = time.perf_counter()
     first = sentence = 0.0
     text = ""
-    async for item in model.stream(REQUEST):
+    async for item in model.stream(request):
         if isinstance(item, TextDelta):
             now = time.perf_counter() - start
             first = first or now

@@ -136,13 +136,15 @@ def _parse_sets(scene: Scene, values: tuple[str, ...]) -> tuple[tuple[str, float
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Start with a state value (writers).")
 @click.option("--difficulty", type=click.Choice(["easy", "normal", "hard"]), default=None,
               help="Override the difficulty chosen from the player's record.")
+@click.option("--no-memory", is_flag=True,
+              help="Play as a stranger: read no memory and record nothing (repeatable runs, demos).")
 @click.option("--record", "record_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Save every model exchange in DIR (an empty folder), to replay later.")
 @click.option("--replay", "replay_dir", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
               help="Play model exchanges back from DIR instead of calling a model (free, exact).")
 @click.pass_obj
 def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: int | None,
-         start_phase: int | None, sets: tuple[str, ...], difficulty: str | None,
+         start_phase: int | None, sets: tuple[str, ...], difficulty: str | None, no_memory: bool,
          record_dir: Path | None, replay_dir: Path | None) -> None:
     """Play SCENE (an id or a folder); with no SCENE, choose one.
 
@@ -154,10 +156,11 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
     if record_dir is not None and replay_dir is not None:
         raise click.UsageError("--record and --replay cannot be used together")
     engine = Engine(app.settings, extra_scenes=app.extra_scenes, record_dir=record_dir, replay_dir=replay_dir)
-    _first_run_profile(app)
+    if not no_memory:
+        _first_run_profile(app)
     if not plain and _is_terminal() and record_dir is None and replay_dir is None:
         _play_tui(app, engine, scene, speed=speed, seed=seed, start_phase=start_phase, sets=sets,
-                  difficulty=difficulty)
+                  difficulty=difficulty, memory=not no_memory)
         return
     try:
         chosen = engine.load(scene) if scene else _pick_scene(app)
@@ -172,7 +175,7 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
                              overrides=_parse_sets(chosen, sets), pace=0.045 if interactive else 0.0)
 
     async def run() -> None:
-        if not await engine.open_memory() and engine.memory_error is not None:
+        if not no_memory and not await engine.open_memory() and engine.memory_error is not None:
             err = engine.memory_error
             click.echo(f"! Player memory is off: {err.message}" + (f"\n  hint: {err.hint}" if err.hint else ""),
                        err=True)
@@ -227,7 +230,7 @@ def _terminal_audio(engine: Engine, interactive: bool) -> AudioSink | None:
 
 
 def _play_tui(app: AppContext, engine: object, scene: str | None, *, speed: float, seed: int | None,
-              start_phase: int | None, sets: tuple[str, ...], difficulty: str | None) -> None:
+              start_phase: int | None, sets: tuple[str, ...], difficulty: str | None, memory: bool = True) -> None:
     from tui import run as run_tui
 
     overrides: tuple[tuple[str, float], ...] = ()
@@ -242,7 +245,8 @@ def _play_tui(app: AppContext, engine: object, scene: str | None, *, speed: floa
         scene = str(chosen.folder) if Path(scene).exists() else chosen.id
     with _log_to_file(app.settings):
         code = run_tui(app.settings, extra_scenes=app.extra_scenes, scene=scene, player=app.player,
-                       start_phase=start_phase, overrides=overrides, speed=speed, seed=seed, difficulty=difficulty)
+                       start_phase=start_phase, overrides=overrides, speed=speed, seed=seed, difficulty=difficulty,
+                       memory=memory)
     sys.exit(code)
 
 

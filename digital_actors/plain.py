@@ -155,9 +155,11 @@ class LinePlayer:
         return "Controls: " + "; ".join(parts)
 
     def state_text(self) -> str:
-        w = self.session.world
+        """Phase and gauges; on a terminal also the scene time (piped play prints no wall-clock
+        figure, so the same input gives the same transcript)."""
         gauges = ", ".join(f"{g.label} {g.value:.0f}{g.unit}" for g in self.gauges) or "no gauges"
-        return f"{self.phase_title} · {gauges} · {w.elapsed:.0f} s"
+        text = f"{self.phase_title} · {gauges}"
+        return f"{text} · {self.session.world.elapsed:.0f} s" if self.interactive else text
 
     async def handle(self, line: str) -> bool:
         """Act on one input line. Returns False when the player asked to quit."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import site
 import subprocess
 import sys
 import venv
@@ -32,11 +33,18 @@ def test_wheel_ships_scenes_and_lists_them_from_a_fresh_venv(tmp_path: Path) -> 
                            capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert build.returncode == 0, build.stdout + build.stderr
     [wheel] = dist.glob("digital_actors-*.whl")
-    # A fresh venv; dependencies come from this interpreter's site-packages (no network needed),
-    # the project itself only from the wheel.
+    # A fresh venv; dependencies come from the site-packages of the interpreter running the tests
+    # (a .pth file: no network needed, and it works whether or not that interpreter is itself a
+    # venv), the project itself only from the wheel.
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
+    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    ours = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    # The editable install's finder would point the new venv back at this checkout: leave it out.
+    (Path(purelib) / "zz_test_runner_site.pth").write_text(
+        "".join(f"{p}\n" for p in ours), encoding="utf-8")
     install = subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
                              capture_output=True, text=True, timeout=300)
     assert install.returncode == 0, install.stderr

@@ -46,6 +46,9 @@ def test_compose_structure() -> None:
     assert "exit" in " ".join(services["grafana"]["entrypoint"])  # refuses to start without a password
     dev = services["app-dev"]
     assert dev["profiles"] == ["dev"] and ".:/src" in dev["volumes"] and "watchfiles" in dev["command"]
+    # The dev server's home is a named volume, never a folder inside the mounted source tree.
+    home = dev["environment"]["DIGITAL_ACTORS_HOME"]
+    assert not home.startswith("/src") and f"dev-home:{home}" in dev["volumes"] and "dev-home" in compose["volumes"]
     for mount in services["prometheus"]["volumes"] + services["grafana"]["volumes"]:
         source = mount.split(":")[0]
         if source.startswith("./"):

@@ -33,7 +33,7 @@ from digital_actors.llm.anthropic import AnthropicChatModel
 from digital_actors.llm.base import ChatModel
 from digital_actors.logging import configure_logging
 from digital_actors.scene.loader import load_scene
-from digital_actors.session import Session
+from digital_actors.turn.session import Session
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.sse_server import Reply
 

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import structlog
@@ -27,18 +27,19 @@ from digital_actors.events import Notice
 from digital_actors.llm.base import ChatModel
 from digital_actors.memory.binding import MemoryBinding
 from digital_actors.memory.records import PlayerRecord
-from digital_actors.memory.snapshot import PlayerMemory
 from digital_actors.memory.store import MemoryStore, SqliteMemoryStore
 from digital_actors.performers import Performer, choose_actor, prepare_performer, session_parts
+from digital_actors.player import PlayerMemory
 from digital_actors.scene.loader import SceneRef, discover, find_scene, scene_search_path
 from digital_actors.scene.model import Scene
-from digital_actors.session import Session, SessionOptions
+from digital_actors.turn.session import Session, SessionOptions
 from digital_actors.voice.base import Voice
 
 log = structlog.get_logger()
 MEMORY_TIMEOUT = 5.0  # seconds a memory read or write may take before the scene goes on without it
 # Offered to a model when the voice performs tags (ElevenLabs with ELEVENLABS_PRESERVE_AUDIO_TAGS).
 PERFORMABLE_TAGS = ("sighs", "laughs", "whispers", "gasps", "coughs", "clears throat", "pauses", "crying")
+DEFAULT_PROFILE = "player"  # the terminal profile of someone who gave no name: never spoken
 MEMORY_OFF = "Your progress will not be remembered this time (the memory store is unavailable)."
 
 
@@ -165,15 +166,22 @@ class Engine:
             self.voice, self._voice_chosen = None, False
 
     async def terminal_player(self, name: str | None) -> PlayerRecord | None:
-        """A terminal profile by name, created on first use; with no name, the most recent one."""
+        """A terminal profile by name, created on first use; with no name, the most recent one.
+
+        A name the person typed (``--player Ada``, the first-run question) is also the name the
+        characters use, until the player tells them another; the default profile has none."""
         if self.store is None:
             return None
         if not name:
             recent = [p for p in await self.store.list_players() if p.kind == "terminal"]
             if recent:
                 return max(recent, key=lambda p: p.last_seen_at)
-            name = "player"
-        return await self.store.player(name, "terminal")
+            return await self.store.player(DEFAULT_PROFILE, "terminal")
+        record = await self.store.player(name, "terminal")
+        if not record.given_name and record.name.lower() != DEFAULT_PROFILE:
+            await self.store.set_given_name(record.id, record.name)
+            record = replace(record, given_name=record.name)
+        return record
 
     def search_path(self) -> list[tuple[Path, str]]:
         return scene_search_path(self.extra_scenes, self.settings.scene_dirs())

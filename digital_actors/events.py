@@ -97,6 +97,13 @@ class PlayerSaid(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class PlayerNamed(Event):
+    """The player told the character their name (recognised in their words, or set by them)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class LineStarted(Event):
     line_id: str
     speaker: str

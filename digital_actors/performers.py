@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from digital_actors.actors.base import Actor
 from digital_actors.actors.llm import LLMActor, performer_name
 from digital_actors.actors.understudy import Understudy
 from digital_actors.clock import Clock
@@ -23,7 +22,8 @@ from digital_actors.llm.judge import LLMJudge
 from digital_actors.llm.record import RecordingChatModel, ReplayChatModel
 from digital_actors.llm.select import UNDERSTUDY, select_model, verify
 from digital_actors.scene.model import Scene
-from digital_actors.signals import SignalEvaluator
+from digital_actors.turn.ports import Actor, Director
+from digital_actors.turn.signals import SignalEvaluator
 
 NO_MODEL = "no model configured: set ANTHROPIC_API_KEY to let the actor improvise"
 
@@ -109,7 +109,7 @@ def choose_actor(scene: Scene, settings: Settings, *, seed: int, clock: Clock, p
 
 
 def session_parts(scene: Scene, settings: Settings, actor: Actor, *,
-                  judge_timeout: float = 4.0) -> tuple[SignalEvaluator, LLMDirector | None]:
+                  judge_timeout: float = 4.0) -> tuple[SignalEvaluator, Director | None]:
     """A session's signal evaluator (with an LLM judge for a model actor) and LLM director."""
     if not isinstance(actor, LLMActor):
         return SignalEvaluator(), None

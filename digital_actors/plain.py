@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from digital_actors import events as ev
 from digital_actors.errors import VoiceError
-from digital_actors.session import Session
+from digital_actors.turn.session import Session
 
 if TYPE_CHECKING:
     from digital_actors.voice.pipeline import AudioSink

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from digital_actors.actors.base import Cue
 from digital_actors.llm.base import ChatRequest, Message, SystemBlock
 from digital_actors.scene.model import Scene
+from digital_actors.turn.ports import Cue
 from digital_actors.voice.tags import strip_tags
 
 PLAYER, ACTOR = "player", "actor"

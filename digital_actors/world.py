@@ -14,7 +14,7 @@ import structlog
 
 from digital_actors.errors import ExpressionError
 from digital_actors.events import ControlView, GaugeView
-from digital_actors.memory.snapshot import PlayerMemory
+from digital_actors.player import PlayerMemory
 from digital_actors.scene.expr import Expr
 from digital_actors.scene.model import Control, DirectorRule, Effect, Ending, Phase, Scene, Signal
 

@@ -21,7 +21,7 @@ from digital_actors.errors import DigitalActorsError
 from digital_actors.logging import short_hash
 from digital_actors.memory.store import MemoryStore
 from digital_actors.scene.model import Scene
-from digital_actors.session import Session
+from digital_actors.turn.session import Session
 from web import protocol
 from web.catalog import SceneCatalog
 from web.metrics import REQUESTS, RESPONSE_SECONDS, count_error

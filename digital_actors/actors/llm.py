@@ -12,7 +12,6 @@ from contextlib import aclosing
 
 import structlog
 
-from digital_actors.actors.base import Cue
 from digital_actors.actors.understudy import ScriptedLine, Understudy
 from digital_actors.clock import Clock
 from digital_actors.errors import ModelError
@@ -23,6 +22,7 @@ from digital_actors.llm.suggest import Suggester
 from digital_actors.llm.tally import TalliedChatModel
 from digital_actors.prompts import PromptOptions, build_line_request
 from digital_actors.scene.model import Scene
+from digital_actors.turn.ports import Cue
 
 log = structlog.get_logger()
 
@@ -92,6 +92,7 @@ class LLMActor:
         self.model = model if isinstance(model, TalliedChatModel) else TalliedChatModel(
             model, owns=owns_model)
         self.tally = self.model.tally
+        self.suggestions_later = self.suggest_later  # declared capability: suggestions in the background
         self.name = performer_name(model.provider, model.model)
         self.reason = reason
         self.audio_tags = tuple(audio_tags)
@@ -139,7 +140,7 @@ class LLMActor:
                 "recovers.")
 
     def suggest(self, cue: Cue, line: str) -> list[str]:
-        """Instant suggestions from the script (the session prefers ``suggest_later``)."""
+        """Instant suggestions from the script (the session prefers ``suggestions_later``)."""
         return self.understudy.suggest(cue, line)
 
     async def suggest_later(self, cue: Cue, line: str) -> list[str]:

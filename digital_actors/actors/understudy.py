@@ -12,17 +12,20 @@ import random
 import re
 from collections.abc import AsyncIterator, Sequence
 
-from digital_actors.actors.base import Cue
 from digital_actors.clock import Clock
 from digital_actors.scene.expr import Expr
 from digital_actors.scene.model import Scene
 from digital_actors.text import keyword_hit
+from digital_actors.turn.ports import Cue, LaterSuggestions, TokenCount, UsageTally
 
 _WORDS = re.compile(r"\S+\s*")
 
 
 class ScriptedLine:
     """A performance of one authored line, streamed a word at a time."""
+
+    notice: str | None = None  # an authored line never has news for the player
+    usage: TokenCount | None = None
 
     def __init__(self, text: str, source: str, *, clock: Clock | None, pace: float) -> None:
         self.text, self.source = text, source
@@ -41,6 +44,8 @@ class Understudy:
     """Chooses authored lines by cue. ``pace`` is seconds per word (0 streams instantly)."""
 
     name = "understudy"
+    suggestions_later: LaterSuggestions | None = None  # suggestions come at once, from the script
+    tally: UsageTally | None = None  # no model, no tokens
 
     def __init__(self, scene: Scene, *, seed: int = 0, clock: Clock | None = None,
                  pace: float = 0.0, reason: str = "no model configured") -> None:

@@ -8,20 +8,17 @@ actor's next lines) or hint (the actor gives it). The model never writes state.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import structlog
 
 from digital_actors.errors import ModelError
 from digital_actors.llm.base import ChatModel, ChatRequest, Message, SystemBlock
 from digital_actors.scene.model import Scene
+from digital_actors.turn.ports import Decision, DirectorAction, DirectorView
 
 log = structlog.get_logger()
 
-Action = Literal["continue", "event", "npc_note", "hint"]
-ACTIONS: tuple[Action, ...] = ("continue", "event", "npc_note", "hint")
+ACTIONS: tuple[DirectorAction, ...] = ("continue", "event", "npc_note", "hint")
 SCHEMA: dict[str, object] = {
     "type": "object",
     "properties": {
@@ -34,28 +31,6 @@ SCHEMA: dict[str, object] = {
 }
 MAX_TEXT = 240
 HISTORY_TURNS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What the director LLM chose, and why."""
-
-    action: Action
-    text: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class DirectorView:
-    """What the director sees: every value (hidden ones too), time, notes, recent turns."""
-
-    elapsed: float
-    idle: float
-    phase: int
-    values: Mapping[str, float]
-    notes: Sequence[str]
-    history: Sequence[tuple[str, str]]
-    fired: Sequence[str] = ()
 
 
 def instructions(scene: Scene) -> str:

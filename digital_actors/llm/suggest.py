@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import structlog
 
-from digital_actors.actors.base import Cue
 from digital_actors.errors import ModelError
 from digital_actors.llm.base import ChatModel, ChatRequest, Message, SystemBlock
 from digital_actors.scene.model import Scene
+from digital_actors.turn.ports import Cue
 from digital_actors.voice.tags import strip_tags
 
 log = structlog.get_logger()

@@ -42,6 +42,8 @@ class MemoryBinding:
             async for event in self._events:
                 if isinstance(event, ev.SceneStarted):
                     await self._next_attempt()
+                elif isinstance(event, ev.PlayerNamed):
+                    await self._remember_name(event.name)
                 if self._observer is not None:
                     self._observer.feed(event)
         finally:
@@ -61,6 +63,13 @@ class MemoryBinding:
         self._observer = MemoryObserver(self._store, self._handle, clock=self._clock,
                                         character_id=self.character_id)
         self.attempts += 1
+
+    async def _remember_name(self, name: str) -> None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._store.set_given_name(self.player_id, name)
+        except (MemoryStoreError, TimeoutError) as e:
+            log.error("memory_unavailable", event_type="memory_write", error=getattr(e, "message", "timeout"))
 
     async def _finish(self) -> None:
         observer, self._observer = self._observer, None

@@ -105,6 +105,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX IF NOT EXISTS idx_memories_attempt ON memories(attempt_id)",
         ),
     ),
+    Migration(
+        # The profile name is an id (web-1a2b3c4d, "player"); the name a player gives is stored apart,
+        # so a character never speaks an id.
+        "m005_players_given_name",
+        ("ALTER TABLE players ADD COLUMN given_name TEXT NOT NULL DEFAULT ''",),
+    ),
 )
 
 _TABLE = """CREATE TABLE IF NOT EXISTS _migrations (

@@ -23,9 +23,9 @@ from digital_actors.memory.records import (
     iso,
     parse_iso,
 )
-from digital_actors.memory.snapshot import PlayerMemory
+from digital_actors.player import PlayerMemory
 
-_PLAYER_COLS = "id, name, kind, created_at, last_seen_at"
+_PLAYER_COLS = "id, name, kind, created_at, last_seen_at, given_name"
 MAX_NAME = 40
 MAX_MEMORY_TEXT = 500
 
@@ -42,7 +42,8 @@ def clean_name(name: str) -> str:
 
 
 def _player(row: Any) -> PlayerRecord:
-    return PlayerRecord(id=row[0], name=row[1], kind=row[2], created_at=row[3], last_seen_at=row[4])
+    return PlayerRecord(id=row[0], name=row[1], kind=row[2], created_at=row[3], last_seen_at=row[4],
+                        given_name=row[5] or "")
 
 
 async def one(conn: aiosqlite.Connection, sql: str, args: tuple[Any, ...] = ()) -> Any:
@@ -91,13 +92,27 @@ async def get_or_create_player(
     )
     if row:
         await conn.execute("UPDATE players SET last_seen_at = ? WHERE id = ?", (stamp, row[0]))
-        return PlayerRecord(row[0], row[1], row[2], row[3], stamp)
+        return PlayerRecord(row[0], row[1], row[2], row[3], stamp, row[5] or "")
     record = PlayerRecord(str(uuid.uuid4()), name, kind, stamp, stamp)  # type: ignore[arg-type]
     await conn.execute(
-        f"INSERT INTO players ({_PLAYER_COLS}) VALUES (?, ?, ?, ?, ?)",
-        (record.id, record.name, record.kind, record.created_at, record.last_seen_at),
+        f"INSERT INTO players ({_PLAYER_COLS}) VALUES (?, ?, ?, ?, ?, ?)",
+        (record.id, record.name, record.kind, record.created_at, record.last_seen_at, ""),
     )
     return record
+
+
+def clean_given_name(name: str) -> str:
+    """A name a player gave: trimmed, 1-40 printable characters."""
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > MAX_NAME or not cleaned.isprintable():
+        raise MemoryStoreError(f"{name!r} is not a usable name.", f"Use 1 to {MAX_NAME} printable characters.")
+    return cleaned
+
+
+async def set_given_name(conn: aiosqlite.Connection, player_id: str, name: str) -> bool:
+    """Store the name the player gave; False when there is no such player."""
+    cur = await conn.execute("UPDATE players SET given_name = ? WHERE id = ?", (clean_given_name(name), player_id))
+    return cur.rowcount > 0
 
 
 async def snapshot(
@@ -142,7 +157,7 @@ async def snapshot(
     counted = successes + int(counts.get("failure", 0)) + int(counts.get("quit", 0))
     return PlayerMemory(
         player_id=player_id,
-        player_name=player.name,
+        player_name=player.given_name,
         attempts=sum(int(v) for v in counts.values()),
         successes=successes,
         last_outcome=recent[0][0] if recent else None,

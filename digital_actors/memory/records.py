@@ -37,6 +37,7 @@ class PlayerRecord:
     kind: PlayerKind
     created_at: str
     last_seen_at: str
+    given_name: str = ""  # the name the player gave the characters ("" until they give one)
 
 
 @dataclass(frozen=True, slots=True)

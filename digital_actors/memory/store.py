@@ -32,7 +32,7 @@ from digital_actors.memory.records import (
 )
 from digital_actors.memory.rules import AttemptStats
 from digital_actors.memory.salvage import salvage_database
-from digital_actors.memory.snapshot import PlayerMemory
+from digital_actors.player import PlayerMemory
 
 log = structlog.get_logger()
 
@@ -45,6 +45,7 @@ class MemoryStore(Protocol):
     async def get_player(self, player_id: str) -> PlayerRecord | None: ...
     async def find_player(self, name: str, kind: str | None = None) -> PlayerRecord | None: ...
     async def list_players(self) -> list[PlayerRecord]: ...
+    async def set_given_name(self, player_id: str, name: str) -> bool: ...
     async def snapshot(self, player_id: str, scene_id: str, character_id: str) -> PlayerMemory: ...
     async def begin_attempt(
         self, player_id: str, scene_id: str, character_id: str, *, session_id: str | None = None
@@ -156,6 +157,10 @@ class SqliteMemoryStore:
     async def list_players(self) -> list[PlayerRecord]:
         """Every profile, most recently seen first."""
         return await self._run("list_players", queries.list_players, mode="read")
+
+    async def set_given_name(self, player_id: str, name: str) -> bool:
+        """Remember the name the player gave the characters (never the profile id)."""
+        return await self._run("set_given_name", lambda c: queries.set_given_name(c, player_id, name))
 
     # --- play ------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from digital_actors.errors import ExpressionError, SceneError
 from digital_actors.scene.expr import compile_expr
 from digital_actors.scene.loader import MEMORY_NAMES, SCENE_FILE, load_scene
 from digital_actors.scene.model import Scene
-from digital_actors.session import Session, SessionOptions
+from digital_actors.turn.session import Session, SessionOptions
 
 COMMANDS = ("say", "press", "wait", "expect", "seed", "difficulty")
 

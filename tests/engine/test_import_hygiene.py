@@ -48,7 +48,7 @@ def test_importing_the_package_loads_nothing_forbidden() -> None:
 
 def test_engine_modules_add_no_front_end_to_what_their_libraries_load() -> None:
     modules = engine_modules()
-    assert "digital_actors.session" in modules and len(modules) > 15
+    assert "digital_actors.turn.session" in modules and len(modules) > 15
     baseline = loaded_after(list(THIRD_PARTY))
     loaded = loaded_after(modules)
     assert not loaded & {"textual", "tui", "web"}

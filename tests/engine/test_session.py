@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from digital_actors import events as ev
-from digital_actors.actors.base import Cue
 from digital_actors.actors.understudy import Understudy
 from digital_actors.clock import FakeClock
 from digital_actors.errors import ModelError
 from digital_actors.scene.loader import load_scene
 from digital_actors.scene.model import Scene
-from digital_actors.session import Session, SessionOptions
+from digital_actors.turn.ports import Cue
+from digital_actors.turn.session import Session, SessionOptions
 from tests.engine.conftest import write_scene
 from tests.engine.test_world import RULES
 
@@ -234,6 +234,10 @@ class BrokenActor:
     name = "broken"
     reason = "testing"
     source = "broken actor"
+    suggestions_later = None
+    tally = None
+    notice = None
+    usage = None
 
     def perform(self, cue: Cue) -> object:
         if cue.kind == "opening":
@@ -288,3 +292,34 @@ async def test_input_before_start_is_a_programming_error(mini: Scene) -> None:
     session = Session(mini, actor=Understudy(mini), clock=FakeClock())
     with pytest.raises(RuntimeError):
         await session.say("hi")
+
+
+async def test_a_queued_hint_never_starts_ahead_of_the_reply_that_cut_a_line_off(tmp_path: Path) -> None:
+    """Regression: interrupting a line used to let a director hint queued behind it start at
+    once, so the player's reply waited for the hint's whole line."""
+    text = SCRIPTED + '''
+[[director.rules]]
+id = "tip"
+when = "elapsed >= 1"
+once = true
+hint = "Try the valve."
+'''
+    session, clock = make(tmp_path, text=text.replace('opening = ["Hello there."]',
+                                                      'opening = ["Hello there, this is a long opening line."]'),
+                          pace=0.5)
+    sub = session.events()
+    await session.start()
+    await clock.advance(1.2)  # the opening is still being spoken; the hint waits behind it
+    assert session.queued == ["hint"]
+    said_at = clock.now()
+    await session.say("who are you")
+    await clock.advance(0)  # loop turns only: no scene time passes
+    got = sub.drain()
+    after = got[next(i for i, e in enumerate(got) if isinstance(e, ev.PlayerSaid)):]
+    starts = [e for e in after if isinstance(e, ev.LineStarted)]
+    assert [s.cue for s in starts] == ["reply"], "the reply starts first, at once"
+    assert clock.now() == said_at
+    await finish(session, clock)
+    kinds = [e.cue for e in sub.drain() if isinstance(e, ev.LineStarted)]
+    assert "hint" not in kinds  # the player acted: the background line went stale
+    await session.close()

@@ -8,7 +8,7 @@ from digital_actors import events as ev
 from digital_actors.actors.understudy import Understudy
 from digital_actors.clock import FakeClock
 from digital_actors.scene.loader import load_scene
-from digital_actors.session import Session, SessionOptions
+from digital_actors.turn.session import Session, SessionOptions
 from digital_actors.voice.base import SilentVoice, VoiceProfile
 from tests.engine.conftest import write_scene
 from tests.engine.test_session import SCRIPTED, finish

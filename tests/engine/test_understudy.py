@@ -3,11 +3,11 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from digital_actors.actors.base import Cue
 from digital_actors.actors.understudy import Understudy
-from digital_actors.memory.snapshot import PlayerMemory
+from digital_actors.player import PlayerMemory
 from digital_actors.scene.loader import load_scene
 from digital_actors.scene.model import Scene
+from digital_actors.turn.ports import Cue
 from tests.engine.conftest import BASE, write_scene
 
 TEXT = BASE.replace('[script]\nfallback = ["What?"]', '''[[controls]]

@@ -17,7 +17,7 @@ from digital_actors.llm.anthropic import AnthropicChatModel
 from digital_actors.llm.base import ChatModel
 from digital_actors.scene.model import Scene
 from digital_actors.scene.playtest import parse_play
-from digital_actors.session import Session
+from digital_actors.turn.session import Session
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.sse_server import Reply

@@ -12,7 +12,7 @@ from digital_actors.llm.base import ChatRequest
 from digital_actors.llm.errors import ProviderError
 from digital_actors.llm.fake import PartialReply
 from digital_actors.scene.model import Scene
-from digital_actors.session import Session, SessionOptions
+from digital_actors.turn.session import Session, SessionOptions
 from tests.llm_actor.helpers import Harness, harness
 from tests.llm_actor.scripted import Script, of_purpose, scripted
 

@@ -24,7 +24,7 @@ from digital_actors import events as ev
 from digital_actors.engine import SessionRequest
 from digital_actors.errors import DigitalActorsError, SceneError
 from digital_actors.scene.model import Scene
-from digital_actors.session import Session
+from digital_actors.turn.session import Session
 from tui.metrics import RELOADS, SESSIONS
 from tui.screens.error import ErrorDialog
 from tui.screens.game_over import Choice, GameOverScreen

@@ -16,7 +16,7 @@ from tui.widgets.suggestions import SuggestionBar
 from tui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
-    from digital_actors.session import Session
+    from digital_actors.turn.session import Session
     from tui.screens.play import PlayScreen
 
 def countdown(session: Session | None) -> float | None:

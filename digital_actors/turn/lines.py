@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from digital_actors import events as ev
-from digital_actors.actors.base import Actor, Cue
 from digital_actors.clock import Clock
 from digital_actors.errors import DigitalActorsError, VoiceError
 from digital_actors.scene.model import Scene
+from digital_actors.turn.ports import Actor, Cue
 from digital_actors.voice.base import Voice, VoiceProfile
 from digital_actors.voice.chunker import SentenceChunker
 from digital_actors.voice.tags import strip_tags
@@ -35,8 +35,12 @@ class LinePerformer:
         self.cut_by_player = False  # set by the session just before it cancels a line
         self._voice_noticed = False
 
-    async def perform(self, cue: Cue, new_line_id: Callable[[], str]) -> str | None:
-        """Perform one line. Returns the displayed text (None when the actor had nothing to say)."""
+    async def perform(self, cue: Cue, new_line_id: Callable[[], str],
+                      text_done: Callable[[str], None] | None = None) -> str | None:
+        """Perform one line. Returns the displayed text (None when the actor had nothing to say).
+
+        ``text_done`` is called with the text as soon as it is complete, before the line's
+        audio has finished (suggestions and the next signals never wait for the voice)."""
         try:
             performance = self.actor.perform(cue)
         except DigitalActorsError as e:
@@ -78,15 +82,16 @@ class LinePerformer:
         self.emit(ev.LineFinished(line_id, speaker, text))
         if text:
             self.history.append(("actor", text))
+        if text_done is not None:
+            text_done(text)
         first_audio_ms = await self._finish_speech(speech, started)
         total = (self.clock.now() - started) * 1000
         first_ms = None if first is None else (first - started) * 1000
         sentence_ms = total if sentence is None and text else (
             None if sentence is None else (sentence - started) * 1000)
-        notice = getattr(performance, "notice", None)
-        if notice:
-            self.emit(ev.Notice(notice, "warning"))
-        usage = getattr(performance, "usage", None)
+        if performance.notice:
+            self.emit(ev.Notice(performance.notice, "warning"))
+        usage = performance.usage
         self.emit(ev.Timing(line_id, first_ms, sentence_ms, first_audio_ms, total,
                             input_tokens=usage.total_input if usage is not None else None,
                             output_tokens=usage.output_tokens if usage is not None else None))

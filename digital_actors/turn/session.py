@@ -1,9 +1,15 @@
-"""A Session: one player playing one scene. The orchestrator of DESIGN §4.
+"""A Session: one player playing one scene — its lifecycle, its inputs and its one line worker.
 
 Inputs: ``say``, ``press``, ``interrupt``, ``pause``/``resume``, ``restart``, ``close``.
-Output: ``events()`` subscriptions (queue-backed, because the clock and the director
-speak unprompted). The world's rules live in ``World``; this class adds time, the actor,
-the line queue and events. Everything that belongs to the player lives on the instance.
+Output: ``events()`` subscriptions (the clock and the director speak unprompted). The rules
+live in ``World``; what an outcome shows and cues is ``outcomes.Consequences``; the order of
+lines is ``queue.LineQueue``; performing one line is ``lines.LinePerformer``; what the
+player's words mean is ``signals.SignalEvaluator``. Everything that belongs to the player
+lives on the instance.
+
+A turn: ``say`` → the offline signals apply at once and the reply is queued at once (the line
+never waits for a judge) ∥ the judge's verdicts land in the background and apply then →
+the worker performs the reply, sentences go to the voice as they complete.
 """
 
 from __future__ import annotations
@@ -13,34 +19,30 @@ import contextlib
 import itertools
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
 
 from digital_actors import events as ev
-from digital_actors.actors.base import Actor, Cue, CueKind
 from digital_actors.bus import EventBus, Subscription
 from digital_actors.clock import Clock, MonotonicClock
 from digital_actors.errors import DigitalActorsError
-from digital_actors.lines import LinePerformer
-from digital_actors.llm.director import DirectorView, LLMDirector
 from digital_actors.logging import short_hash
-from digital_actors.memory.snapshot import PlayerMemory
+from digital_actors.memory.wording import detect_name
+from digital_actors.player import PlayerMemory
 from digital_actors.scene.model import Ending, Scene
-from digital_actors.signals import SignalEvaluator
+from digital_actors.turn import outcomes
+from digital_actors.turn.lines import LinePerformer
+from digital_actors.turn.outcomes import Consequences
+from digital_actors.turn.ports import Actor, Cue, CueKind, Director, DirectorView
+from digital_actors.turn.queue import BACKGROUND, LineQueue, priority
+from digital_actors.turn.signals import Pending, SignalEvaluator, Verdict
 from digital_actors.voice.base import Voice, VoiceProfile
 from digital_actors.world import Outcome, World
 
 log = structlog.get_logger()
-
-# Line priorities: an ending beats the opening, which beats a reaction to the player, which
-# beats story beats (phase entries), which beat background lines (director hints, idle nudges).
-ENDING, OPENING, PLAYER, STORY, BACKGROUND = 30, 25, 20, 15, 10
-_PRIORITY: dict[CueKind, int] = {"ending": ENDING, "opening": OPENING, "reply": PLAYER,
-                                 "control": PLAYER, "phase": STORY, "hint": BACKGROUND,
-                                 "nudge": BACKGROUND}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,21 +58,13 @@ class SessionOptions:
     tick: float = 1.0
 
 
-@dataclass(slots=True)
-class _Queued:
-    priority: int
-    order: int
-    cue: Cue
-
-
 class Session:
     """Plays one scene for one player. Create, subscribe with ``events()``, then ``start()``."""
 
     def __init__(self, scene: Scene, *, actor: Actor, clock: Clock | None = None,
                  memory: PlayerMemory | None = None, options: SessionOptions | None = None,
-                 signals: SignalEvaluator | None = None,
-                 director: LLMDirector | None = None, voice: Voice | None = None,
-                 voice_profile: VoiceProfile | None = None) -> None:
+                 signals: SignalEvaluator | None = None, director: Director | None = None,
+                 voice: Voice | None = None, voice_profile: VoiceProfile | None = None) -> None:
         self.scene, self.actor = scene, actor
         self.voice, self.voice_profile = voice, voice_profile
         self._voice_on = True
@@ -87,10 +81,13 @@ class Session:
         self.log = log.bind(session_id=short_hash(self.id), scene=scene.id)
         self._bus = EventBus()
         self._lock = asyncio.Lock()
+        self._inputs = 0  # inputs being handled: the worker starts no line meanwhile
+        self._no_input = asyncio.Event()
+        self._no_input.set()
         self._line_ids = itertools.count(1)
-        self._order = itertools.count()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._background: set[asyncio.Task[None]] = set()  # suggestions, director: settle() waits
+        self._background: set[asyncio.Task[None]] = set()  # verdicts, suggestions, director: settle() waits
+        self.player_name = self.memory.player_name
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -103,19 +100,17 @@ class Session:
                                     voice_profile=self.voice_profile)
         self._lines.voice_on = self._voice_on
         self.notes: deque[str] = deque(maxlen=3)
-        self._queue: list[_Queued] = []
+        self._queue = LineQueue()
+        self._stage = Consequences(self.scene, self.world, emit=self._emit, cue=self._queue_cue, notes=self.notes)
         self._current: asyncio.Task[str | None] | None = None
         self._current_cue: Cue | None = None
-        self._inflight = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
         self._wake = asyncio.Event()
         self._paused = False
         self._started = False
         self._game_over: ev.GameOver | None = None
-        self._ending_queued = False
         self._actions = 0  # player inputs so far: model suggestions older than the last are stale
-        self._controls_view = self.world.controls()
         self._clock_task: asyncio.Task[None] | None = None
         self._worker: asyncio.Task[None] | None = None
 
@@ -151,8 +146,13 @@ class Session:
 
     @property
     def busy(self) -> bool:
-        """Whether input is being handled or a line is playing or queued."""
-        return not self._is_quiet()
+        """Whether input is being handled, a line is playing or queued, or a verdict is pending."""
+        return not self._is_quiet() or bool(self._background)
+
+    @property
+    def queued(self) -> list[CueKind]:
+        """The kinds of the cues waiting, next first (tests, the inspector)."""
+        return self._queue.kinds()
 
     async def start(self) -> None:
         """Emit SceneStarted, perform the opening and start the clock."""
@@ -170,41 +170,40 @@ class Session:
         for notice in self.start_notices:
             self._emit(notice)
         self._worker = self._spawn(self._work())
-        self._enqueue(self._cue("opening"))
+        self._queue_cue("opening")
         self._after(w.settle())
         if not self.ended:
             self._clock_task = self._spawn(self._run_clock())
 
     async def say(self, text: str) -> None:
-        """The player speaks. Interrupts a line in progress, evaluates signals, cues a reply."""
+        """The player speaks: cut off a line in progress, apply what the words surely mean and
+        queue the reply at once; what a judge must decide lands in the background."""
         text = text.strip()
         if not text:
             return
-        async with self._busy():
+        async with self._input():
             if self._refuse_input():
                 return
             self._emit(ev.PlayerSaid(text))
             self._actions += 1
+            asked_name = self._asked_for_name()
             self.history.append(("player", text))
+            self._queue.drop_stale()  # before the cut: nothing stale may start in the gap
             interrupted = await self._interrupt_current(player_caused=True)
-            self._drop_stale()
             self.world.player_acted()
-            fired = await self.signals.evaluate(
-                [s for s in self.scene.signals if s.about == "player" and self.world.signal_ready(s.id)],
-                text, context=self._context())
-            out = Outcome()
-            for signal_id, source in fired:
-                if self.world.signal_ready(signal_id):
-                    self.world.fire_signal(signal_id, out)
-                    self._emit(ev.SignalFired(signal_id, "player", source))
+            self._hear_name(text, asked=asked_name)
+            ready = [s for s in self.scene.signals if s.about == "player" and self.world.signal_ready(s.id)]
+            now, pending = self.signals.split(ready, text)
+            out = self._fire(now, "player")
             self._after(self.world.settle(out))
             if not self.ended:
-                self._enqueue(self._cue("reply", player_text=text, interrupted=interrupted,
-                                        signals=tuple(out.signals)))
+                self._queue_cue("reply", player_text=text, interrupted=interrupted, signals=tuple(out.signals))
+            if pending and not self.ended:
+                self._background_task(self._judge_later(pending, text, self._context()))
 
     async def press(self, control_id: str) -> bool:
         """The player presses a control. Returns whether it was accepted (a refusal is narrated)."""
-        async with self._busy():
+        async with self._input():
             if self._refuse_input():
                 return False
             control = self.scene.control(control_id)
@@ -216,21 +215,21 @@ class Session:
             if not view.available:
                 reason = (view.reason or "").rstrip(".")
                 self._emit(ev.Narration(f"{control.label}: {reason}.", "refusal", control_id))
-                self._emit_controls(force=True)
+                self._stage.controls(force=True)
                 return False
-            if self._current_cue is not None and _PRIORITY[self._current_cue.kind] == BACKGROUND:
+            self._queue.drop_stale()
+            if self._current_cue is not None and priority(self._current_cue) == BACKGROUND:
                 await self._interrupt_current(player_caused=False)
-            self._drop_stale()
             self._emit(ev.Narration(control.feedback or f"You use {control.label}.", "feedback", control_id))
             self.history.append(("player", f"[presses {control.label}]"))
             self._after(out, force_state=True)
             if not self.ended:
-                self._enqueue(self._cue("control", control_id=control_id, beat=control.reaction))
+                self._queue_cue("control", control_id=control_id, beat=control.reaction)
             return True
 
     async def interrupt(self) -> None:
         """Cut the actor off without saying anything (the scene's interruption effects apply)."""
-        async with self._busy():
+        async with self._input():
             if not self._refuse_input(quiet=True):
                 await self._interrupt_current(player_caused=True)
 
@@ -253,6 +252,7 @@ class Session:
                 self.memory = await self.memory_source()
             except DigitalActorsError as e:
                 self.log.warning("memory_reload_failed", error=e.message)
+        self.player_name = self.player_name or self.memory.player_name
         self.actor.reset()
         self.signals.reset()
         if self.director is not None:
@@ -268,7 +268,7 @@ class Session:
 
     async def settle(self) -> None:
         """Wait until no input is being handled, no line is playing and none is queued
-        (and background suggestions and director decisions are done)."""
+        (and pending verdicts, background suggestions and director decisions are done)."""
         while True:
             await self._quiet.wait()
             for _ in range(3):
@@ -282,8 +282,43 @@ class Session:
     @property
     def usage(self) -> dict[str, object]:
         """Model tokens used by this session, by purpose (empty for the understudy)."""
-        tally = getattr(self.actor, "tally", None)
+        tally = self.actor.tally
         return dict(tally.by_purpose) if tally is not None else {}
+
+    # --- meaning --------------------------------------------------------------------------
+    def _fire(self, verdicts: list[Verdict], about: str) -> Outcome:
+        out = Outcome()
+        for verdict in verdicts:
+            if self.world.signal_ready(verdict.signal_id):
+                self.world.fire_signal(verdict.signal_id, out)
+                self._emit(ev.SignalFired(verdict.signal_id, about, verdict.source))
+        return out
+
+    async def _judge_later(self, pending: Pending, text: str, context: str) -> None:
+        """Apply the judge's verdicts when they land (the reply is already on its way). An ending
+        they reach waits for the line in progress, then plays."""
+        verdicts = await self.signals.verdicts(pending, text, context=context)
+        if not verdicts:
+            return
+        async with self._input():
+            if self.ended:
+                return
+            out = self._fire(verdicts, "player")
+            if out.signals:
+                self._after(self.world.settle(out), cut=False)
+
+    def _asked_for_name(self) -> bool:
+        """Whether the character's last line asked who the player is (a bare "Sam." is then a name)."""
+        last = next((text for who, text in reversed(self.history) if who == "actor"), "")
+        lowered = last.lower()
+        return "?" in last and ("name" in lowered or "call you" in lowered or "who are you" in lowered)
+
+    def _hear_name(self, text: str, *, asked: bool) -> None:
+        """The player told us their name: keep it (the memory binding stores it) and use it."""
+        name = detect_name([text])
+        if name and name != self.player_name:
+            self.player_name = name
+            self._emit(ev.PlayerNamed(name))
 
     # --- time ---------------------------------------------------------------------------
     async def _run_clock(self) -> None:
@@ -295,144 +330,91 @@ class Session:
             self._after(self.world.tick(step), tick=True)
 
     # --- reacting to outcomes -------------------------------------------------------------
-    def _after(self, out: Outcome, *, force_state: bool = False, tick: bool = False) -> None:
-        """Turn a world outcome into events and cues."""
-        w = self.world
-        if out.changed or force_state or tick:
-            self._emit(ev.StateChanged(dict(out.changed), w.gauges(), w.elapsed, w.hidden(),
-                                       self._time_left()))
-        for phase in out.phases:
-            self._emit(ev.PhaseChanged(phase.id, phase.title))
-            self._enqueue(self._cue("phase", phase_id=phase.id, beat=phase.beat))
-        for rule in out.rules:
-            self._director(rule.id, rule.note, rule.hint, rule.narration, rule.nudge,
-                           bool(rule.compiled_effects), rule.when)
-        self._emit_controls()
-        if out.ending is not None:
-            self._begin_ending(out.ending)
+    def _after(self, out: Outcome, *, force_state: bool = False, tick: bool = False, cut: bool = True) -> None:
+        ending = self._stage.report(out, force_state=force_state, tick=tick)
+        if ending is not None:
+            self._begin_ending(ending, cut=cut)
 
-    def _director(self, rule_id: str, note: str, hint: str, narration: str, nudge: bool,
-                  effects: bool, when: str) -> None:
-        reason = f"{when} (elapsed {self.world.elapsed:.0f}s, idle {self.world.idle:.0f}s)"
-        if note:
-            self.notes.append(note)
-            self._emit(ev.DirectorNote(rule_id, "note", note, reason))
-        if narration:
-            self._emit(ev.Narration(narration, "director"))
-            self._emit(ev.DirectorNote(rule_id, "event", narration, reason))
-        if hint:
-            self._emit(ev.DirectorNote(rule_id, "hint", hint, reason))
-            self._enqueue(self._cue("hint", rule_id=rule_id, beat=hint))
-        if nudge:
-            self._emit(ev.DirectorNote(rule_id, "nudge", "idle nudge", reason))
-            self._enqueue(self._cue("nudge", rule_id=rule_id))
-        if effects and not (note or narration or hint or nudge):
-            self._emit(ev.DirectorNote(rule_id, "effects", "state changed", reason))
-
-    def _begin_ending(self, ending: Ending) -> None:
-        if self._ending_queued:
+    def _begin_ending(self, ending: Ending, *, cut: bool) -> None:
+        if self._queue.ending_queued:
             return
-        self._ending_queued = True
         self.log.info("ending_reached", ending=ending.id, kind=ending.kind, elapsed=self.world.elapsed)
-        self._queue.clear()
-        if self._current is not None:
+        self._queue_cue("ending", ending_id=ending.id, beat=ending.beat)
+        if cut and self._current is not None:
             self._current.cancel()
-        self._enqueue(self._cue("ending", ending_id=ending.id, beat=ending.beat))
 
     def _finish_game(self) -> None:
-        ending = self.world.ending
-        if ending is None or self._game_over is not None:
+        if self._game_over is not None:
             return
-        w = self.world
-        stats = {"elapsed": w.elapsed, **{f"uses.{k}": float(v) for k, v in w.pressed.items()},
-                 "lines": float(sum(1 for who, _ in self.history if who == "actor"))}
-        tally = getattr(self.actor, "tally", None)
-        if tally is not None:
-            stats.update({"tokens.input": float(tally.total.total_input),
-                          "tokens.output": float(tally.total.output_tokens)})
-        self._game_over = ev.GameOver(ending.id, ending.kind, ending.title, ending.epilogue,
-                                      w.elapsed, stats)
-        self._emit(self._game_over)
+        tally = self.actor.tally
+        self._game_over = outcomes.game_over(self.world, self.history, tally.total if tally is not None else None)
+        if self._game_over is not None:
+            self._emit(self._game_over)
 
     # --- the line queue ---------------------------------------------------------------------
-    def _cue(self, kind: CueKind, **fields: object) -> Cue:
+    def _queue_cue(self, kind: CueKind, **fields: Any) -> None:
         cue = Cue(kind=kind, character_id=self.scene.lead_id, notes=tuple(self.notes),
                   names=self.world.names(), memory=self.memory, history=tuple(self.history),
-                  elapsed=self.world.elapsed)
-        return replace(cue, **fields)  # type: ignore[arg-type]
-
-    def _enqueue(self, cue: Cue) -> None:
-        priority = _PRIORITY[cue.kind]
-        if self._ending_queued and priority != ENDING:
-            return
-        if priority == BACKGROUND and any(q.priority == BACKGROUND for q in self._queue):
-            return  # one background line waits at most; it never talks over a line in progress
-        if priority == PLAYER:
-            self._queue = [q for q in self._queue if q.priority != PLAYER]
-        self._queue.append(_Queued(priority, next(self._order), cue))
-        self._queue.sort(key=lambda q: (-q.priority, q.order))
-        self._quiet.clear()
-        self._wake.set()
-
-    def _drop_stale(self) -> None:
-        """A new player action makes queued background lines and older reactions stale."""
-        self._queue = [q for q in self._queue if q.priority not in (BACKGROUND, PLAYER)]
-        self._update_quiet()
+                  elapsed=self.world.elapsed, player_name=self.player_name)
+        if self._queue.push(replace(cue, **fields)):
+            self._quiet.clear()
+            self._wake.set()
 
     async def _work(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._queue:
-                queued = self._queue.pop(0)
-                self._current_cue = queued.cue
-                task = self._current = asyncio.create_task(self._perform(queued.cue))
+            while True:
+                await self._no_input.wait()  # an input being handled may still queue its reply
+                if not self._queue:
+                    break
+                cue = self._queue.pop()
+                self._current_cue = cue
+                task = self._current = asyncio.create_task(self._perform(cue))
                 await asyncio.wait({task})
                 self._current, self._current_cue = None, None
-                text = None if task.cancelled() else self._result(task)
-                if queued.cue.kind == "ending":
+                if not task.cancelled():
+                    self._result(task)
+                if cue.kind == "ending":
                     self._finish_game()
-                elif text is not None:
-                    await self._after_line(queued.cue, text)
             self._update_quiet()
 
-    def _result(self, task: asyncio.Task[str | None]) -> str | None:
+    def _result(self, task: asyncio.Task[str | None]) -> None:
         exc = task.exception()
         if exc is not None:
             self.log.error("performance_failed", error=repr(exc))
             self._emit(ev.TurnFailed("The actor lost the line.", "the scene goes on; say something"))
-            return None
-        return task.result()
 
     async def _perform(self, cue: Cue) -> str | None:
         """Perform one cue as a line (see lines.py). Returns the displayed text."""
-        return await self._lines.perform(cue, lambda: f"{self.id[:8]}-{next(self._line_ids)}")
+        return await self._lines.perform(cue, lambda: f"{self.id[:8]}-{next(self._line_ids)}",
+                                         text_done=lambda text: self._line_said(cue, text))
 
-    async def _after_line(self, cue: Cue, text: str) -> None:
-        if cue.kind == "ending" or self.ended:
+    def _line_said(self, cue: Cue, text: str) -> None:
+        """The line's text is complete (its audio may still be coming): signals about the actor's
+        words, suggestions and the director's turn — none of them waits for the voice."""
+        if cue.kind == "ending" or self.ended or not text:
             return
-        actor_signals = [s for s in self.scene.signals if s.about == "actor"]
-        if actor_signals and text:
-            fired = await self.signals.evaluate(actor_signals, text, context=self._context())
-            out = Outcome()
-            for signal_id, source in fired:
-                if self.world.signal_ready(signal_id):
-                    self.world.fire_signal(signal_id, out)
-                    self._emit(ev.SignalFired(signal_id, "actor", source))
+        actor_signals = [s for s in self.scene.signals if s.about == "actor" and self.world.signal_ready(s.id)]
+        if actor_signals:
+            out = self._fire(self.signals.offline(actor_signals, text), "actor")
             if out.signals:
                 self._after(self.world.settle(out))
         if self.options.suggestions and cue.kind in ("opening", "reply", "control", "phase") and not self.ended:
-            later = getattr(self.actor, "suggest_later", None)
-            if later is not None:  # a model writes them: in the background, never delaying a line
-                pending = later(replace(cue, history=tuple(self.history)), text)
-                self._background_task(self._suggest_later(pending, self._actions))
-            else:
-                picks = self.actor.suggest(cue, text)
-                if picks:
-                    self._emit(ev.Suggestions(tuple(picks[:3])))
+            self._suggest(cue, text)
         if self.director is not None and not self.ended and self.director.due(self.world.elapsed):
             self.director.mark(self.world.elapsed)
             self._background_task(self._consult_director())
+
+    def _suggest(self, cue: Cue, text: str) -> None:
+        now = replace(cue, history=tuple(self.history), names=self.world.names(), player_name=self.player_name)
+        later = self.actor.suggestions_later
+        if later is not None:  # a model writes them: in the background, never delaying a line
+            self._background_task(self._suggest_later(later(now, text), self._actions))
+            return
+        picks = self.actor.suggest(now, text)
+        if picks:
+            self._emit(ev.Suggestions(tuple(picks[:3])))
 
     async def _suggest_later(self, pending: Awaitable[list[str]], actions: int) -> None:
         """Emit model-written suggestions unless the player has acted meanwhile."""
@@ -441,7 +423,7 @@ class Session:
             self._emit(ev.Suggestions(tuple(picks[:3])))
 
     async def _consult_director(self) -> None:
-        """Ask the director model for one decision and act on it (never touches state)."""
+        """Ask the director for one decision and act on it (it never touches state)."""
         assert self.director is not None
         w = self.world
         view = DirectorView(w.elapsed, w.idle, w.phase.id, dict(w.values), tuple(self.notes),
@@ -453,9 +435,9 @@ class Session:
         if decision.action == "continue":
             self._emit(ev.DirectorNote("llm", "continue", "", why))
             return
-        self._director("llm", decision.text if decision.action == "npc_note" else "",
-                       decision.text if decision.action == "hint" else "",
-                       decision.text if decision.action == "event" else "", False, False, why)
+        self._stage.direct("llm", note=decision.text if decision.action == "npc_note" else "",
+                           hint=decision.text if decision.action == "hint" else "",
+                           narration=decision.text if decision.action == "event" else "", why=why)
 
     def _background_task(self, coro: Coroutine[Any, Any, None]) -> None:
         task = self._spawn(coro)
@@ -491,18 +473,6 @@ class Session:
     def _emit(self, event: ev.Event) -> None:
         self._bus.emit(event)
 
-    def _emit_controls(self, *, force: bool = False) -> None:
-        view = self.world.controls()
-        if force or view != self._controls_view:
-            self._controls_view = view
-            self._emit(ev.ControlsChanged(view))
-
-    def _time_left(self) -> float | None:
-        for name, var in self.scene.state.items():
-            if var.countdown:
-                return self.world.values[name]
-        return None
-
     def _context(self) -> str:
         return "\n".join(f"{who}: {text}" for who, text in self.history[-6:])
 
@@ -521,7 +491,7 @@ class Session:
                                      "the scene keeps going; please report this with the log"))
 
     def _is_quiet(self) -> bool:
-        return not self._queue and self._current is None and self._inflight == 0
+        return not self._queue and self._current is None and self._inputs == 0
 
     def _update_quiet(self) -> None:
         if self._is_quiet():
@@ -530,14 +500,18 @@ class Session:
             self._quiet.clear()
 
     @contextlib.asynccontextmanager
-    async def _busy(self):  # type: ignore[no-untyped-def]
-        self._inflight += 1
+    async def _input(self) -> AsyncIterator[None]:
+        """One input at a time, in order; while any is being handled the worker starts no line."""
+        self._inputs += 1
+        self._no_input.clear()
         self._quiet.clear()
         try:
             async with self._lock:
                 yield
         finally:
-            self._inflight -= 1
+            self._inputs -= 1
+            if self._inputs == 0:
+                self._no_input.set()
             self._update_quiet()
 
     async def _stop_tasks(self) -> None:

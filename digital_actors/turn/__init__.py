@@ -1,0 +1,1 @@
+"""The turn: one player in one scene — the session, its line queue, signals and ports."""

@@ -1,0 +1,158 @@
+"""The turn's ports: what the session needs from an actor, a judge and a director.
+
+Each is a small Protocol. Optional capabilities are *declared* as attributes that are
+``None`` when absent (an actor without model suggestions has ``suggestions_later = None``),
+so the session never probes with ``getattr``. Adapters live elsewhere: the understudy and
+the LLM actor in ``actors/``, the LLM judge and director in ``llm/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from digital_actors.player import PlayerMemory
+from digital_actors.scene.model import Signal
+
+CueKind = Literal["opening", "reply", "control", "phase", "ending", "hint", "nudge"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """What just happened and everything the actor may know when answering it."""
+
+    kind: CueKind
+    character_id: str
+    player_text: str = ""
+    control_id: str = ""
+    phase_id: int | None = None
+    ending_id: str = ""
+    rule_id: str = ""
+    beat: str = ""
+    signals: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    interrupted: bool = False
+    names: Mapping[str, float] = field(default_factory=dict)
+    memory: PlayerMemory = field(default_factory=PlayerMemory)
+    history: tuple[tuple[str, str], ...] = ()  # (who, text) so far: "player" or "actor"
+    elapsed: float = 0.0
+    player_name: str = ""  # the name the player gave (never a profile id); "" until they give one
+
+
+class TokenCount(Protocol):
+    """Tokens one line or one session used (a model's usage; the understudy has none)."""
+
+    @property
+    def total_input(self) -> int: ...
+
+    @property
+    def output_tokens(self) -> int: ...
+
+
+class Performance(Protocol):
+    """One line being performed: raw text deltas (audio tags included) and where it came from.
+
+    ``notice`` (a message for the player, e.g. "the model is not answering") and ``usage``
+    are read once the stream has ended; both are None when there is nothing to say.
+    """
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def notice(self) -> str | None: ...
+
+    @property
+    def usage(self) -> TokenCount | None: ...
+
+    def __aiter__(self) -> AsyncIterator[str]: ...
+
+
+class UsageTally(Protocol):
+    """A session's token usage, by purpose (line, judge, suggest, director)."""
+
+    @property
+    def by_purpose(self) -> Mapping[str, TokenCount]: ...
+
+    @property
+    def total(self) -> TokenCount: ...
+
+
+class LaterSuggestions(Protocol):
+    """Suggestions written in the background (a model): they never delay a line."""
+
+    def __call__(self, cue: Cue, line: str) -> Awaitable[list[str]]: ...
+
+
+class Actor(Protocol):
+    """Performs lines. ``perform`` returns None when it has nothing to say for a cue.
+
+    Capabilities: ``suggestions_later`` (None: ``suggest`` answers at once) and ``tally``
+    (None: no tokens are counted).
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def suggestions_later(self) -> LaterSuggestions | None: ...
+
+    @property
+    def tally(self) -> UsageTally | None: ...
+
+    def perform(self, cue: Cue) -> Performance | None: ...
+
+    def suggest(self, cue: Cue, line: str) -> list[str]: ...
+
+    def reset(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Judge(Protocol):
+    """Answers one signal's question about one utterance: True, False, or None (could not tell).
+
+    Questions about the same words asked together may be answered by one model call."""
+
+    async def judge(self, signal: Signal, text: str, context: str) -> bool | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DirectorView:
+    """What the director sees: every value (hidden ones too), time, notes, recent turns."""
+
+    elapsed: float
+    idle: float
+    phase: int
+    values: Mapping[str, float]
+    notes: Sequence[str]
+    history: Sequence[tuple[str, str]]
+    fired: Sequence[str] = ()
+
+
+DirectorAction = Literal["continue", "event", "npc_note", "hint"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the director chose, and why."""
+
+    action: DirectorAction
+    text: str
+    reason: str
+
+
+class Director(Protocol):
+    """An optional pacing layer consulted now and then in the background (never writes state)."""
+
+    def due(self, elapsed: float) -> bool: ...
+
+    def mark(self, elapsed: float) -> None: ...
+
+    async def decide(self, view: DirectorView) -> Decision | None: ...
+
+    def reset(self) -> None: ...

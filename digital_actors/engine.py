@@ -55,6 +55,7 @@ class SessionRequest:
     overrides: tuple[tuple[str, float], ...] = ()
     pace: float = 0.045
     suggestions: bool | None = None
+    player_name: str | None = None  # the name the player gave in this front end (memory may know one)
 
 
 class Engine:
@@ -246,6 +247,8 @@ class Engine:
         session = Session(scene, actor=actor, clock=self.clock, memory=memory, options=options,
                           signals=signals, director=director, voice=voice, voice_profile=profile)
         session.start_notices.extend(notices)
+        if request.player_name:
+            session.player_name = request.player_name
         if store is not None and player_id:
             lead = scene.lead_id
 

@@ -202,8 +202,9 @@ def direction_message(scene: Scene, cue: Cue) -> Message:
     phase = next((p for p in scene.phases if p.id == phase_id), scene.phases[0])
     lines = ["DIRECTION (from the scene, not the player)", *state_lines(scene, cue),
              f'Phase {phase.id}, "{phase.title}": {phase.beat}'.rstrip(": ")]
-    if cue.memory.player_name.strip():
-        lines.append("The player's name, as they gave it: " + cue.memory.player_name.strip())
+    given = cue.player_name.strip()
+    lines.append(f"The player's name, as they gave it: {given}" if given else
+                 "The player's name: not yet known (never invent one or use a label for them).")
     if cue.notes:
         lines.append("Director's notes for how you play it now:")
         lines += [f"- {n}" for n in cue.notes]

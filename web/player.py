@@ -55,6 +55,7 @@ class PlayerSession:
         self.view = SessionView()
         self.voice = True
         self.suggestions: bool | None = None
+        self.given_name = ""  # what the player asked to be called here (memory keeps it too)
         self.closed = False
         self.log = log.bind(session_id=short_hash(self.id))
         self._pump: asyncio.Task[None] | None = None
@@ -100,7 +101,10 @@ class PlayerSession:
                     if self.session is not None and self.session.paused:
                         self._paused_by_player = False
                         self.session.resume()
-                    await self.send(self.view.snapshot_frame(player_id=self.player_id, voice=self.voice))
+                    await self.send(self.view.snapshot_frame(player_id=self.player_id, voice=self.voice,
+                                                             name=self.given_name))
+                case protocol.SetName(name=name):
+                    await self._set_name(name)
                 case protocol.SettingsCommand(voice=voice, suggestions=suggestions):
                     self.voice = self.voice if voice is None else voice
                     self.suggestions = self.suggestions if suggestions is None else suggestions
@@ -127,6 +131,25 @@ class PlayerSession:
                 self._paused_by_player = True
                 session.pause()
 
+    async def _set_name(self, name: str) -> None:
+        """The player typed the name the characters should use: the scene uses it at once and
+        memory keeps it (the running scene's memory binding writes it; with no scene, we do)."""
+        name = " ".join(name.split())
+        if not name or not name.isprintable():
+            raise DigitalActorsError("That name can't be used.", hint="use letters, up to 40 characters")
+        self.given_name = name
+        if self.session is not None:
+            self.session.name_player(name)
+            return
+        await self.send(protocol.dumps({"type": "PlayerNamed", "name": name}))
+        if self.memory is not None:
+            try:
+                async with asyncio.timeout(MEMORY_TIMEOUT):
+                    await self.memory.set_given_name(self.player_id, name)
+            except (DigitalActorsError, TimeoutError) as e:
+                count_error("memory_write")
+                self.log.error("memory_write_failed", error=getattr(e, "message", "timeout"))
+
     def _require(self) -> Session:
         if self.session is None:
             raise DigitalActorsError("No scene is playing yet.", hint="choose a scene first")
@@ -140,7 +163,8 @@ class PlayerSession:
     # --- scene lifecycle ------------------------------------------------------------------
     async def _start(self, scene: Scene) -> None:
         await self._end_scene()
-        request = SessionRequest(scene=scene.id, pace=self.pace, suggestions=self.suggestions)
+        request = SessionRequest(scene=scene.id, pace=self.pace, suggestions=self.suggestions,
+                                 player_name=self.given_name or None)
         # The engine loads the player's memory and records each attempt (memory/binding.py);
         # if the store is unusable, the session starts anyway with a Notice saying so.
         player_id = self.player_id if self.memory is not None else None

@@ -3,7 +3,10 @@
 Client -> server: one JSON object per text frame, ``{"type": ..., ...}``:
 
     start{scene}  say{text}  press{control}  interrupt  restart  pause  resume
-    settings{voice?, suggestions?}
+    settings{voice?, suggestions?}  name{name}
+
+``name`` is what the characters call the player (the player id is never spoken); it is
+confirmed with a ``PlayerNamed`` frame and remembered with the player's memory.
 
 ``resume`` continues a session the player paused and asks for a ``Snapshot`` frame (sent after
 every reconnect). A bad frame gets an ``Error`` frame (``code``, ``message``); it never closes
@@ -39,6 +42,7 @@ AUDIO_MAGIC = 0xDA
 AUDIO_VERSION = 1
 MAX_SAY_CHARS = 1000
 MAX_ID_CHARS = 80
+MAX_NAME_CHARS = 40
 _AUDIO_TAIL = struct.Struct("<II")
 
 
@@ -83,9 +87,14 @@ class SettingsCommand(_Command):
     suggestions: bool | None = None
 
 
-Command = Start | Say | Press | Interrupt | Restart | Pause | Resume | SettingsCommand
+class SetName(_Command):
+    type: Literal["name"]
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
+
+
+Command = Start | Say | Press | Interrupt | Restart | Pause | Resume | SettingsCommand | SetName
 _ADAPTER: TypeAdapter[Command] = TypeAdapter(Annotated[Command, Field(discriminator="type")])
-COMMAND_TYPES = ("start", "say", "press", "interrupt", "restart", "pause", "resume", "settings")
+COMMAND_TYPES = ("start", "say", "press", "interrupt", "restart", "pause", "resume", "settings", "name")
 
 
 @dataclass(frozen=True, slots=True)

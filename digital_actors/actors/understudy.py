@@ -87,14 +87,14 @@ class Understudy:
 
     def _personalise(self, line: str, cue: Cue) -> str:
         # Only this literal placeholder is replaced: player text is never used as a template.
-        name = cue.memory.player_name.strip() or "you"
+        name = cue.player_name.strip() or "you"
         return line.replace("{name}", name)
 
     def perform(self, cue: Cue) -> ScriptedLine | None:
         script = self.scene.script
         if cue.kind == "opening":
             if cue.memory.returning and script.returning:
-                lines = [ln for ln in script.returning if "{name}" not in ln or cue.memory.player_name]
+                lines = [ln for ln in script.returning if "{name}" not in ln or cue.player_name]
                 return self._line("returning", lines or script.returning, "script.returning", cue)
             if not script.opening:
                 return None

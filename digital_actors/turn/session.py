@@ -279,6 +279,13 @@ class Session:
             if self._is_quiet():
                 return
 
+    def name_player(self, name: str) -> None:
+        """The player set the name the characters call them (a front end's name field)."""
+        name = " ".join(name.split())
+        if name and name != self.player_name:
+            self.player_name = name
+            self._emit(ev.PlayerNamed(name))
+
     @property
     def usage(self) -> dict[str, object]:
         """Model tokens used by this session, by purpose (empty for the understudy)."""
@@ -316,9 +323,8 @@ class Session:
     def _hear_name(self, text: str, *, asked: bool) -> None:
         """The player told us their name: keep it (the memory binding stores it) and use it."""
         name = detect_name([text])
-        if name and name != self.player_name:
-            self.player_name = name
-            self._emit(ev.PlayerNamed(name))
+        if name:
+            self.name_player(name)
 
     # --- time ---------------------------------------------------------------------------
     async def _run_clock(self) -> None:

@@ -68,7 +68,7 @@ async def test_never_the_same_line_twice_in_a_row(tmp_path: Path) -> None:
 async def test_opening_is_the_whole_opening_and_returning_players_are_greeted(tmp_path: Path) -> None:
     actor = Understudy(scene(tmp_path))
     assert await text_of(actor, Cue(kind="opening", character_id="bob")) == ("One. Two.", "understudy: script.opening")
-    back = Cue(kind="opening", character_id="bob", memory=PlayerMemory(attempts=2, player_name="Ada"))
+    back = Cue(kind="opening", character_id="bob", memory=PlayerMemory(attempts=2), player_name="Ada")
     said = {(await text_of(actor, back))[0] for _ in range(4)}
     assert said == {"Back again, Ada?", "You came back."}
     anonymous = Cue(kind="opening", character_id="bob", memory=PlayerMemory(attempts=1))
@@ -77,7 +77,7 @@ async def test_opening_is_the_whole_opening_and_returning_players_are_greeted(tm
 
 async def test_player_text_is_never_a_template(tmp_path: Path) -> None:
     actor = Understudy(scene(tmp_path))
-    cue = Cue(kind="opening", character_id="bob", memory=PlayerMemory(attempts=1, player_name="{name}{name}"))
+    cue = Cue(kind="opening", character_id="bob", memory=PlayerMemory(attempts=1), player_name="{name}{name}")
     said = {(await text_of(actor, cue))[0] for _ in range(4)}
     assert "Back again, {name}{name}?" in said
 

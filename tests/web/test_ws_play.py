@@ -149,3 +149,26 @@ async def test_a_newer_connection_replaces_the_older_one(client) -> None:
     await second.send_json({"type": "resume"})
     assert (await frame(second))["type"] == "Snapshot"
     await second.close()
+
+
+async def test_the_player_sets_the_name_the_characters_use(client, app: web.Application) -> None:
+    issued = await new_token(client)
+    ws = await open_ws(client, issued["token"])
+    await ws.send_json({"type": "name", "name": "  Ada  "})
+    named, _ = await until(ws, "PlayerNamed")
+    assert named["name"] == "Ada"
+    await ws.send_json({"type": "start", "scene": "mini"})
+    await until(ws, "LineFinished")
+    player = app[REGISTRY].lookup(issued["token"])
+    assert not isinstance(player, str) and player.session is not None
+    assert player.session.player_name == "Ada"
+    await ws.send_json({"type": "name", "name": "Ada Lovelace"})  # during a scene: the scene uses it at once
+    renamed, _ = await until(ws, "PlayerNamed")
+    assert renamed["name"] == "Ada Lovelace" and player.session.player_name == "Ada Lovelace"
+    await ws.send_json({"type": "resume"})
+    snap, _ = await until(ws, "Snapshot")
+    assert snap["name"] == "Ada Lovelace"
+    await ws.send_json({"type": "name", "name": ""})
+    refused, _ = await until(ws, "Error")
+    assert refused["code"] == "invalid"
+    await ws.close()

@@ -239,12 +239,20 @@ function apply(frame) {
     case "Paused": setPaused(frame.paused); break;
     case "Error": notify(frame.message, "error", frame.hint); break;
     case "Snapshot": restore(frame); break;
+    case "PlayerNamed": showName(frame.name); break;
     default: break;
   }
 }
 
+function showName(name) {
+  if (!name) return;
+  if (document.activeElement !== $("name")) $("name").value = name;
+  $("name-status").textContent = `The characters will call you ${name}.`;
+}
+
 function restore(snapshot) {
   player.stop(null);
+  showName(snapshot.name);
   if (!snapshot.scene) {
     showPicker();
     return;
@@ -285,6 +293,11 @@ const connection = new Connection({
 function bind() {
   $("composer").addEventListener("submit", (event) => { event.preventDefault(); say($("say").value); });
   $("interrupt").addEventListener("click", interrupt);
+  $("name-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = $("name").value.trim();
+    if (name && !connection.send({ type: "name", name })) notify("Not connected: try again in a moment.", "warning");
+  });
   $("retry").addEventListener("click", () => { $("overlay").hidden = true; connection.send({ type: "restart" }); });
   $("other").addEventListener("click", showPicker);
   $("leave").addEventListener("click", showPicker);

@@ -12,10 +12,9 @@ import random
 import re
 from collections.abc import AsyncIterator, Sequence
 
+from digital_actors.actors import fit
 from digital_actors.clock import Clock
-from digital_actors.scene.expr import Expr
 from digital_actors.scene.model import Scene
-from digital_actors.text import keyword_hit
 from digital_actors.turn.ports import Cue, LaterSuggestions, TokenCount, UsageTally
 
 _WORDS = re.compile(r"\S+\s*")
@@ -57,6 +56,7 @@ class Understudy:
         self._rng = random.Random(f"{self.seed}:{self.scene.id}")
         self._decks: dict[str, list[str]] = {}
         self._last = ""
+        self._spoken: set[str] = set()
         self._suggested: list[str] = []
 
     async def aclose(self) -> None:
@@ -64,7 +64,8 @@ class Understudy:
 
     # --- choosing -----------------------------------------------------------------------
     def _draw(self, key: str, lines: Sequence[str]) -> str:
-        """Next line from a shuffled deck; reshuffled when empty, never the last line spoken."""
+        """Next line from a shuffled deck, preferring one not yet spoken in this session (a line may
+        sit in several pools), never the line just spoken while another remains."""
         deck = self._decks.get(key)
         if not deck:
             deck = list(lines)
@@ -72,12 +73,17 @@ class Understudy:
             if len(deck) > 1 and deck[-1] == self._last:
                 deck.insert(0, deck.pop())
             self._decks[key] = deck
-        line = deck.pop()
+        fresh = [i for i, line in enumerate(deck) if line not in self._spoken]
+        line = deck.pop(fresh[-1]) if fresh else deck.pop()
         if line == self._last and deck:
             deck.insert(0, line)
             line = deck.pop()
         self._last = line
+        self._spoken.add(line)
         return line
+
+    def _fresh(self, lines: Sequence[str]) -> bool:
+        return any(line not in self._spoken for line in lines)
 
     def _line(self, key: str, lines: Sequence[str], source: str, cue: Cue) -> ScriptedLine | None:
         if not lines:
@@ -90,12 +96,15 @@ class Understudy:
         name = cue.player_name.strip() or "you"
         return line.replace("{name}", name)
 
+    def _named(self, lines: Sequence[str], cue: Cue) -> list[str]:
+        """Lines that speak the player's name only once the player has given one."""
+        return [ln for ln in lines if "{name}" not in ln or cue.player_name] or list(lines)
+
     def perform(self, cue: Cue) -> ScriptedLine | None:
         script = self.scene.script
         if cue.kind == "opening":
             if cue.memory.returning and script.returning:
-                lines = [ln for ln in script.returning if "{name}" not in ln or cue.player_name]
-                return self._line("returning", lines or script.returning, "script.returning", cue)
+                return self._line("returning", self._named(script.returning, cue), "script.returning", cue)
             if not script.opening:
                 return None
             text = " ".join(script.opening)
@@ -113,46 +122,44 @@ class Understudy:
             lines = script.hints.get(cue.rule_id, [])
             if lines:
                 return self._line(f"hint:{cue.rule_id}", lines, f"script.hints.{cue.rule_id}", cue)
-            return self._line("idle", script.idle, "script.idle", cue)
+            return self._line("idle", self._named(script.idle, cue), "script.idle", cue)
         if cue.kind == "nudge":
-            return self._line("idle", script.idle, "script.idle", cue)
+            return self._line("idle", self._named(script.idle, cue), "script.idle", cue)
         return self._reply(cue)
 
     def _reply(self, cue: Cue) -> ScriptedLine | None:
+        """The fitting pools in order of preference; the first with a line not yet spoken wins.
+
+        A fired signal's own line beats a reply matched by an incidental word; a specific
+        question (a reply matched by a phrase of several words) beats the signal."""
         script = self.scene.script
-        best: tuple[int, int] | None = None
-        for i, reply in enumerate(script.replies):
-            if not _holds(reply.when_expr, cue):
-                continue
-            hit = keyword_hit(cue.player_text, reply.keywords)
-            if hit and (best is None or len(hit) > best[0]):
-                best = (len(hit), i)
-        if best is not None:
-            i = best[1]
-            reply = script.replies[i]
-            return self._line(f"reply:{i}", reply.lines, f"script.replies[{i}] ({reply.keywords[0]!r})", cue)
-        for signal_id in cue.signals:
-            if script.signals.get(signal_id):
-                return self._line(f"signal:{signal_id}", script.signals[signal_id],
-                                  f"script.signals.{signal_id}", cue)
-        if cue.interrupted and script.interrupted:
-            return self._line("interrupted", script.interrupted, "script.interrupted", cue)
-        return self._line("fallback", script.fallback, "script.fallback", cue)
+        hit = fit.best_reply(self.scene, cue.player_text, cue.names)
+        reply = [] if hit is None else [(f"reply:{hit.index}", script.replies[hit.index].lines,
+                                         f"script.replies[{hit.index}] ({hit.keyword!r})")]
+        signals = [(f"signal:{sid}", script.signals[sid], f"script.signals.{sid}")
+                   for sid in cue.signals if script.signals.get(sid)]
+        pools = reply + signals if hit is not None and hit.specific else signals + reply
+        if not pools and cue.interrupted and script.interrupted:
+            pools = [("interrupted", script.interrupted, "script.interrupted")]
+        pools = [(key, self._named(lines, cue), source) for key, lines, source in pools]
+        for key, lines, source in pools:
+            if self._fresh(lines):
+                return self._line(key, lines, source, cue)
+        if pools:
+            key, lines, source = pools[0]
+            return self._line(key, lines, source, cue)
+        return self._line("fallback", self._named(script.fallback, cue), "script.fallback", cue)
+
+    def offers(self, cue: Cue) -> list[str]:
+        """Every suggestion that fits this moment (see ``fit.offers``)."""
+        return fit.offers(self.scene, cue.names, player_name=cue.player_name)
 
     def suggest(self, cue: Cue, line: str) -> list[str]:
-        """Up to three replies from the script's suggestions, rotating, none shown twice in a row."""
-        pool = [s for s in self.scene.script.suggestions if s not in self._suggested]
+        """Up to three of the suggestions that fit now, rotating, none shown twice in a row."""
+        fitting = self.offers(cue)
+        pool = [s for s in fitting if s not in self._suggested]
         if len(pool) < 3:
-            pool = list(self.scene.script.suggestions)
+            pool = fitting
         picks = self._rng.sample(pool, k=min(3, len(pool)))
         self._suggested = picks
         return picks
-
-
-def _holds(expr: Expr | None, cue: Cue) -> bool:
-    if expr is None:
-        return True
-    try:
-        return expr.holds(cue.names)
-    except Exception:  # a faulty condition never breaks a reply; the check command reports it
-        return False

@@ -266,3 +266,6 @@ class _Compiler:
                     self.fail(f"script.{group}.{key}", "needs at least one line")
         for i, reply in enumerate(script.replies):
             reply._when = self.expr(f"script.replies[{i}].when", reply.when)
+        for i, offer in enumerate(script.suggestions):
+            if not isinstance(offer, str):
+                offer._when = self.expr(f"script.suggestions[{i}].when", offer.when)

@@ -195,19 +195,36 @@ class Reply(_Strict):
         return self._when
 
 
+class Suggestion(_Strict):
+    """A reply offered to the player; ``when`` keeps it back until it fits (say, a later phase)."""
+
+    text: str = Field(..., min_length=1)
+    when: str | None = None
+    _when: Expr | None = PrivateAttr(default=None)
+
+    @property
+    def when_expr(self) -> Expr | None:
+        return self._when
+
+
 class Script(_Strict):
     opening: list[str] = Field(default_factory=list)
     returning: list[str] = Field(default_factory=list)
     idle: list[str] = Field(default_factory=list)
     fallback: list[str] = Field(default_factory=list)
     interrupted: list[str] = Field(default_factory=list)
-    suggestions: list[str] = Field(default_factory=list)
+    suggestions: list[str | Suggestion] = Field(
+        default_factory=list, description='plain text, or {text = "...", when = "phase >= 2"}')
     controls: dict[str, list[str]] = Field(default_factory=dict)
     phases: dict[str, list[str]] = Field(default_factory=dict)
     endings: dict[str, list[str]] = Field(default_factory=dict)
     hints: dict[str, list[str]] = Field(default_factory=dict)
     signals: dict[str, list[str]] = Field(default_factory=dict)
     replies: list[Reply] = Field(default_factory=list)
+
+    def offers(self) -> list[Suggestion]:
+        """Every suggestion as a ``Suggestion`` (plain strings have no condition)."""
+        return [Suggestion(text=s) if isinstance(s, str) else s for s in self.suggestions]
 
 
 class Scene(_Strict):

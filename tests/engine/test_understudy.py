@@ -18,9 +18,14 @@ fallback = ["What?", "Say again?", "Pardon?"]
 opening = ["One.", "Two."]
 returning = ["Back again, {name}?", "You came back."]
 idle = ["Hello?", "Still there?"]
-suggestions = ["a", "b", "c", "d", "e"]
+suggestions = ["What about the air?", "How is the air?", "Is the air okay?", "Tell me about the valve.",
+               "What does the valve do?", "Blah blah nothing", {text = "Later, {name}: the valve?", when = "air < 60"},
+               "My name is Sam, what about the air?"]
 [script.controls]
 valve = ["V1", "V2", "V3", "V4"]
+[[script.replies]]
+keywords = ["valve"]
+lines = ["The valve lets air in."]
 [[script.replies]]
 keywords = ["air"]
 lines = ["Air is fine."]
@@ -86,7 +91,7 @@ async def test_replies_respect_when_and_report_their_source(tmp_path: Path) -> N
     actor = Understudy(scene(tmp_path))
     low = Cue(kind="reply", character_id="bob", player_text="How's the AIR?", names={"air": 50})
     high = Cue(kind="reply", character_id="bob", player_text="air?", names={"air": 90})
-    assert await text_of(actor, low) == ("Air is fine.", "understudy: script.replies[0] ('air')")
+    assert await text_of(actor, low) == ("Air is fine.", "understudy: script.replies[1] ('air')")
     assert (await text_of(actor, high))[0] == "Plenty of air."
     fallback = await text_of(actor, Cue(kind="reply", character_id="bob", player_text="airplane"))
     assert fallback[1] == "understudy: script.fallback"
@@ -102,10 +107,22 @@ async def test_nothing_to_say_returns_none_and_nudges_use_idle_lines(tmp_path: P
 
 async def test_suggestions_rotate(tmp_path: Path) -> None:
     actor = Understudy(scene(tmp_path), seed=3)
-    cue = Cue(kind="reply", character_id="bob")
+    cue = Cue(kind="reply", character_id="bob", names={"air": 50.0, "phase": 1.0})
     first, second = actor.suggest(cue, ""), actor.suggest(cue, "")
     assert len(first) == 3 and len(set(first)) == 3
     assert set(first) != set(second)
+
+
+async def test_only_suggestions_that_get_a_real_answer_now_are_offered(tmp_path: Path) -> None:
+    actor = Understudy(scene(tmp_path))
+    now = {"air": 70.0, "phase": 1.0}
+    offered = actor.offers(Cue(kind="reply", character_id="bob", names=now))
+    assert "Blah blah nothing" not in offered  # would only get "What?"
+    assert not any("Later" in o for o in offered)  # its `when` does not hold yet, and no name is known
+    assert "My name is Sam, what about the air?" in offered
+    later = actor.offers(Cue(kind="reply", character_id="bob", names={"air": 50.0}, player_name="Ada"))
+    assert "Later, Ada: the valve?" in later  # the player's given name, once they gave one
+    assert not any("My name is" in o for o in later)  # no name offered to someone who gave theirs
 
 
 async def test_reset_replays_the_same_choices(tmp_path: Path) -> None:
@@ -114,3 +131,40 @@ async def test_reset_replays_the_same_choices(tmp_path: Path) -> None:
     before = [(await text_of(actor, cue))[0] for _ in range(6)]
     actor.reset()
     assert [(await text_of(actor, cue))[0] for _ in range(6)] == before
+
+
+SIGNALLED = TEXT.replace("[[controls]]", '''[[signals]]
+id = "brave"
+ask = "Was the player brave?"
+keywords = ["i can do it"]
+[[controls]]''', 1) + '''[script.signals]
+brave = ["That's the spirit.", "Brave one."]
+[[script.replies]]
+keywords = ["what does the valve do now that i can do it"]
+lines = ["Specific answer."]
+'''
+
+
+async def test_a_fired_signals_line_beats_a_reply_matched_by_an_incidental_word(tmp_path: Path) -> None:
+    actor = Understudy(load_scene(write_scene(tmp_path / "s", SIGNALLED)))
+    cue = Cue(kind="reply", character_id="bob", player_text="I can do it, give me the valve",
+              signals=("brave",), names={"air": 70.0})
+    text, source = await text_of(actor, cue)
+    assert source == "understudy: script.signals.brave" and text in ("That's the spirit.", "Brave one.")
+    gated = Cue(kind="reply", character_id="bob", player_text="I can do it, more air", signals=("brave",),
+                names={"air": 70.0})  # the writer gated the air reply on this state: it wins
+    assert (await text_of(actor, gated))[1] == "understudy: script.replies[2] ('air')"
+    specific = Cue(kind="reply", character_id="bob", signals=("brave",), names={"air": 70.0},
+                   player_text="what does the valve do now that I can do it")
+    assert (await text_of(actor, specific))[0] == "Specific answer."
+
+
+async def test_no_authored_line_repeats_while_another_fits(tmp_path: Path) -> None:
+    shared = SIGNALLED.replace("That's the spirit.", "The valve lets air in.")
+    actor = Understudy(load_scene(write_scene(tmp_path / "s", shared)), seed=1)
+    first = Cue(kind="reply", character_id="bob", player_text="the valve?", names={"air": 70.0})
+    assert (await text_of(actor, first))[0] == "The valve lets air in."
+    again = Cue(kind="reply", character_id="bob", player_text="I can do it", signals=("brave",))
+    assert (await text_of(actor, again))[0] == "Brave one."  # the shared line was already spoken
+    valve = (await text_of(actor, first))[0]
+    assert valve == "The valve lets air in."  # the only line that fits: a repeat is better than "What?"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import statistics
@@ -30,7 +31,11 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
-SAY = "Hello, who are you? What is going on here?"
+# Different words each turn (a judge caches its answer per utterance, as players rarely repeat).
+SAYS = ("Hello, who are you? What is going on here?", "What should I do first?", "Is that a ship out there?",
+        "How long have you kept this light?", "What happens if the lamp stops?")
+FIRST_TOKEN = 0.3  # seconds the fake model takes to its first token (every call)
+TOKENS_PER_S = 50.0
 SERVER = "from digital_actors.config import Settings; from web import serve; serve(Settings())"
 
 
@@ -77,9 +82,9 @@ async def player(http: aiohttp.ClientSession, base: str, scene: str, turns: int,
     async with http.ws_connect(f"{base}/ws?token={token}", heartbeat=None) as ws:
         await ws.send_json({"type": "start", "scene": scene})
         await _until(ws, out, lambda f: f["type"] == "LineFinished")
-        for _ in range(turns):
+        for turn in range(turns):
             sent = time.perf_counter()
-            await ws.send_json({"type": "say", "text": SAY})
+            await ws.send_json({"type": "say", "text": SAYS[turn % len(SAYS)]})
             reply = ReplyWatch()
             await _until(ws, out, reply.first_text)
             out.first_text.append(time.perf_counter() - sent)
@@ -126,9 +131,10 @@ async def wait_healthy(base: str, http: aiohttp.ClientSession, proc: asyncio.sub
     raise RuntimeError("the server never became healthy")
 
 
-async def run(n: int, args: argparse.Namespace, env: dict[str, str]) -> None:
+async def run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dict[str, int] | None = None) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    before = dict(calls or {})
     with tempfile.TemporaryDirectory() as home:
         server_env = {**env, "PORT": str(port), "HOST": "127.0.0.1", "DIGITAL_ACTORS_HOME": home,
                       "WEB_MAX_SESSIONS": str(n + 50), "LOG_LEVEL": "WARNING", "LOG_FORMAT_JSON": "true",
@@ -145,7 +151,7 @@ async def run(n: int, args: argparse.Namespace, env: dict[str, str]) -> None:
                 await wait_healthy(base, http, proc)
                 stop = asyncio.Event()
                 watcher = asyncio.create_task(stats.watch(stop))
-                cpu0, t0 = stats.cpu_seconds(), time.perf_counter()
+                cpu0, t0, own0 = stats.cpu_seconds(), time.perf_counter(), time.process_time()
 
                 async def one() -> None:
                     try:
@@ -155,6 +161,7 @@ async def run(n: int, args: argparse.Namespace, env: dict[str, str]) -> None:
 
                 await asyncio.gather(*(one() for _ in range(n)))
                 wall, cpu = time.perf_counter() - t0, stats.cpu_seconds() - cpu0
+                own = time.process_time() - own0
                 stop.set()
                 await watcher
         finally:
@@ -166,6 +173,12 @@ async def run(n: int, args: argparse.Namespace, env: dict[str, str]) -> None:
                     proc.kill()
                     await proc.wait()
     report(n, out, wall, cpu, stats.peak_rss_mb)
+    print(f"    this process (clients and the fake model): {own / wall * 100:5.1f}% of a core")
+    if calls is not None and out.first_text:
+        turns = len(out.first_text)
+        per = {k: (calls.get(k, 0) - before.get(k, 0)) for k in sorted(calls)}
+        print("    model calls per spoken turn: " + ", ".join(f"{k} {v / turns:.2f}" for k, v in per.items() if v)
+              + "  (the opening, verify and background calls included)")
 
 
 def report(n: int, out: Results, wall: float, cpu: float, rss: float) -> None:
@@ -200,13 +213,15 @@ async def main() -> None:
         from tests.llm_actor.helpers import RoutedAnthropic, Router, purpose_of
 
         class Paced(Router):
-            """Judge, suggestion and director calls get valid structured answers; lines take time."""
+            """Every call takes 0.3 s to its first token, then 50 tokens/s: lines stream; judge,
+            suggestion and director calls get valid structured answers, whole, when they are done."""
 
             def __call__(self, body: dict[str, Any]) -> Any:
                 reply = super().__call__(body)
-                if purpose_of(body) == "line":
-                    reply = dataclasses.replace(reply, first_delay=0.3, chunk_delay=0.02)
-                return reply
+                if purpose_of(body) == "line":  # ~1.5 tokens a 6-character chunk: 50 tokens/s
+                    return dataclasses.replace(reply, first_delay=FIRST_TOKEN, chunk_delay=1.5 / TOKENS_PER_S)
+                tokens = len(json.dumps(reply.tool_input or reply.chunks)) / 4
+                return dataclasses.replace(reply, whole_delay=FIRST_TOKEN + tokens / TOKENS_PER_S)
 
         fake = await RoutedAnthropic(Paced(default_line="I am Lt. Smith. Listen to me.")).start()
         env.update(ANTHROPIC_API_KEY="sk-fake-benchmark", ANTHROPIC_BASE_URL=fake.url, LLM_PROVIDER="anthropic")
@@ -214,7 +229,7 @@ async def main() -> None:
           f" cpus={os.cpu_count()}")
     try:
         for n in args.n or [100, 500, 1000]:
-            await run(n, args, env)
+            await run(n, args, env, fake.router.counts if fake is not None else None)
     finally:
         if fake is not None:
             await fake.stop()

@@ -113,9 +113,7 @@ def session_parts(scene: Scene, settings: Settings, actor: Actor, *,
     """A session's signal evaluator (with an LLM judge for a model actor) and LLM director."""
     if not isinstance(actor, LLMActor):
         return SignalEvaluator(), None
-    # Concurrency covers every signal: the judge coalesces them into one call per utterance.
-    signals = SignalEvaluator(judge=LLMJudge(actor.model, scene), timeout=judge_timeout,
-                              concurrency=max(4, len(scene.signals)))
+    signals = SignalEvaluator(judge=LLMJudge(actor.model, scene), timeout=judge_timeout)
     director = None
     if settings.director_llm:
         director = LLMDirector(actor.model, scene, cooldown=settings.director_llm_cooldown_seconds)

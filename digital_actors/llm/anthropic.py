@@ -34,6 +34,7 @@ from digital_actors.llm.errors import (
     kind_for_status,
     parse_retry_after,
     provider_error,
+    refused,
 )
 from digital_actors.llm.retry import Random, Retrier, RetryPolicy, Sleep
 
@@ -60,6 +61,8 @@ class AnthropicChatModel(HttpChatModel):
                          retrier=Retrier(RetryPolicy(max_retries=max_retries),
                                          sleep or asyncio.sleep, rand))
         self._owns_client = http_client is None
+        if http_client is None:  # aiohttp's pool: httpx's costs O(connections) CPU per request under load
+            http_client = anthropic.DefaultAioHttpClient(timeout=anthropic.Timeout(timeout, connect=connect_timeout))
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key, base_url=base_url, max_retries=0, http_client=http_client,
             timeout=anthropic.Timeout(timeout, connect=connect_timeout))
@@ -154,7 +157,7 @@ def map_error(error: BaseException) -> ProviderError:
         return provider_error(kind_for_status(error.status_code, body_type), PROVIDER, detail,
                               key_name=key, status=status,
                               retry_after=parse_retry_after(error.response.headers))
-    if isinstance(error, anthropic.APITimeoutError):
+    if isinstance(error, anthropic.APITimeoutError) and not refused(error):
         return provider_error("timeout", PROVIDER, "the request timed out", key_name=key)
     if isinstance(error, (anthropic.APIConnectionError, *TRANSPORT_ERRORS)):
         return provider_error("connection", PROVIDER, type(error).__name__, key_name=key)

@@ -102,6 +102,19 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
         return max(0.0, email.utils.mktime_tz(parsed) - time.time())
 
 
+def refused(error: BaseException) -> bool:
+    """Whether a "timeout" was really a refused or failed connection. The SDKs' aiohttp transport
+    reports every connection error as a connect timeout; the OS error in the cause chain tells."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        seen = seen.__cause__ or seen.__context__ if seen is not None else None
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) and not isinstance(seen, TimeoutError):
+            return True
+    return False
+
+
 def _transport_errors() -> tuple[type[Exception], ...]:
     """The HTTP libraries' transport errors: raw disconnects surface as these mid-stream."""
     found: list[type[Exception]] = []

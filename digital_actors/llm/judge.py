@@ -1,16 +1,13 @@
 """The LLM judge for signals: structured yes/no answers about one utterance.
 
-``SignalEvaluator`` tries keywords first and asks this judge about the rest, concurrently,
-bounded in time, caching per session and never caching a failure. Questions about the same
-words that arrive together are coalesced into ONE call (a scene may have a dozen signals:
-one round trip, not three rounds of four). Signals about the player judge the player's
-words; signals about the actor judge the actor's own line.
+``SignalEvaluator`` asks this judge about every signal the keywords cannot settle, in ONE
+call per utterance (a scene may have a dozen signals: one round trip), bounded in time,
+caching per session and never caching a failure.
 """
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 import structlog
 
@@ -21,7 +18,6 @@ from digital_actors.scene.model import Scene, Signal
 log = structlog.get_logger()
 
 SCHEMA_TITLE = "signal_judgements"
-GATHER_TURNS = 2  # loop turns to wait for the other questions about the same words
 
 
 def instructions(scene: Scene) -> str:
@@ -44,23 +40,14 @@ def schema_for(signals: list[Signal]) -> dict[str, object]:
             "required": [s.id for s in signals], "additionalProperties": False}
 
 
-@dataclass
-class _Batch:
-    signals: list[Signal] = field(default_factory=list)
-    answers: asyncio.Future[dict[str, bool]] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future())
-
-
 class LLMJudge:
-    """A ``signals.Judge`` backed by a ChatModel's structured output; one call per utterance."""
+    """A ``Judge`` backed by a ChatModel's structured output: one call per utterance."""
 
     def __init__(self, model: ChatModel, scene: Scene, *, max_tokens: int = 200) -> None:
         self.model, self.scene, self.max_tokens = model, scene, max_tokens
         self._system = (SystemBlock(instructions(scene), cache=True),)
-        self._open: dict[tuple[str, str, str], _Batch] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
 
-    def request(self, signals: list[Signal], text: str, context: str) -> ChatRequest:
+    def request(self, signals: Sequence[Signal], text: str, context: str) -> ChatRequest:
         speaker = "the player" if signals[0].about == "player" else self.scene.lead.name
         lines = ["Questions:", *(f"- {s.id}: {s.ask}" for s in signals),
                  f"The words to judge were spoken by {speaker}."]
@@ -69,38 +56,17 @@ class LLMJudge:
         lines += ["The words to judge:", OPEN, text, CLOSE]
         return ChatRequest(system=self._system, messages=(Message("user", "\n".join(lines)),),
                            max_tokens=self.max_tokens, temperature=0.0,
-                           json_schema=schema_for(signals), purpose="judge")
+                           json_schema=schema_for(list(signals)), purpose="judge")
 
-    async def judge(self, signal: Signal, text: str, context: str) -> bool | None:
-        """True or False; None when the answer is unusable (never cached as "no")."""
-        key = (signal.about, text, context)
-        batch = self._open.get(key)
-        if batch is None:
-            batch = self._open[key] = _Batch()
-            task = asyncio.ensure_future(self._ask(key, batch))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        batch.signals.append(signal)
-        answers = await asyncio.shield(batch.answers)
-        answer = answers.get(signal.id)
-        if not isinstance(answer, bool):
-            log.info("signal_judge_unusable", signal=signal.id)
-            return None
-        return answer
-
-    async def _ask(self, key: tuple[str, str, str], batch: _Batch) -> None:
-        for _ in range(GATHER_TURNS):
-            await asyncio.sleep(0)
-        del self._open[key]
+    async def judge(self, signals: Sequence[Signal], text: str, context: str) -> dict[str, bool]:
+        """Each signal's answer (a signal missing from the answer could not be judged).
+        Raises ModelError when the call fails."""
+        completion = await self.model.complete(self.request(signals, text, context))
         try:
-            completion = await self.model.complete(self.request(batch.signals, key[1], key[2]))
             data = completion.json()
-            batch.answers.set_result(data if isinstance(data, dict) else {})
         except ValueError:
-            batch.answers.set_result({})
-        except asyncio.CancelledError:
-            batch.answers.cancel()
-            raise
-        except Exception as e:  # every waiter sees the failure; none caches it
-            batch.answers.set_exception(e)
-            batch.answers.exception()  # retrieved: waiters that timed out leave no warning
+            data = None
+        if not isinstance(data, dict):
+            log.info("signal_judge_unusable", signals=[s.id for s in signals])
+            return {}
+        return {s.id: data[s.id] for s in signals if isinstance(data.get(s.id), bool)}

@@ -25,6 +25,7 @@ from digital_actors.llm.errors import (
     kind_for_status,
     parse_retry_after,
     provider_error,
+    refused,
 )
 from digital_actors.llm.retry import Random, Retrier, RetryPolicy, Sleep
 
@@ -54,6 +55,8 @@ class OpenAICompatChatModel(HttpChatModel):
         self.include_usage = include_usage
         self._max_tokens_param = max_tokens_param
         self._owns_client = http_client is None
+        if http_client is None:  # aiohttp's pool: httpx's costs O(connections) CPU per request under load
+            http_client = openai.DefaultAioHttpClient(timeout=openai.Timeout(timeout, connect=connect_timeout))
         self._client = openai.AsyncOpenAI(
             api_key=api_key or NO_KEY, base_url=base_url, max_retries=0, http_client=http_client,
             timeout=openai.Timeout(timeout, connect=connect_timeout))
@@ -139,7 +142,7 @@ class OpenAICompatChatModel(HttpChatModel):
             detail = body_error_field("message", error.body) or f"HTTP {error.status_code}"
             return provider_error(kind, p, detail, key_name=key, status=error.status_code,
                                   retry_after=parse_retry_after(error.response.headers))
-        if isinstance(error, openai.APITimeoutError):
+        if isinstance(error, openai.APITimeoutError) and not refused(error):
             return provider_error("timeout", p, "the request timed out", key_name=key)
         if isinstance(error, (openai.APIConnectionError, *TRANSPORT_ERRORS)):
             found = provider_error("connection", p, type(error).__name__, key_name=key)

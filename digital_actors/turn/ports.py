@@ -114,11 +114,11 @@ class Actor(Protocol):
 
 
 class Judge(Protocol):
-    """Answers one signal's question about one utterance: True, False, or None (could not tell).
+    """Answers signals' questions about one utterance, all at once (one model call).
 
-    Questions about the same words asked together may be answered by one model call."""
+    A signal missing from the answer could not be judged; a failure raises."""
 
-    async def judge(self, signal: Signal, text: str, context: str) -> bool | None: ...
+    async def judge(self, signals: Sequence[Signal], text: str, context: str) -> Mapping[str, bool]: ...
 
 
 @dataclass(frozen=True, slots=True)

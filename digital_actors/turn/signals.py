@@ -54,9 +54,8 @@ class SignalEvaluator:
     """Evaluates a scene's signals for one session (the judge's cache belongs to that session)."""
 
     def __init__(self, *, judge: Judge | None = None, decisive: frozenset[str] = frozenset(),
-                 matcher: Matcher = keyword_matcher, timeout: float = 4.0, concurrency: int = 4) -> None:
+                 matcher: Matcher = keyword_matcher, timeout: float = 4.0) -> None:
         self.judge, self.decisive, self.matcher, self.timeout = judge, decisive, matcher, timeout
-        self._limit = asyncio.Semaphore(concurrency)
         self._cache: dict[tuple[str, str], bool] = {}
 
     def reset(self) -> None:
@@ -90,29 +89,34 @@ class SignalEvaluator:
         return out
 
     async def verdicts(self, pending: Pending, text: str, *, context: str = "") -> list[Verdict]:
-        """The judge's answers for ``pending`` (one model call for them all), in scene order."""
+        """The judge's answers for ``pending`` (one call for them all), in scene order. A signal the
+        judge could not settle falls back to its keyword proposal, if any."""
         if not pending:
             return []
-        answers = await asyncio.gather(*(self._judge(s, text, context) for s in pending.signals))
+        answers = await self._judge(pending.signals, text, context)
         out = []
-        for signal, answer in zip(pending.signals, answers, strict=True):
+        for signal in pending.signals:
+            answer = answers.get(signal.id)
             if answer:
                 out.append(Verdict(signal.id, "judge"))
             elif answer is None and signal.id in pending.proposals:
                 out.append(Verdict(signal.id, f"keyword '{pending.proposals[signal.id]}' (no judgement)"))
         return out
 
-    async def _judge(self, signal: Signal, text: str, context: str) -> bool | None:
+    async def _judge(self, signals: Sequence[Signal], text: str, context: str) -> dict[str, bool]:
         assert self.judge is not None
-        key = (signal.id, hashlib.sha256(text.encode()).hexdigest())
-        if key in self._cache:
-            return self._cache[key]
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        known = {s.id: self._cache[(s.id, digest)] for s in signals if (s.id, digest) in self._cache}
+        ask = [s for s in signals if s.id not in known]
+        if not ask:
+            return known
         try:
-            async with self._limit, asyncio.timeout(self.timeout):
-                answer = await self.judge.judge(signal, text, context)
+            async with asyncio.timeout(self.timeout):
+                answers = await self.judge.judge(ask, text, context)
         except (TimeoutError, Exception) as e:  # a failed judgement is "unknown", never cached
-            log.warning("signal_judge_failed", signal=signal.id, error=type(e).__name__)
-            return None
-        if answer is not None:
-            self._cache[key] = answer
-        return answer
+            log.warning("signal_judge_failed", signals=[s.id for s in ask], error=type(e).__name__)
+            return known
+        for signal in ask:
+            if signal.id in answers:
+                self._cache[(signal.id, digest)] = answers[signal.id]
+        return {**known, **{k: v for k, v in answers.items() if k in {s.id for s in ask}}}

@@ -4,6 +4,7 @@ and a decisive signal's ending waits for its verdict (and for the reply in progr
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 from digital_actors import events as ev
@@ -50,12 +51,14 @@ class GatedJudge:
     def __init__(self, answers: dict[str, bool | None]) -> None:
         self.answers = answers
         self.asked: list[str] = []
+        self.calls = 0
         self.release = asyncio.Event()
 
-    async def judge(self, signal: Signal, text: str, context: str) -> bool | None:
-        self.asked.append(signal.id)
+    async def judge(self, signals: Sequence[Signal], text: str, context: str) -> dict[str, bool]:
+        self.asked += [s.id for s in signals]
+        self.calls += 1
         await self.release.wait()
-        return self.answers.get(signal.id, False)
+        return {s.id: answer for s in signals if (answer := self.answers.get(s.id, False)) is not None}
 
 
 def make(tmp_path: Path, judge: GatedJudge, *, decisive: frozenset[str] = frozenset({"confess"})
@@ -88,7 +91,7 @@ async def test_the_reply_starts_while_the_judge_is_still_thinking(tmp_path: Path
     # The ordinary signal's keyword decided at once; the rest wait for the judge.
     assert [e.signal_id for e in got if isinstance(e, ev.SignalFired)] == ["calm"]
     assert session.world.values["bond"] == 5
-    assert sorted(judge.asked) == ["confess", "kind"]
+    assert sorted(judge.asked) == ["confess", "kind"] and judge.calls == 1  # one call for the utterance
     judge.release.set()
     await drive(session, clock)
     fired = [e for e in sub.drain() if isinstance(e, ev.SignalFired)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -37,6 +38,8 @@ class FakeAnthropic(FakeServer):
                       body: dict[str, Any]) -> web.StreamResponse:
         if body.get("stream"):
             return await self._stream(request, reply, body)
+        if reply.whole_delay:
+            await asyncio.sleep(reply.whole_delay)
         return web.json_response(self._message(reply, body))
 
     def _usage(self, reply: Reply) -> dict[str, int]:

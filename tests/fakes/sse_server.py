@@ -37,6 +37,7 @@ class Reply:
     text_body: str | None = None            # non-streamed text answer (defaults to chunks joined)
     first_delay: float = 0.0                # benchmark only: real seconds before the first chunk
     chunk_delay: float = 0.0                # benchmark only: real seconds between chunks
+    whole_delay: float = 0.0                # benchmark only: real seconds before a non-streamed answer
 
 
 @dataclass

@@ -18,13 +18,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from digital_actors import paths
 
 VOICE_OVERRIDE = re.compile(r"^ELEVENLABS_VOICE_([A-Z0-9_]+)$")
+# Which settings file to read: DIGITAL_ACTORS_ENV_FILE=/etc/digital-actors.env, or empty for none
+# (the test suite sets it empty so a developer's .env never reaches a test).
+ENV_FILE = os.environ.get("DIGITAL_ACTORS_ENV_FILE", ".env") or None
 
 
 class Settings(BaseSettings):
     """Digital Actors settings. Build with ``Settings()`` (reads env and ``.env``)."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True,
+        env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore", frozen=True,
         case_sensitive=False,
     )
 

@@ -53,7 +53,7 @@ def configure_logging(*, level: str = "INFO", json: bool = False, env: str = "de
     if file is not None:
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
-            stream = file.open("a", encoding="utf-8")
+            stream = opened = file.open("a", encoding="utf-8")
         except OSError:
             stream = None
     stream = stream or sys.stderr

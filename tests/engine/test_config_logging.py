@@ -59,3 +59,17 @@ def test_json_logs_have_the_guide_fields_and_no_secrets() -> None:
     assert record["severity"] == "INFO" and "@timestamp" in record and record["env"] == "production"
     assert record["event_type"] == "dialogue_generated" and record["session_id"] == short_hash("tok")
     assert "abcdefghijkl" not in line
+
+
+def test_a_log_file_is_handed_back_to_be_closed(tmp_path: Path) -> None:
+    log_file = tmp_path / "logs" / "game.log"
+    opened = configure_logging(level="INFO", file=log_file)
+    try:
+        assert opened is not None and not opened.closed
+        structlog.get_logger().info("into_the_file", scene="welcome")
+    finally:
+        configure_logging(level="WARNING")
+        if opened is not None:
+            opened.close()
+    assert "into_the_file" in log_file.read_text(encoding="utf-8")
+    assert configure_logging(level="WARNING") is None  # a stream given or stderr: nothing to close

@@ -107,7 +107,7 @@ class Settings(BaseSettings):
 
     def __init__(self, **values: Any) -> None:
         if "elevenlabs_voices" not in values:
-            values["elevenlabs_voices"] = _voice_overrides(self.model_config.get("env_file"))
+            values["elevenlabs_voices"] = _voice_overrides(values.get("_env_file", self.model_config.get("env_file")))
         super().__init__(**values)
 
     def scene_dirs(self) -> list[Path]:

@@ -323,3 +323,16 @@ hint = "Try the valve."
     kinds = [e.cue for e in sub.drain() if isinstance(e, ev.LineStarted)]
     assert "hint" not in kinds  # the player acted: the background line went stale
     await session.close()
+
+
+async def test_an_interruption_applies_its_effects_from_any_starting_value(tmp_path: Path) -> None:
+    """Regression: the only test started bond at 0, so the clamp hid a skipped -3."""
+    session, clock = make(tmp_path, pace=0.5, overrides=(("bond", 50.0),))
+    await session.start()
+    await clock.advance(0.6)  # the opening is being spoken
+    assert session.speaking
+    await session.say("who are you")
+    assert session.world.values["bond"] == 47
+    await session.interrupt()  # nothing to cut now: no effects
+    assert session.world.values["bond"] == 47
+    await session.close()

@@ -73,3 +73,14 @@ async def test_voice_can_be_switched_off(tmp_path: Path) -> None:
     await session.settle()
     assert voice.spoken == [] and not any(isinstance(e, ev.AudioChunk) for e in sub.drain())
     await session.close()
+
+
+def test_a_half_streamed_tag_is_never_shown() -> None:
+    """Regression: "[whisp" escaped to the screen while its closing bracket was still on the way."""
+    from digital_actors.turn.lines import visible_prefix
+
+    assert visible_prefix("Hold on. [whisp").rstrip() == "Hold on."
+    assert visible_prefix("Hold on. [whispers] quiet") == "Hold on. quiet"
+    assert visible_prefix("Hold on. [").rstrip() == "Hold on."
+    long_bracket = "Note [" + "x" * 60  # not a tag: a long run without "]" is shown
+    assert visible_prefix(long_bracket).startswith("Note [")

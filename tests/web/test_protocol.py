@@ -106,3 +106,15 @@ def test_view_keeps_what_a_reconnecting_page_needs() -> None:
     view.feed(said, protocol.player_view(said))
     assert view.snapshot()["suggestions"] == []
     assert [f["type"] for f in view.snapshot()["transcript"]] == ["PhaseChanged", "PlayerSaid"]
+
+
+@pytest.mark.parametrize("lookalike", ["https://play.example.evil.net", "https://play.example.net",
+                                       "https://evilplay.example", "https://play.example:8443",
+                                       "https://play.example@evil.net", "https://xplay.example"])
+def test_lookalike_origins_are_refused(lookalike: str) -> None:
+    """Regression: a prefix comparison admitted https://play.example.evil.net for play.example."""
+    allowed = parse_allowed("https://play.example")
+    assert origin_allowed("https://play.example", "other.host", allowed)
+    assert not origin_allowed(lookalike, "other.host", allowed)
+    assert not origin_allowed(lookalike, "play.example", frozenset())
+    assert not origin_allowed("http://play.example", "other.host", allowed)  # the scheme counts too

@@ -190,3 +190,21 @@ async def test_logs_never_carry_the_token(client) -> None:
     assert {"method", "path", "status", "response_time_ms"} <= set(requests[0])
     assert any(e["path"] == "/ws" for e in requests)
     assert all(len(e.get("session_id", "x" * 12)) == 12 for e in logs)
+
+
+async def test_a_connected_players_session_outlives_the_tokens_lifetime(client, app: web.Application,
+                                                                        clock: FakeClock) -> None:
+    """Regression: a player still connected was expired once the token's lifetime had passed."""
+    token = (await new_token(client))["token"]
+    ws = await open_ws(client, token)
+    await ws.send_json({"type": "start", "scene": "mini"})
+    await until(ws, "LineFinished")
+    player = app[REGISTRY].lookup(token)
+    assert not isinstance(player, str)
+    await clock.advance(3 * 600 + 5)  # three token lifetimes, connected all along; the sweeper runs
+    assert await app[REGISTRY].expire_due() == 0
+    assert app[REGISTRY].lookup(token) is player and not player.closed
+    await ws.send_json({"type": "resume"})
+    snapshot, _ = await until(ws, "Snapshot")
+    assert snapshot["scene"]["title"] == "Mini"
+    await ws.close()

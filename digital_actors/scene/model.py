@@ -133,7 +133,7 @@ class Signal(_WithEffects):
     when: str | None = None
     once: bool = True
     decisive: bool | None = Field(
-        None, description="whether a false 'yes' can decide the ending; unset: derived from the endings "
+        None, strict=True, description="whether a false 'yes' can decide the ending; unset: derived from the endings "
                           "(digital_actors.understanding.decisive)")
     _when: Expr | None = PrivateAttr(default=None)
 

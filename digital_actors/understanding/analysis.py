@@ -11,6 +11,8 @@ Matching (``matching.py``) reads these marks around each keyword it finds.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -32,6 +34,7 @@ class Clause:
     question: bool      # asks something: ends with "?" or opens with "why", "did you"...
     request: bool       # "can you...", "could I...": a question that asks for something to be done
     retracted: bool     # taken back at once: "Salt? No...", "Nut, no wait, egg"
+    supposed: bool      # its sentence says "hypothetically", "in theory": every clause of it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,7 @@ def analyse(text: str) -> Utterance:
         clause_of.append(clause_of[-1] + (i in starts) if clause_of else 0)
     bounds = _bounds(clause_of)
     clauses = [_clause(texts, words, b, sentence_of, asks) for b in bounds]
-    clauses = _retractions(clauses, texts, asks)
+    clauses = _supposed(_retractions(clauses, texts, asks), texts, sentence_of)
     negator = _negators(texts)
     conditional = _conditionals(texts, bounds)
     modal = _modals(texts, clauses, clause_of)
@@ -146,24 +149,32 @@ def _clause(texts: list[str], words: list[Token], bounds: tuple[int, int], sente
         or (w0 in lx.WH_WITH_AUX and bool({w1, w2} & lx.AUXILIARIES))
         or (w0 in lx.AUXILIARIES and (w1 in lx.SUBJECTS or named))
     )
-    request = (w0 in lx.REQUEST_MODALS and w1 in ("you", "i", "we") and w2 != "have") \
+    perfect = w0 in ("could", "would") and w2 == "have"  # "could you have done it?" asks, requests nothing
+    request = (w0 in lx.REQUEST_MODALS and w1 in ("you", "i", "we") and not perfect) \
         or (w0 == "may" and w1 == "i") or w0 == "please"
     closes_sentence = last == len(texts) or sentence_of[last] != sentence
     question = opens_question or (sentence in asks and closes_sentence)
-    return Clause(first, last, sentence, question, request, False)
+    return Clause(first, last, sentence, question, request, False, False)
 
 
 def _retractions(clauses: list[Clause], texts: list[str], asks: set[int]) -> list[Clause]:
     """ "Salt? No, too easy." and "Nut, no wait, egg": a short clause taken back by the next one."""
     out = list(clauses)
-    for n, (clause, following) in enumerate(zip(clauses, clauses[1:], strict=False)):
+    for n, (clause, following) in enumerate(itertools.pairwise(clauses)):
         lead = _lead(texts, clause.first, clause.last)
         nxt = texts[following.first:following.last]
         echoed = clause.sentence in asks and following.sentence != clause.sentence
         if (len(lead) <= 3 and nxt[0] in lx.RETRACTORS and not _opens_question(lead)
                 and (echoed or (len(nxt) > 1 and nxt[1] in lx.RETRACT_FOLLOWERS))):
-            out[n] = Clause(clause.first, clause.last, clause.sentence, clause.question, clause.request, True)
+            out[n] = dataclasses.replace(clause, retracted=True)
     return out
+
+
+def _supposed(clauses: list[Clause], texts: list[str], sentence_of: list[int]) -> list[Clause]:
+    """ "I did it, hypothetically": a sentence adverb makes the whole sentence a supposition."""
+    marked = {sentence_of[i] for i, t in enumerate(texts) if t in lx.SENTENCE_HYPOTHETICALS}
+    marked |= {sentence_of[i] for i in _find(texts, ("in", "theory"))}
+    return [dataclasses.replace(c, supposed=True) if c.sentence in marked else c for c in clauses]
 
 
 def _opens_question(lead: list[str]) -> bool:

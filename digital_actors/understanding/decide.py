@@ -11,10 +11,8 @@ from dataclasses import dataclass
 
 from digital_actors.scene.model import Signal
 from digital_actors.understanding.analysis import Utterance, analyse
-from digital_actors.understanding.matching import Match, find_keyword, is_placeholder
-from digital_actors.understanding.names import find_name
-
-NAME_PLACEHOLDER = "{name}"
+from digital_actors.understanding.matching import NAME_PLACEHOLDER, Match, find_keyword, is_placeholder
+from digital_actors.understanding.names import locate_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,15 +26,11 @@ def offline_fires(signal: Signal, utterance: str | Utterance, context: Context |
     """The match that fires ``signal`` for ``utterance`` (its keywords, asserted), or None.
 
     A ``{name}`` keyword fires when the player gives their own name in any common form
-    (``names.find_name``); the match then spans the name.
+    (``names.find_name``); the match then spans the name, and wins over the other keywords.
     """
     u = utterance if isinstance(utterance, Utterance) else analyse(utterance)
-    match = find_keyword(u, signal.keywords, strength="asserted")
-    if match is not None or not any(is_placeholder(k) and k.strip() == NAME_PLACEHOLDER for k in signal.keywords):
-        return match
-    name = find_name(u.text, asked=(context or Context()).name_asked)
-    if name is None:
-        return None
-    start = u.text.find(name.split()[0]) if name.split()[0] in u.text else u.text.lower().find(name.split()[0].lower())
-    start = max(start, 0)
-    return Match(NAME_PLACEHOLDER, (start, start + len(name)), name, False, False)
+    if any(is_placeholder(k) and k.strip() == NAME_PLACEHOLDER for k in signal.keywords):
+        found = locate_name(u.text, asked=(context or Context()).name_asked)
+        if found is not None:
+            return Match(NAME_PLACEHOLDER, found.span, u.text[found.span[0]:found.span[1]], False, False)
+    return find_keyword(u, signal.keywords, strength="asserted")

@@ -28,7 +28,7 @@ INTERJECTIONS = frozenset({
     "ok", "okay", "yes", "yeah", "yep", "yup", "sure", "right", "alright", "like", "just", "maybe",
     "perhaps", "wait", "look", "listen", "man", "dude", "gosh", "actually", "anyway", "then",
     "now", "huh", "eh", "really", "definitely", "certainly", "obviously", "see", "i", "think",
-    "guess", "mean", "uhm", "ooh", "wow", "please", "again", "then", "um", "hmmm",
+    "guess", "mean", "uhm", "ooh", "wow", "please", "again", "hmmm",
 })
 AUXILIARIES = frozenset({
     "am", "is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would",
@@ -49,6 +49,7 @@ CONDITIONALS = frozenset({
     "theoretically", "assuming", "whether", "wish",
 })
 CONDITIONAL_PHRASES: tuple[Phrase, ...] = (("let", "us", "say"), ("in", "theory"), ("as", "if"))
+SENTENCE_HYPOTHETICALS = frozenset({"hypothetically", "theoretically"})
 MODALS = frozenset({"would", "could", "might"})
 PERFECT_MODALS = frozenset({"should", "must", "may"})  # hypothetical only with "have": "should have"
 # After a modal these make a wish, a request or a hedged statement, not a hypothesis.

@@ -31,6 +31,8 @@ from digital_actors.understanding.keywords import Keyword, parse_keyword
 
 Strength = Literal["asserted", "mentioned"]
 PLACEHOLDER_OPEN, PLACEHOLDER_CLOSE = "{", "}"
+NAME_PLACEHOLDER = "{name}"  # the player gives their own name (names.py); decide.py answers it
+PLACEHOLDERS = frozenset({NAME_PLACEHOLDER})
 FILLER_FROM = 3  # "i really did it" for "i did it"; a two-word keyword with a word inside is two words
 _NOT_BEFORE_ACT = lx.PREPOSITIONS | {"the", "a", "an", "my", "your", "his", "her", "our", "their", "this", "that",
                                      "say", "said", "says", "saying"}
@@ -117,7 +119,7 @@ def _judge(u: Utterance, keyword: Keyword, hit: _Hit, strength: Strength) -> boo
         return False
     touched = {u.clause_of[j] for j in range(hit.first, hit.last)}
     question = any(u.clauses[c].question and not u.clauses[c].request for c in touched)
-    hypothetical = any(u.conditional[j] for j in outside) or any(u.modal[j] for j in before)
+    hypothetical = any(u.conditional[j] for j in outside) or any(u.modal[j] for j in before) or clause.supposed
     alone = all(u.words[j].text in lx.INTERJECTIONS for j in outside)
     if keyword.kind == "thing":
         return True

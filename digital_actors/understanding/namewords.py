@@ -37,6 +37,7 @@ woman won worried worse worst would wrong yeah yes yet you your yours yourself
 btw bye cheers dunno idk lol ok okay pls thx ty
 fault here's joking lying kidding sure thinking wondering worried guilty stuck cold warm hot
 morning evening night afternoon today tonight tomorrow yesterday name named called call
+sat stood knackered beat spent toast wrecked soaked dr prof capt lt sgt det mx miss
 """.split())
 
 TITLES = frozenset({

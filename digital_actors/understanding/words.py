@@ -102,6 +102,9 @@ def tokenize(text: str) -> list[Token]:
             continue
         if kind == "end" and value == "." and end < len(text) and not text[end].isspace():
             continue  # "M.V.", "9.50": a dot inside a word is not a sentence end
+        if kind == "end" and value == "." and i > 0 and len(raw_tokens[i - 1][1]) == 1 \
+                and raw_tokens[i - 1][1].lower() not in ("i", "a") and raw_tokens[i - 1][0] == "word":
+            continue  # an initial: "M.V. at ten"
         if kind != "word":
             out.append(Token(kind, value, value, start, end))
             continue

@@ -11,7 +11,7 @@ is a false positive) and name accuracy against the floors at the top of the file
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -103,6 +103,23 @@ class Score:
     def names(self) -> float:
         return self.names_right / self.names_total if self.names_total else 1.0
 
+    def add(self, entry: Entry, got: Mapping[str, object]) -> None:
+        """Count one entry: the signals that fired (id -> how) against its labels, and its name."""
+        self.lines += 1
+        expected = set(entry.fires)
+        self.true_pos += len(expected & got.keys())
+        self.false_pos += len(got.keys() - expected)
+        self.false_neg += len(expected - got.keys())
+        if expected != got.keys():
+            self.misses.append(Miss(entry.text, _ids(expected), _shown(got)))
+        if entry.name is not None:
+            self.names_total += 1
+            name = find_name(entry.text, asked=entry.asked) or ""
+            if name == entry.name:
+                self.names_right += 1
+            else:
+                self.misses.append(Miss(entry.text, f"name {entry.name!r}", f"name {name!r}"))
+
     def below(self, floor: Floor) -> list[str]:
         """The floors this score misses, as "recall 0.55 < 0.60"."""
         pairs = (("precision", self.precision, floor.precision), ("recall", self.recall, floor.recall),
@@ -170,6 +187,12 @@ def _world(scene: Scene, entry: Entry, problems: list[str], where: str) -> World
     return world
 
 
+def ready_signals(scene: Scene, entry: Entry) -> list[Signal]:
+    """The player signals that can fire in the entry's starting state, in scene order."""
+    world = _world(scene, entry, [], "")
+    return [s for s in scene.signals if s.about == "player" and world.signal_ready(s.id)]
+
+
 def offline_decision(signal: Signal, utterance: Utterance, context: Context) -> object:
     """What play decides offline (the default decision under test)."""
     return offline_fires(signal, utterance, context)
@@ -184,29 +207,10 @@ def evaluate(corpus: Corpus, decide: Decide = offline_decision) -> Score:
     """Score ``decide`` on every entry of ``corpus``."""
     score = Score()
     for entry in corpus.entries:
-        score.lines += 1
-        world = _world(corpus.scene, entry, [], "")
         u = analyse(entry.text)
         context = Context(name_asked=entry.asked)
-        got: dict[str, object] = {}
-        for signal in corpus.scene.signals:
-            if signal.about == "player" and world.signal_ready(signal.id):
-                answer = decide(signal, u, context)
-                if answer:
-                    got[signal.id] = answer
-        expected = set(entry.fires)
-        score.true_pos += len(expected & got.keys())
-        score.false_pos += len(got.keys() - expected)
-        score.false_neg += len(expected - got.keys())
-        if expected != got.keys():
-            score.misses.append(Miss(entry.text, _ids(expected), _shown(got)))
-        if entry.name is not None:
-            score.names_total += 1
-            name = find_name(entry.text, asked=entry.asked) or ""
-            if name == entry.name:
-                score.names_right += 1
-            else:
-                score.misses.append(Miss(entry.text, f"name {entry.name!r}", f"name {name!r}"))
+        got = {s.id: answer for s in ready_signals(corpus.scene, entry) if (answer := decide(s, u, context))}
+        score.add(entry, got)
     return score
 
 
@@ -214,7 +218,7 @@ def _ids(ids: set[str]) -> str:
     return "[" + ", ".join(sorted(ids)) + "]"
 
 
-def _shown(got: dict[str, object]) -> str:
+def _shown(got: Mapping[str, object]) -> str:
     parts = []
     for sid in sorted(got):
         answer = got[sid]

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from digital_actors.understanding.namewords import NOT_NAMES, TITLES
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
-_TOKEN = re.compile(r"(?P<word>(?i:dr|mr|mrs|ms|mx|prof|capt|lt|sgt|det)\.|[^\W\d_]+(?:['\-][^\W\d_]+)*)|(?P<end>[.!?;]+|\n)|(?P<soft>[,:…()—–]|\s-\s)")
+_TOKEN = re.compile(
+    r"(?P<word>(?i:dr|mr|mrs|ms|mx|prof|capt|lt|sgt|det)\.|[^\W\d_]+(?:['\-][^\W\d_]+)*)"  # "Dr.", "O'Brien"
+    r"|(?P<end>[.!?;]+|\n)|(?P<soft>[,:…()—–]|\s-\s)")
 _INTERJECTIONS = frozenset({"um", "umm", "uh", "er", "erm", "oh", "well", "hi", "hello", "hey", "yes", "yeah",
                             "it's", "its", "ah", "hmm", "sure", "ok", "okay", "so"})
 _STATE_ENDINGS = ("ing", "ed", "ly", "ful", "ous", "less")  # "drowning", "scared", "lonely", "careful"...

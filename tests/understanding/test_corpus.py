@@ -167,7 +167,8 @@ def test_a_line_labelled_with_nothing_that_fires_is_a_false_positive(tmp_path: P
 
 
 def test_a_missed_line_and_a_wrong_name_are_reported(tmp_path: Path) -> None:
-    corpus = GOOD.replace('text = "Fine. I did it."', 'text = "Fine. Guilty."').replace('name = "Sam"\n', 'name = ""\n', 1)
+    corpus = GOOD.replace('text = "Fine. I did it."', 'text = "Fine. Guilty."')
+    corpus = corpus.replace('name = "Sam"\n', 'name = ""\n', 1)
     score = evaluate(load_corpus(make(tmp_path, corpus)))
     assert score.false_neg == 1 and score.names_right == 1
     assert [(m.expected, m.got) for m in score.misses] == [("[confess]", "[]"), ("name ''", "name 'Sam'")]

@@ -82,12 +82,13 @@ def _words(tokens: list[Token]) -> tuple[list[Token], list[int], list[bool], lis
     quoted: list[bool] = []
     soft_before: list[bool] = []
     asks: set[int] = set()
-    sentence, inside, pending = 0, False, False
-    for token in tokens:
+    sentence, inside, single, pending = 0, False, False, False
+    closes = [n for n, tok in enumerate(tokens) if tok.kind == "quote" and tok.text == "close"]
+    for n, token in enumerate(tokens):
         if token.kind == "word":
             words.append(token)
             sentence_of.append(sentence)
-            quoted.append(inside)
+            quoted.append(inside or single)
             soft_before.append(pending)
             pending = False
         elif token.kind == "end":
@@ -97,8 +98,10 @@ def _words(tokens: list[Token]) -> tuple[list[Token], list[int], list[bool], lis
                 sentence += 1
             pending = False
         else:
-            if token.kind == "quote":
+            if token.kind == "quote" and token.text == '"':
                 inside = not inside
+            elif token.kind == "quote":  # a single quote opens only when one closes it later ("'kay")
+                single = (token.text == "open" and any(c > n for c in closes)) or (single and token.text != "close")
             pending = True
     return words, sentence_of, quoted, soft_before, asks
 

@@ -19,7 +19,8 @@ _TOKEN = re.compile(
     r"(?P<word>'(?:cause|cos|coz|em)\b|[^\W_]+(?:'[^\W_]+)*)"
     r"|(?P<end>[.!?;]+|\n)"
     r"|(?P<soft>…|\.\.+|[,:()\[\]]|--?|—|–)"
-    r"|(?P<quote>\")",
+    r"|(?P<quote>\")"
+    r"|(?P<single>')",  # an apostrophe outside a word: a single quote mark, opening or closing
 )
 _REPEATS = re.compile(r"(.)\1{2,}")
 
@@ -57,7 +58,7 @@ _HAD_AFTER = frozenset({"been", "gone", "done", "had", "seen", "left", "got", "b
 class Token:
     """One piece of the text: a word (normalised), a sentence end, a soft break or a quote mark."""
 
-    kind: str      # "word", "end", "soft", "quote"
+    kind: str      # "word", "end", "soft", "quote" (text "\"", or "open"/"close" for a single quote)
     text: str      # the normalised word, or the punctuation as typed
     raw: str       # the characters as typed (the whole contraction for its expanded parts)
     start: int
@@ -105,6 +106,11 @@ def tokenize(text: str) -> list[Token]:
         if kind == "end" and value == "." and i > 0 and len(raw_tokens[i - 1][1]) == 1 \
                 and raw_tokens[i - 1][1].lower() not in ("i", "a") and raw_tokens[i - 1][0] == "word":
             continue  # an initial: "M.V. at ten"
+        if kind == "single":
+            side = _single_quote(text, start)
+            if side:
+                out.append(Token("quote", side, value, start, end))
+            continue
         if kind != "word":
             out.append(Token(kind, value, value, start, end))
             continue
@@ -112,6 +118,17 @@ def tokenize(text: str) -> list[Token]:
         for part in _expand(value.lower(), following):
             out.append(Token("word", part, value, start, end))
     return out
+
+
+def _single_quote(text: str, at: int) -> str:
+    """ "open" or "close" for a single quote mark at ``at``; "" for a stray apostrophe ("the Smiths' house")."""
+    before = text[at - 1] if at > 0 else " "
+    after = text[at + 1] if at + 1 < len(text) else " "
+    if (before.isspace() or before in "(\"") and after.isalnum():
+        return "open"
+    if (before.isalnum() or before in ".,!?") and (after.isspace() or after in ".,!?;:)"):
+        return "close"
+    return ""
 
 
 def _is_abbreviation(tokens: list[tuple[str, str, int, int]], i: int) -> bool:

@@ -122,3 +122,10 @@ def test_quote_marks() -> None:
     u = analyse('Your paper says "I confess". I won\'t sign.')
     inside = [w.text for w, q in zip(u.words, u.quoted, strict=True) if q]
     assert inside == ["i", "confess"]
+
+
+def test_single_quote_marks_but_not_apostrophes() -> None:
+    u = analyse("He said 'I did it' but the Smiths' car was home")
+    inside = [w.text for w, q in zip(u.words, u.quoted, strict=True) if q]
+    assert inside == ["i", "did", "it"]
+    assert not any(analyse("'cause I did it, 'kay").quoted)

@@ -73,8 +73,8 @@ def _same(keyword_word: str, word: str, fuzzy: bool) -> int | None:
     return distance if distance <= limit else None
 
 
-def _hits(u: Utterance, keyword: Keyword, fuzzy: bool, filler: bool) -> list[_Hit]:
-    words = [w.text for w in u.words]
+def _hits(u: Utterance, words: list[str], keyword: Keyword, fuzzy: bool, filler: bool) -> list[_Hit]:
+    """Every place the keyword's words stand in one sentence of the utterance."""
     k = keyword.words
     out: list[_Hit] = []
     for start in range(len(words)):
@@ -106,6 +106,7 @@ def _extend(u: Utterance, words: list[str], k: tuple[str, ...], start: int, fuzz
 
 
 def _judge(u: Utterance, keyword: Keyword, hit: _Hit, strength: Strength) -> bool:
+    """Does this occurrence count at ``strength``, given what surrounds it in its clause?"""
     clause = u.clause(hit.first)
     outside = [j for j in range(clause.first, u.clause(hit.last - 1).last) if not hit.first <= j < hit.last]
     before = range(clause.first, hit.first)
@@ -125,7 +126,8 @@ def _judge(u: Utterance, keyword: Keyword, hit: _Hit, strength: Strength) -> boo
         return True
     if keyword.kind == "speech":
         lead = [j for j in outside if j < hit.first and u.words[j].text not in lx.INTERJECTIONS]
-        closing = hit.last == u.clause(hit.last - 1).last and u.words[hit.first - 1].text not in _NOT_BEFORE_ACT
+        closing = hit.last == u.clause(hit.last - 1).last and (
+            hit.first == 0 or u.words[hit.first - 1].text not in _NOT_BEFORE_ACT)
         at_edge = not lead or closing  # "hello there", "a hint, please"; not "my evening", "say hi to"
         return at_edge and not hypothetical and (alone or not question)
     return not hypothetical and (keyword.interrogative or not question)
@@ -151,6 +153,7 @@ def find_keyword(text: str | Utterance, keywords: Iterable[str], *, strength: St
     ``text`` may be an already analysed ``Utterance`` (analyse once, match many signals).
     """
     u = text if isinstance(text, Utterance) else analyse(text)
+    words = [w.text for w in u.words]
     best: tuple[tuple[int, int, int], Match] | None = None
     for raw in keywords:
         if is_placeholder(raw):
@@ -158,7 +161,7 @@ def find_keyword(text: str | Utterance, keywords: Iterable[str], *, strength: St
         keyword = parse_keyword(raw)
         if not keyword.words:
             continue
-        for hit in _hits(u, keyword, fuzzy, filler):
+        for hit in _hits(u, words, keyword, fuzzy, filler):
             if not _judge(u, keyword, hit, strength):
                 continue
             rank = (len(" ".join(keyword.words)), -hit.edits, -(hit.filler is not None))

@@ -325,18 +325,21 @@ def check(app: AppContext, targets: tuple[str, ...], explain: bool, strict: bool
 @click.argument("targets", nargs=-1)
 @click.pass_obj
 def run_tests(app: AppContext, targets: tuple[str, ...]) -> None:
-    """Run .play playthrough files and report each failure with its file, line and state."""
+    """Run .play playthroughs and understanding corpora; report each failure and each wrong line."""
+    from digital_actors.scene.corpus import find_corpus_files
     from digital_actors.scene.playtest import find_play_files, run_play_file
 
     configure_logging(level="ERROR")
     files: list[Path] = []
+    corpora: list[Path] = []
     try:
         for path in _targets(app, targets):
             files += find_play_files(path)
+            corpora += find_corpus_files(path)
     except SceneError as e:
         _fail(e, 2)
-    if not files:
-        click.echo("no .play files found (scenes keep them in <scene>/tests/*.play)")
+    if not files and not corpora:
+        click.echo("no .play or understanding.toml files found (scenes keep them in <scene>/tests/)")
         sys.exit(1)
     passed = failed = 0
     for file in files:
@@ -355,8 +358,32 @@ def run_tests(app: AppContext, targets: tuple[str, ...]) -> None:
             click.echo(f"FAIL {file}")
             for failure in result.failures:
                 click.echo(f"  {failure}")
+    for corpus_file in corpora:
+        ok = _run_corpus(corpus_file)
+        passed, failed = passed + ok, failed + (not ok)
     click.echo(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+def _run_corpus(file: Path) -> bool:
+    """Score one understanding corpus against its floors; print the scores and every wrong line."""
+    from digital_actors.scene.corpus import evaluate, load_corpus, report
+
+    try:
+        corpus = load_corpus(file)
+    except SceneError as e:
+        click.echo(f"FAIL {file}: {e.message}")
+        for problem in e.problems:
+            click.echo(f"  {problem}")
+        return False
+    score = evaluate(corpus)
+    below = score.below(corpus.floor)
+    first, *wrong = report(corpus, score)
+    click.echo(("FAIL " if below else "ok   ") + f"{file}: {first}" + (f" — under the floor: {', '.join(below)}"
+                                                                       if below else ""))
+    for line in wrong:
+        click.echo(line)
+    return not below
 
 
 def _register_groups() -> None:

@@ -18,10 +18,16 @@ def normalize(text: str) -> str:
 
 
 def keyword_hit(text: str, keywords: Iterable[str]) -> str | None:
-    """The longest keyword found in ``text`` as whole words (case and punctuation ignored)."""
+    """The longest keyword found in ``text`` as whole words (case and punctuation ignored).
+
+    A placeholder such as ``{name}`` stands for something recognised another way
+    (``digital_actors.understanding``), never for the word inside the braces.
+    """
     haystack = f" {normalize(text)} "
     best: str | None = None
     for keyword in keywords:
+        if keyword.strip().startswith("{") and keyword.strip().endswith("}"):
+            continue
         needle = normalize(keyword)
         if needle and f" {needle} " in haystack and (best is None or len(needle) > len(best)):
             best = needle

@@ -8,25 +8,7 @@ from __future__ import annotations
 
 import re
 
-_NAME = r"([A-Za-z][A-Za-z'\-]{0,23})"
-# "my name is X", "my name's X", "call me X" are unambiguous: any case is accepted.
-_EXPLICIT = re.compile(rf"\b(?:my\s+name\s+is|my\s+name's|call\s+me|the\s+name's)\s+{_NAME}", re.I)
-# "I'm X" / "I am X" / "this is X" are often adjectives ("I'm scared"): the word must be
-# capitalised as written and not a common word.
-_CASUAL = re.compile(rf"\b(?:[Ii]'m|[Ii]\s+am|[Ii]m|[Tt]his\s+is|[Ii]t's)\s+{_NAME}")
-
-_NOT_NAMES = frozenset(
-    """
-a an the not so very really just here there back fine ok okay good great sorry scared afraid
-sure ready done going trying coming leaving listening looking thinking working waiting telling
-asking saying doing getting running on in at with from out up down almost nearly still also
-only alone lost stuck trapped safe hurt tired cold hot hungry afraid worried nervous calm
-happy sad angry confused serious kidding joking lying right wrong late early new old alive dead
-what who how why when where yes no never always maybe one two three you your me my he she they
-it we us them this that these those all both each every some any none nothing something
-someone anyone everyone everything dying drowning freezing panicking fine afraid glad
-""".split()
-)
+from digital_actors.understanding.names import find_name
 
 _KIND = re.compile(
     r"\b(please|thanks|thank\s+you|thank\s+u|ty|sorry|you\s+can\s+do\s+(?:it|this)|"
@@ -42,17 +24,14 @@ _HARSH = re.compile(
 
 
 def detect_name(lines: list[str] | tuple[str, ...]) -> str | None:
-    """The name the player gave for themselves, or None. The last one given wins (corrections)."""
+    """The name the player gave for themselves, or None. The last one given wins (corrections).
+
+    ``understanding.names`` reads each line (every common way of giving a name, and the
+    lookalikes that are not one); this keeps the memory's one-call view over a whole attempt.
+    """
     found: str | None = None
     for line in lines:
-        for match in _EXPLICIT.finditer(line):
-            word = match.group(1)
-            if word.lower() not in _NOT_NAMES:
-                found = word[:1].upper() + word[1:]
-        for match in _CASUAL.finditer(line):
-            word = match.group(1)
-            if word[:1].isupper() and word.lower() not in _NOT_NAMES:
-                found = word
+        found = find_name(line) or found
     return found
 
 

@@ -18,6 +18,7 @@ from digital_actors import paths
 from digital_actors.errors import ExpressionError, SceneError
 from digital_actors.scene.expr import Expr, compile_expr
 from digital_actors.scene.model import Effect, Scene, _WithEffects
+from digital_actors.understanding.matching import PLACEHOLDERS, is_placeholder
 
 SCENE_FILE = "scene.toml"
 MEMORY_NAMES = ("memory.attempts", "memory.successes", "memory.returning", "memory.trust",
@@ -232,6 +233,10 @@ class _Compiler:
             g._when = self.expr(f"signals[{i}].when", g.when)
             if not g.keywords and not g.ask:
                 self.fail(f"signals[{i}]", "needs keywords or an ask question")
+            for k, keyword in enumerate(g.keywords):
+                if is_placeholder(keyword) and keyword.strip() not in PLACEHOLDERS:
+                    self.fail(f"signals[{i}].keywords[{k}]",
+                              f"unknown placeholder {keyword!r} (known: {', '.join(sorted(PLACEHOLDERS))})")
             self.effects(f"signals[{i}]", g)
         for i, e in enumerate(s.endings):
             e._when = self.expr(f"endings[{i}].when", e.when)

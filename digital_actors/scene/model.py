@@ -132,6 +132,9 @@ class Signal(_WithEffects):
     keywords: list[str] = Field(default_factory=list)
     when: str | None = None
     once: bool = True
+    decisive: bool | None = Field(
+        None, strict=True, description="whether a false 'yes' can decide the ending; unset: derived from the endings "
+                          "(digital_actors.understanding.decisive)")
     _when: Expr | None = PrivateAttr(default=None)
 
     @property

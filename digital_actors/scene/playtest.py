@@ -197,9 +197,12 @@ async def run_play_file(file: Path, scene: Scene | None = None) -> PlayResult:
 
 
 def find_play_files(path: Path) -> list[Path]:
-    """``.play`` files: the file itself, a scene's tests/, or every scene's tests/ below a folder."""
+    """``.play`` files: the file itself, a scene's tests/, or every scene's tests/ below a folder.
+
+    A ``.toml`` file is an understanding corpus, never a playthrough (``scene/corpus.py``).
+    """
     if path.is_file():
-        return [path]
+        return [] if path.suffix == ".toml" else [path]
     if (path / SCENE_FILE).is_file():
         return sorted((path / "tests").glob("*.play"))
     if not path.exists():

@@ -1,0 +1,23 @@
+"""Understanding a player's own words, offline: what they assert, the name they give.
+
+Pure functions over text (and the scene model): no storage, no voice, no models, no session.
+
+- ``analyse(text)``: clauses, negation, questions, hypotheticals, quotation, sarcasm.
+- ``find_keyword(text, keywords, strength=...)``: the best keyword match at a strength.
+- ``offline_fires(signal, text, context)``: the offline decision for one signal.
+- ``decisive_signals(scene)``: the signals that decide how the scene ends.
+- ``find_name(text, asked=...)``, ``asks_for_name(line)``: the name the player gives.
+"""
+
+from __future__ import annotations
+
+from digital_actors.understanding.analysis import Utterance, analyse
+from digital_actors.understanding.decide import Context, offline_fires
+from digital_actors.understanding.decisive import decisive_signals
+from digital_actors.understanding.matching import NAME_PLACEHOLDER, Match, Strength, find_keyword
+from digital_actors.understanding.names import asks_for_name, find_name
+
+__all__ = [
+    "NAME_PLACEHOLDER", "Context", "Match", "Strength", "Utterance", "analyse", "asks_for_name",
+    "decisive_signals", "find_keyword", "find_name", "offline_fires",
+]

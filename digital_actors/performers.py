@@ -24,6 +24,7 @@ from digital_actors.llm.select import UNDERSTUDY, select_model, verify
 from digital_actors.scene.model import Scene
 from digital_actors.turn.ports import Actor, Director
 from digital_actors.turn.signals import SignalEvaluator
+from digital_actors.understanding import decisive_signals
 
 NO_MODEL = "no model configured: set ANTHROPIC_API_KEY to let the actor improvise"
 
@@ -113,7 +114,8 @@ def session_parts(scene: Scene, settings: Settings, actor: Actor, *,
     """A session's signal evaluator (with an LLM judge for a model actor) and LLM director."""
     if not isinstance(actor, LLMActor):
         return SignalEvaluator(), None
-    signals = SignalEvaluator(judge=LLMJudge(actor.model, scene), timeout=judge_timeout)
+    signals = SignalEvaluator(judge=LLMJudge(actor.model, scene), decisive=decisive_signals(scene),
+                              timeout=judge_timeout)
     director = None
     if settings.director_llm:
         director = LLMDirector(actor.model, scene, cooldown=settings.director_llm_cooldown_seconds)

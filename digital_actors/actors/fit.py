@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from digital_actors.memory.wording import detect_name
 from digital_actors.scene.expr import Expr
 from digital_actors.scene.model import Scene, Signal
-from digital_actors.text import keyword_hit, normalize
+from digital_actors.text import normalize
+from digital_actors.understanding import find_keyword, find_name, offline_fires
 
 # A reply matched by a phrase this long (in words) is specific enough to beat a signal's line;
 # a shorter one ("lamp", "the file") is incidental, and the signal's own line wins, unless the
@@ -29,13 +29,16 @@ def holds(expr: Expr | None, names: Mapping[str, float]) -> bool:
 
 
 def mentioned(text: str, keywords: list[str]) -> str | None:
-    """The keyword an authored reply answers in ``text`` (questions count), or None."""
-    return keyword_hit(text, keywords)
+    """The keyword an authored reply answers in ``text`` (questions count; negations and
+    quotations do not), or None."""
+    match = find_keyword(text, keywords, strength="mentioned")
+    return None if match is None else match.keyword
 
 
 def asserted(signal: Signal, text: str) -> str | None:
-    """The keyword by which ``text`` fires ``signal`` offline, or None."""
-    return keyword_hit(text, signal.keywords)
+    """The keyword by which ``text`` fires ``signal`` offline (the rule play uses), or None."""
+    match = offline_fires(signal, text)
+    return None if match is None else match.keyword
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +93,7 @@ def offers(scene: Scene, names: Mapping[str, float], *, player_name: str = "") -
             if not player_name:
                 continue
             text = text.replace("{name}", player_name)
-        if player_name and detect_name([text]) is not None:
+        if player_name and find_name(text) is not None:
             continue
         if answered(scene, text, names) and normalize(text) not in {normalize(o) for o in out}:
             out.append(text)

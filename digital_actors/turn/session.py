@@ -30,7 +30,6 @@ from digital_actors.bus import EventBus, Subscription
 from digital_actors.clock import Clock, MonotonicClock
 from digital_actors.errors import DigitalActorsError
 from digital_actors.logging import short_hash
-from digital_actors.memory.wording import detect_name
 from digital_actors.player import PlayerMemory
 from digital_actors.scene.model import Ending, Scene
 from digital_actors.turn import outcomes
@@ -39,6 +38,7 @@ from digital_actors.turn.outcomes import Consequences
 from digital_actors.turn.ports import Actor, Cue, CueKind, Director, DirectorView
 from digital_actors.turn.queue import BACKGROUND, LineQueue, priority
 from digital_actors.turn.signals import Pending, SignalEvaluator, Verdict
+from digital_actors.understanding import Context, asks_for_name, find_name
 from digital_actors.voice.base import Voice, VoiceProfile
 from digital_actors.world import Outcome, World
 
@@ -186,14 +186,14 @@ class Session:
                 return
             self._emit(ev.PlayerSaid(text))
             self._actions += 1
-            asked_name = self._asked_for_name()
+            context = Context(name_asked=asks_for_name(self._last_line()))
             self.history.append(("player", text))
             self._queue.drop_stale()  # before the cut: nothing stale may start in the gap
             interrupted = await self._interrupt_current(player_caused=True)
             self.world.player_acted()
-            self._hear_name(text, asked=asked_name)
+            self._hear_name(text, context)
             ready = [s for s in self.scene.signals if s.about == "player" and self.world.signal_ready(s.id)]
-            now, pending = self.signals.split(ready, text)
+            now, pending = self.signals.split(ready, text, context=context)
             out = self._fire(now, "player")
             self._after(self.world.settle(out))
             if not self.ended:
@@ -314,15 +314,13 @@ class Session:
             if out.signals:
                 self._after(self.world.settle(out), cut=False)
 
-    def _asked_for_name(self) -> bool:
-        """Whether the character's last line asked who the player is (a bare "Sam." is then a name)."""
-        last = next((text for who, text in reversed(self.history) if who == "actor"), "")
-        lowered = last.lower()
-        return "?" in last and ("name" in lowered or "call you" in lowered or "who are you" in lowered)
+    def _last_line(self) -> str:
+        return next((text for who, text in reversed(self.history) if who == "actor"), "")
 
-    def _hear_name(self, text: str, *, asked: bool) -> None:
-        """The player told us their name: keep it (the memory binding stores it) and use it."""
-        name = detect_name([text])
+    def _hear_name(self, text: str, context: Context) -> None:
+        """The player told us their name (a bare "Sam." counts when the character just asked):
+        keep it (the memory binding stores it) and use it."""
+        name = find_name(text, asked=context.name_asked)
         if name:
             self.name_player(name)
 

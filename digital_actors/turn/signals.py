@@ -12,23 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
 
 from digital_actors.scene.model import Signal
-from digital_actors.text import keyword_hit
 from digital_actors.turn.ports import Judge
+from digital_actors.understanding import Context, Utterance, analyse, offline_fires
 
 log = structlog.get_logger()
-
-# The offline decision for one signal and one utterance: the matched keyword, or None.
-Matcher = Callable[[Signal, str], str | None]
-
-
-def keyword_matcher(signal: Signal, text: str) -> str | None:
-    return keyword_hit(text, signal.keywords)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,20 +47,22 @@ class SignalEvaluator:
     """Evaluates a scene's signals for one session (the judge's cache belongs to that session)."""
 
     def __init__(self, *, judge: Judge | None = None, decisive: frozenset[str] = frozenset(),
-                 matcher: Matcher = keyword_matcher, timeout: float = 4.0) -> None:
-        self.judge, self.decisive, self.matcher, self.timeout = judge, decisive, matcher, timeout
+                 timeout: float = 4.0) -> None:
+        self.judge, self.decisive, self.timeout = judge, decisive, timeout
         self._cache: dict[tuple[str, str], bool] = {}
 
     def reset(self) -> None:
         self._cache.clear()
 
-    def split(self, signals: Sequence[Signal], text: str) -> tuple[list[Verdict], Pending]:
+    def split(self, signals: Sequence[Signal], text: str, *, context: Context | None = None
+              ) -> tuple[list[Verdict], Pending]:
         """What applies now (in scene order) and what waits for the judge."""
         now: list[Verdict] = []
         ask: list[Signal] = []
         proposals: dict[str, str] = {}
+        words = analyse(text)
         for signal in signals:
-            hit = self.matcher(signal, text)
+            hit = _hit(signal, words, context)
             judged = self.judge is not None and bool(signal.ask)
             if judged and signal.id in self.decisive:
                 ask.append(signal)
@@ -82,8 +77,9 @@ class SignalEvaluator:
     def offline(self, signals: Sequence[Signal], text: str) -> list[Verdict]:
         """Keywords only (the actor's own words: no model call for them)."""
         out = []
+        words = analyse(text)
         for signal in signals:
-            hit = self.matcher(signal, text)
+            hit = _hit(signal, words, None)
             if hit:
                 out.append(Verdict(signal.id, f"keyword '{hit}'"))
         return out
@@ -120,3 +116,11 @@ class SignalEvaluator:
             if signal.id in answers:
                 self._cache[(signal.id, digest)] = answers[signal.id]
         return {**known, **{k: v for k, v in answers.items() if k in {s.id for s in ask}}}
+
+
+def _hit(signal: Signal, words: Utterance, context: Context | None) -> str | None:
+    """How the words fire the signal offline (``understanding.offline_fires``), for the inspector."""
+    match = offline_fires(signal, words, context)
+    if match is None:
+        return None
+    return match.keyword if match.text.lower() == match.keyword else f"{match.keyword}: {match.text}"

@@ -15,9 +15,11 @@ from digital_actors.config import Settings
 from digital_actors.engine import Engine, SessionRequest
 from digital_actors.llm.anthropic import AnthropicChatModel
 from digital_actors.llm.base import ChatModel
+from digital_actors.prompts import CLOSE, OPEN
 from digital_actors.scene.model import Scene
 from digital_actors.scene.playtest import parse_play
 from digital_actors.turn.session import Session
+from digital_actors.understanding import offline_fires
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.sse_server import Reply
@@ -49,7 +51,7 @@ class Router:
 
     lines: list[str | Reply] = field(default_factory=list)
     default_line: str = "Hold on. Stay with me."
-    judge: bool = False
+    judge: bool | Scene = False  # a scene: answer as the offline reading of the words would
     replies: list[str] = field(default_factory=lambda: ["I'm here.", "What now?", "Tell me more."])
     director: dict[str, str] = field(default_factory=lambda: {
         "action": "continue", "text": "", "reason": "pacing is fine"})
@@ -62,6 +64,8 @@ class Router:
         if purpose == "judge":
             props = body["tools"][0]["input_schema"]["properties"] if body.get("tools") else \
                 body["response_format"]["json_schema"]["schema"]["properties"]
+            if isinstance(self.judge, Scene):
+                return Reply(tool_input=agreeing_judge(self.judge, body, list(props)))
             return Reply(tool_input=dict.fromkeys(props, self.judge))
         if purpose == "suggest":
             return Reply(tool_input={"replies": self.replies})
@@ -73,6 +77,16 @@ class Router:
         if isinstance(line, Reply):
             return line
         return Reply(chunks=list(split(line)))
+
+
+def agreeing_judge(scene: Scene, body: dict[str, Any], ids: list[str]) -> dict[str, bool]:
+    """A fake model's verdicts: what the offline reading of the judged words says (a judge that
+    understands as well as the keywords do, so playthrough files keep their meaning)."""
+    content = body["messages"][-1]["content"]
+    text = content if isinstance(content, str) else " ".join(part.get("text", "") for part in content)
+    words = text.rsplit(OPEN + "\n", 1)[-1].split("\n" + CLOSE, 1)[0]
+    signals = {s.id: s for s in scene.signals}
+    return {i: offline_fires(signals[i], words) is not None for i in ids}
 
 
 def split(text: str, size: int = 6) -> Iterator[str]:

@@ -28,6 +28,7 @@ async def test_mini_played_to_an_ending_with_the_fake_anthropic_server(
         mini: Scene, anthropic_server: RoutedAnthropic) -> None:
     anthropic_server.router.lines = ["**Bob:** Bob. Just Bob.", "Pumping, pumping.",
                                      "Slow down!", "Again? Fine.", "Later, then."]
+    anthropic_server.router.judge = mini  # decisive signals wait for the judge: it reads as the keywords do
     async with harness(mini, model=claude(anthropic_server)) as h:
         await play_file(h, MINI_DIR / "tests" / "a.play")
         over = h.of(ev.GameOver)
@@ -46,6 +47,7 @@ async def test_mini_played_to_an_ending_with_the_fake_anthropic_server(
 
 async def test_pressure_point_played_to_an_ending_with_the_fake_anthropic_server(
         pressure: Scene, anthropic_server: RoutedAnthropic) -> None:
+    anthropic_server.router.judge = pressure
     async with harness(pressure, model=claude(anthropic_server)) as h:
         await play_file(h, PRESSURE_DIR / "tests" / "surfaced_together.play")
         assert [g.ending_id for g in h.of(ev.GameOver)] == ["surfaced_together"]
@@ -165,7 +167,7 @@ async def test_a_recorded_playthrough_replays_exactly_without_a_server(
     record = tmp_path / "rec"
     async with RoutedAnthropic() as server:
         server.router.lines = ["Bob. Who's asking?", "Pumping.", "Easy!", "More?", "Fine."]
-        server.router.judge = False
+        server.router.judge = mini
         async with harness(mini, model=claude(server), record_dir=record, suggestions=True,
                            director_llm=True) as h:
             await play_file(h, MINI_DIR / "tests" / "a.play")

@@ -13,6 +13,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 import structlog
+from pydantic import TypeAdapter
 
 from digital_actors.llm.base import ChatModel, ChatRequest, Message, SystemBlock
 from digital_actors.prompts import CLOSE, OPEN
@@ -22,6 +23,9 @@ log = structlog.get_logger()
 
 SCHEMA_TITLE = "signal_judgements"
 GATHER_TURNS = 2  # loop turns to wait for the other questions about the same words
+# The answer: each question's id to true or false. One validating parse; a missing id makes
+# only that question unusable, a wrong value (not a boolean) the whole answer.
+ANSWERS: TypeAdapter[dict[str, bool]] = TypeAdapter(dict[str, bool])
 
 
 def instructions(scene: Scene) -> str:
@@ -83,7 +87,7 @@ class LLMJudge:
         batch.signals.append(signal)
         answers = await asyncio.shield(batch.answers)
         answer = answers.get(signal.id)
-        if not isinstance(answer, bool):
+        if answer is None:
             log.info("signal_judge_unusable", signal=signal.id)
             return None
         return answer
@@ -94,9 +98,9 @@ class LLMJudge:
         del self._open[key]
         try:
             completion = await self.model.complete(self.request(batch.signals, key[1], key[2]))
-            data = completion.json()
-            batch.answers.set_result(data if isinstance(data, dict) else {})
-        except ValueError:
+            batch.answers.set_result(ANSWERS.validate_json(completion.text))
+        except ValueError as e:  # pydantic's ValidationError: the answer does not fit the schema
+            log.info("signal_judge_invalid", error=type(e).__name__)
             batch.answers.set_result({})
         except asyncio.CancelledError:
             batch.answers.cancel()

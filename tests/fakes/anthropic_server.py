@@ -37,6 +37,8 @@ class FakeAnthropic(FakeServer):
                       body: dict[str, Any]) -> web.StreamResponse:
         if body.get("stream"):
             return await self._stream(request, reply, body)
+        if reply.raw_body is not None:
+            return web.json_response(reply.raw_body)
         return web.json_response(self._message(reply, body))
 
     def _usage(self, reply: Reply) -> dict[str, int]:

@@ -66,7 +66,7 @@ def provider_module(settings: Settings) -> str | None:
 def import_provider(settings: Settings) -> tuple[str, float] | None:
     """Import the chosen provider's adapter and SDK now; the module name and the seconds it took.
 
-    Call it before serving (outside the event loop): measured at ~1.4 s for ``anthropic``,
+    Call it before serving (outside the event loop): 0.8-1.4 s for ``anthropic`` (docs/MODELS.md),
     a freeze every connected player would otherwise feel on the first model session.
     """
     module = provider_module(settings)

@@ -189,3 +189,28 @@ def _clean_env() -> dict[str, str]:
     drop = {"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "OPENAI_BASE_URL",
             "LLM_PROVIDER", "ANTHROPIC_BASE_URL"}
     return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def test_serve_imports_the_sdk_before_the_event_loop_runs() -> None:
+    """``serve`` imports the provider's SDK before ``run_app`` (stubbed here) starts the loop."""
+    script = textwrap.dedent("""
+        import json, sys
+        from aiohttp import web
+        from digital_actors.config import Settings
+        from web.server import serve
+
+        seen = {"at_import": "anthropic" in sys.modules}
+
+        def run_app(app, **options):
+            seen["before_run_app"] = "anthropic" in sys.modules
+
+        web.run_app = run_app
+        serve(Settings(_env_file=None, anthropic_api_key="sk-ant-fake", log_format_json=True))
+        print("RESULT " + json.dumps(seen))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT, env=_clean_env())
+    assert done.returncode == 0, done.stderr
+    [line] = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
+    assert json.loads(line.removeprefix("RESULT ")) == {"at_import": False, "before_run_app": True}
+    assert '"event": "provider_sdk_imported"' in done.stdout + done.stderr

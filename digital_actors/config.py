@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from digital_actors import paths
@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(20.0, gt=0, description="Total time allowed for one model call.")
     llm_first_token_timeout_seconds: float = Field(8.0, gt=0, description="Time allowed to the first streamed token.")
     llm_max_retries: int = Field(2, ge=0, le=6, description="Retries on 429/5xx/overloaded before the fallback line.")
+    llm_breaker_failure_threshold: int = Field(
+        3, ge=1, description="Failed model calls in a row (connection, timeout, 5xx, overloaded, 429) "
+                             "that open the circuit breaker: the understudy answers at once.")
+    llm_breaker_cooldown_seconds: float = Field(
+        15.0, gt=0, description="Seconds the breaker stays open before one probe call; doubles after "
+                                "each failed probe.")
+    llm_breaker_max_cooldown_seconds: float = Field(
+        120.0, gt=0, description="Longest wait between probes while the provider stays down.")
     director_llm: bool = Field(False, description="Let a model add director decisions on top of the scene's rules.")
     director_llm_cooldown_seconds: float = Field(
         30.0, gt=0, description="Scene seconds between two director-model decisions.")
@@ -104,6 +112,13 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value
+
+    @model_validator(mode="after")
+    def _breaker_cooldowns(self) -> Settings:
+        if self.llm_breaker_max_cooldown_seconds < self.llm_breaker_cooldown_seconds:
+            raise ValueError("LLM_BREAKER_MAX_COOLDOWN_SECONDS must be at least "
+                             "LLM_BREAKER_COOLDOWN_SECONDS")
+        return self
 
     def __init__(self, **values: Any) -> None:
         if "elevenlabs_voices" not in values:

@@ -25,6 +25,7 @@ from digital_actors.config import Settings
 from digital_actors.errors import MemoryStoreError, SceneError
 from digital_actors.events import Notice
 from digital_actors.llm.base import ChatModel
+from digital_actors.llm.breaker import BreakerStatus
 from digital_actors.memory.binding import MemoryBinding
 from digital_actors.memory.records import PlayerRecord
 from digital_actors.memory.store import MemoryStore, SqliteMemoryStore
@@ -108,21 +109,38 @@ class Engine:
         return True
 
     async def performer(self) -> Performer:
-        """Who performs: selected, checked with one tiny call and cached (a bad key costs one
-        call per process and falls back to the understudy with ``performer_notice``)."""
+        """Who performs: selected, checked with one tiny call and cached. A bad key costs one
+        call per process and falls back to the understudy with ``performer_notice``; an
+        unreachable provider keeps the model behind an open circuit breaker (``model_status``)
+        on this engine's clock, so it heals when the provider does."""
         async with self._performer_lock:
             if self._performer is None:
                 self._performer = await prepare_performer(
                     self.settings, model=self._model, record_dir=self.record_dir,
-                    replay_dir=self.replay_dir)
+                    replay_dir=self.replay_dir, clock=self.clock)
                 if self._performer.notice:
                     log.warning("performer_unusable", notice=self._performer.notice)
             return self._performer
 
     @property
     def performer_notice(self) -> str | None:
-        """Why the configured model is not performing (bad key, unreachable server), if so."""
+        """Why the configured model is not performing (bad key, unknown model), if so."""
         return self._performer.notice if self._performer is not None else None
+
+    @property
+    def model_status(self) -> BreakerStatus | None:
+        """The shared model's circuit breaker now (None: no model, a replay, or not prepared yet).
+        ``model_status.degraded`` is True while the understudy answers for an unreachable model."""
+        performer = self._performer
+        if performer is None or performer.breaker is None:
+            return None
+        return performer.breaker.status()
+
+    def degraded_reasons(self) -> list[str]:
+        """Sentences for operators (``/health``) while players get less than was configured."""
+        status = self.model_status
+        reason = status.reason() if status is not None else None
+        return [reason] if reason else []
 
     def voice_for_sessions(self) -> Voice | None:
         """The shared voice (one client, connections kept warm), chosen from settings once."""

@@ -1,9 +1,12 @@
 """Choosing who performs a scene: a model actor where one is configured and works, else the understudy.
 
 ``prepare_performer`` runs once per process (the Engine caches it): it selects the provider,
-checks the key with one tiny call, and wraps the model for recording or replay. Each session
-then gets its own actor, judge and director around that shared model (``choose_actor``,
-``session_parts``), so every per-player count and cache stays in its session.
+checks the key with one tiny call, puts the model behind the process's circuit breaker, and
+wraps it for recording or replay. A permanent failure of the check (bad key, unknown model)
+chooses the understudy for good; an outage (connection refused, timeout, 5xx, overloaded)
+keeps the model with its breaker open, so the understudy answers only until a probe succeeds.
+Each session then gets its own actor, judge and director around that shared model
+(``choose_actor``, ``session_parts``), so every per-player count and cache stays in its session.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from digital_actors.actors.llm import LLMActor, performer_name
 from digital_actors.actors.understudy import Understudy
 from digital_actors.clock import Clock
 from digital_actors.config import Settings
 from digital_actors.llm.base import ChatModel
+from digital_actors.llm.breaker import BreakerChatModel, BreakerPolicy, CircuitBreaker
 from digital_actors.llm.director import LLMDirector
 from digital_actors.llm.judge import LLMJudge
 from digital_actors.llm.record import RecordingChatModel, ReplayChatModel
@@ -27,16 +33,26 @@ from digital_actors.turn.signals import SignalEvaluator
 from digital_actors.understanding import decisive_signals
 
 NO_MODEL = "no model configured: set ANTHROPIC_API_KEY to let the actor improvise"
+log = structlog.get_logger()
 
 
 @dataclass(frozen=True, slots=True)
 class Performer:
-    """The process-wide choice: a ready model (None: the understudy), why, and a one-off notice."""
+    """The process-wide choice: a ready model (None: the understudy), why, a one-off notice,
+    and the model's circuit breaker (None for the understudy and for replays)."""
 
     model: ChatModel | None
     provider: str
     reason: str
     notice: str | None = None
+    breaker: CircuitBreaker | None = None
+
+
+def breaker_policy(settings: Settings) -> BreakerPolicy:
+    """LLM_BREAKER_* settings as a policy."""
+    return BreakerPolicy(failure_threshold=settings.llm_breaker_failure_threshold,
+                         cooldown=settings.llm_breaker_cooldown_seconds,
+                         max_cooldown=settings.llm_breaker_max_cooldown_seconds)
 
 
 def _why(reason: str) -> str:
@@ -55,11 +71,14 @@ def understudy_reason(settings: Settings) -> str:
 async def prepare_performer(settings: Settings, *, model: ChatModel | None = None,
                             record_dir: Path | str | None = None,
                             replay_dir: Path | str | None = None,
-                            verify_seconds: float = 8.0) -> Performer:
-    """Select, verify (a bad key -> the understudy and one clear notice) and wrap the model.
+                            verify_seconds: float = 8.0, clock: Clock | None = None) -> Performer:
+    """Select, verify, guard with a circuit breaker (on ``clock``) and wrap the model.
 
-    ``model`` injects one (tests, embedding); it is trusted, not verified. ``replay_dir``
-    plays a recording back with no network; ``record_dir`` records every exchange.
+    A bad key or unknown model -> the understudy and one clear notice; an unreachable, silent
+    or overloaded provider -> the model with its breaker open (the understudy answers until a
+    probe after the cooldown succeeds). ``model`` injects one (tests, embedding); it is trusted,
+    not verified, but guarded all the same. ``replay_dir`` plays a recording back with no
+    network (no breaker: nothing to protect); ``record_dir`` records every exchange.
     """
     if replay_dir is not None:
         replay = ReplayChatModel(replay_dir)
@@ -74,18 +93,27 @@ async def prepare_performer(settings: Settings, *, model: ChatModel | None = Non
                       if record_dir is not None else None)
             return Performer(None, UNDERSTUDY, reason, notice)
         problem = await verify(selection.model, seconds=verify_seconds)
-        if problem is not None:
+        if problem is not None and not problem.transient:
             name = performer_name(selection.provider, selection.model.model)
             await selection.model.aclose()
             return Performer(None, UNDERSTUDY, f"{name} did not accept the first call: "
-                                               "authored lines only", problem)
-        model, reason = selection.model, _why(selection.reason)
+                                               "authored lines only", problem.message)
+        guarded = BreakerChatModel(selection.model, policy=breaker_policy(settings), clock=clock)
+        if problem is not None:
+            # The players hear it from the actor on their first line (once each, and once more
+            # when the model is back); operators see it in the log, /health and the metrics.
+            log.warning("model_unreachable_at_start", provider=selection.provider,
+                        kind=problem.kind, problem=problem.message)
+            guarded.breaker.trip(problem.message)
+        reason = _why(selection.reason)
     else:
+        guarded = BreakerChatModel(model, policy=breaker_policy(settings), clock=clock)
         reason = "a model was supplied by the host program"
-    if record_dir is not None:
-        model = RecordingChatModel(model, record_dir)
+    performer_model: ChatModel = guarded
+    if record_dir is not None:  # inside the recording: refusals replay as they happened
+        performer_model = RecordingChatModel(guarded, record_dir)
         reason += f"; recording every exchange to {record_dir}"
-    return Performer(model, model.provider, reason)
+    return Performer(performer_model, guarded.provider, reason, breaker=guarded.breaker)
 
 
 def choose_actor(scene: Scene, settings: Settings, *, seed: int, clock: Clock, pace: float,
@@ -122,4 +150,5 @@ def session_parts(scene: Scene, settings: Settings, actor: Actor, *,
     return signals, director
 
 
-__all__ = ["Performer", "choose_actor", "performer_name", "prepare_performer", "session_parts"]
+__all__ = ["Performer", "breaker_policy", "choose_actor", "performer_name", "prepare_performer",
+           "session_parts"]

@@ -13,7 +13,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from digital_actors.errors import DigitalActorsError
-from web.keys import ASSETS, CATALOG, MEMORY, SETTINGS
+from web.keys import ASSETS, CATALOG, ENGINE, MEMORY, SETTINGS
 from web.keys import REGISTRY as SESSIONS
 from web.metrics import count_error
 from web.sessions import RegistryFull
@@ -27,7 +27,12 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def health(request: web.Request) -> web.Response:
-    """200 ``{"status": "ok"}``; 503 with a reason when memory or every scene is unusable."""
+    """200 ``{"status": "ok"}``; 503 with a reason when memory or every scene is unusable.
+
+    200 ``{"status": "degraded", "reasons": [...]}`` while the model's circuit breaker is open:
+    every player is still served (the understudy answers), so a load balancer must keep the
+    instance; restarting it would not bring the provider back. Alert on the breaker metric.
+    """
     state = request.app[MEMORY]
     problem = state.problem
     if problem is None and state.store is not None:
@@ -42,6 +47,9 @@ async def health(request: web.Request) -> web.Response:
     if problem is not None:
         log.warning("health_failed", event_type="health", reason=problem)
         return web.json_response({"status": "unavailable", "reason": problem}, status=503, headers=NO_STORE)
+    reasons = request.app[ENGINE].degraded_reasons()
+    if reasons:
+        return web.json_response({"status": "degraded", "reasons": reasons}, headers=NO_STORE)
     return web.json_response({"status": "ok"}, headers=NO_STORE)
 
 

@@ -1,8 +1,10 @@
 """The LLM actor: improvised lines streamed from a ChatModel, cleaned as they arrive.
 
 Retries and timeouts live in the provider layer; when a call finally fails (or says nothing
-usable) the understudy's authored line for the same cue is performed instead, so the scene
-never freezes. Cancelling the consuming task closes the HTTP stream at once (``aclosing``).
+usable, or the provider's circuit breaker refuses it at once) the understudy's authored line
+for the same cue is performed instead, so the scene never freezes. The player is told once
+when the model stops answering and once when it is back. Cancelling the consuming task
+closes the HTTP stream at once (``aclosing``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from digital_actors.clock import Clock
 from digital_actors.errors import ModelError
 from digital_actors.llm.base import ChatModel, ChatRequest, StreamEnd, Usage
 from digital_actors.llm.cleanup import LineCleaner, name_tokens
+from digital_actors.llm.errors import ProviderError
 from digital_actors.llm.metrics import count_error
 from digital_actors.llm.suggest import Suggester
 from digital_actors.llm.tally import TalliedChatModel
@@ -127,11 +130,15 @@ class LLMActor:
                 return f"{self.name} is answering again."
             return None
         self.failures += 1
-        kind = getattr(error, "kind", "empty") if error is not None else "empty"
         if error is None:
+            kind = "empty"
             count_error("llm_empty_line")
-        log.warning("llm_line_failed", kind=kind, after_text=bool(said.strip()),
-                    cue=performance.cue.kind)
+        else:
+            kind = error.kind if isinstance(error, ProviderError) else "unexpected"
+        # While the circuit breaker is open every line lands here at once; the breaker has
+        # already logged the outage, so these are routine.
+        emit = log.info if kind == "circuit_open" else log.warning
+        emit("llm_line_failed", kind=kind, after_text=bool(said.strip()), cue=performance.cue.kind)
         if said.strip() or self._failing:
             return None
         self._failing = True

@@ -45,22 +45,36 @@ def merged_turns(messages: tuple[Message, ...]) -> list[dict[str, str]]:
     return out
 
 
-def parse_json_object(text: str, provider: str) -> dict[str, Any]:
-    """Parse a model's JSON answer, tolerating Markdown code fences; else ``invalid_output``."""
-    body = text.strip()
+def invalid_output(provider: str, detail: str) -> ProviderError:
+    """A malformed structured answer: retried at most once (``RetryPolicy``), then the caller's fallback."""
+    return ProviderError(f"{provider} returned {detail}",
+                         "the model ignored the output format; try a more capable model",
+                         kind="invalid_output", provider=provider, retryable=True)
+
+
+def parse_json_object(text: str | None, provider: str) -> dict[str, Any]:
+    """Parse a model's JSON answer, tolerating Markdown code fences; else ``invalid_output``.
+
+    Only the shape "a JSON object" is checked here; callers validate the fields with their own
+    pydantic answer model (one validating parse each), so no caller ever pokes at raw dicts.
+    """
+    body = (text or "").strip()
+    if not body:
+        raise invalid_output(provider, "no content")
     if body.startswith("```"):
         body = body.split("\n", 1)[1] if "\n" in body else ""
         body = body.rsplit("```", 1)[0]
     try:
         value = json.loads(body)
     except json.JSONDecodeError as e:
-        raise ProviderError(f"{provider} returned text that is not JSON: {e.msg}",
-                            "the model ignored the output format; try a more capable model",
-                            kind="invalid_output", provider=provider, retryable=True) from e
+        raise invalid_output(provider, f"text that is not JSON: {e.msg}") from e
+    return json_object(value, provider)
+
+
+def json_object(value: object, provider: str) -> dict[str, Any]:
+    """``value`` if it is a JSON object (a dict), else ``invalid_output``."""
     if not isinstance(value, dict):
-        raise ProviderError(f"{provider} returned JSON that is not an object",
-                            "the model ignored the output format; try a more capable model",
-                            kind="invalid_output", provider=provider, retryable=True)
+        raise invalid_output(provider, "JSON that is not an object")
     return value
 
 

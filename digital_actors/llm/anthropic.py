@@ -17,7 +17,7 @@ from typing import Any
 
 import anthropic
 
-from digital_actors.llm.adapter import HttpChatModel, merged_turns, parse_json_object
+from digital_actors.llm.adapter import HttpChatModel, json_object, merged_turns, parse_json_object
 from digital_actors.llm.base import (
     ChatRequest,
     Completion,
@@ -131,11 +131,13 @@ class AnthropicChatModel(HttpChatModel):
         except SDK_ERRORS as e:
             raise map_error(e) from e
         usage = _merge_usage(Usage(), message.usage)
-        for block in message.content:
+        blocks = message.content or []  # a 200 with no content is invalid_output, not a TypeError
+        for block in blocks:
             if block.type == "tool_use":
-                return Completion(json.dumps(block.input, ensure_ascii=False), usage,
+                answer = json_object(block.input, PROVIDER)
+                return Completion(json.dumps(answer, ensure_ascii=False), usage,
                                   message.stop_reason)
-        text = "".join(b.text for b in message.content if b.type == "text")
+        text = "".join(b.text for b in blocks if b.type == "text")
         parsed = parse_json_object(text, PROVIDER)
         return Completion(json.dumps(parsed, ensure_ascii=False), usage, message.stop_reason)
 

@@ -10,6 +10,8 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from pydantic import BaseModel
+
 Role = Literal["user", "assistant"]
 
 
@@ -56,6 +58,17 @@ class ChatRequest:
             "json_schema": self.json_schema,
             "purpose": self.purpose,
         }
+
+
+def answer_schema(answer: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema a provider is asked to follow for a flat pydantic answer model: every
+    field required, no other field allowed, and no description (docstrings are not prompts).
+    Validation stays the model's own, so it may be more lenient than what is asked for."""
+    schema = answer.model_json_schema()
+    schema.pop("description", None)
+    schema["required"] = list(schema.get("properties", {}))
+    schema["additionalProperties"] = False
+    return schema
 
 
 @dataclass(frozen=True, slots=True)

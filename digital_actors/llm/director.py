@@ -10,25 +10,29 @@ from __future__ import annotations
 import asyncio
 
 import structlog
+from pydantic import BaseModel, ConfigDict, Field
 
 from digital_actors.errors import ModelError
-from digital_actors.llm.base import ChatModel, ChatRequest, Message, SystemBlock
+from digital_actors.llm.base import ChatModel, ChatRequest, Message, SystemBlock, answer_schema
 from digital_actors.scene.model import Scene
 from digital_actors.turn.ports import Decision, DirectorAction, DirectorView
 
 log = structlog.get_logger()
 
 ACTIONS: tuple[DirectorAction, ...] = ("continue", "event", "npc_note", "hint")
-SCHEMA: dict[str, object] = {
-    "type": "object",
-    "properties": {
-        "action": {"type": "string", "enum": list(ACTIONS)},
-        "text": {"type": "string", "description": "the event, note or hint; empty for continue"},
-        "reason": {"type": "string", "description": "why, in a few words"},
-    },
-    "required": ["action", "text", "reason"],
-    "additionalProperties": False,
-}
+
+
+class DirectorAnswer(BaseModel):
+    """The model's answer; its JSON schema is what the provider is asked for."""
+
+    model_config = ConfigDict(title="director_decision")
+
+    action: DirectorAction
+    text: str = Field(description="the event, note or hint; empty for continue")
+    reason: str = Field("", description="why, in a few words")
+
+
+SCHEMA: dict[str, object] = answer_schema(DirectorAnswer)
 MAX_TEXT = 240
 HISTORY_TURNS = 8
 
@@ -71,18 +75,12 @@ def request_for(scene: Scene, view: DirectorView) -> ChatRequest:
                        temperature=0.4, json_schema=SCHEMA, purpose="director")
 
 
-def parse(data: object) -> Decision | None:
-    """A valid decision from the model's JSON, or None."""
-    if not isinstance(data, dict):
+def parse(answer: DirectorAnswer) -> Decision | None:
+    """A usable decision from a validated answer (whitespace folded, lengths capped), or None."""
+    text = " ".join(answer.text.split())[:MAX_TEXT]
+    if answer.action != "continue" and not text:
         return None
-    action, text = data.get("action"), data.get("text")
-    reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
-    if action not in ACTIONS or not isinstance(text, str):
-        return None
-    text = " ".join(text.split())[:MAX_TEXT]
-    if action != "continue" and not text:
-        return None
-    return Decision(action, text, str(reason)[:MAX_TEXT])
+    return Decision(answer.action, text, answer.reason[:MAX_TEXT])
 
 
 class LLMDirector:
@@ -108,7 +106,7 @@ class LLMDirector:
         try:
             async with asyncio.timeout(self.timeout):
                 completion = await self.model.complete(request_for(self.scene, view))
-            return parse(completion.json())
-        except (TimeoutError, ModelError, ValueError) as e:
+            return parse(DirectorAnswer.model_validate_json(completion.text))
+        except (TimeoutError, ModelError, ValueError) as e:  # ValidationError is a ValueError
             log.info("director_llm_skipped", error=type(e).__name__)
             return None

@@ -48,7 +48,7 @@ async def run_stream(attempt: Callable[[], AsyncGenerator[StreamItem, None]], *,
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + timeouts.total
-    tries = 0
+    tries = invalid = 0
     while True:
         yielded = False
         items = attempt()
@@ -83,11 +83,13 @@ async def run_stream(attempt: Callable[[], AsyncGenerator[StreamItem, None]], *,
             finally:
                 await items.aclose()
         except ProviderError as error:
-            wait = None if yielded else retrier.policy.delay(tries, error, retrier.rand)
+            wait = None if yielded else retrier.policy.delay(tries, error, retrier.rand,
+                                                             invalid_retries=invalid)
             if wait is None or loop.time() + wait >= deadline:
                 _failed(info, error, tries, partial=yielded)
                 raise
             tries += 1
+            invalid += error.kind == "invalid_output"
             _retrying(info, error, tries, wait)
             await retrier.sleep(wait)
 
@@ -98,7 +100,7 @@ async def run_call(call: Callable[[], Awaitable[T]], *, info: CallInfo, timeouts
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + timeouts.total
-    tries = 0
+    tries = invalid = 0
     while True:
         try:
             try:
@@ -108,11 +110,12 @@ async def run_call(call: Callable[[], Awaitable[T]], *, info: CallInfo, timeouts
                 raise provider_error("timeout", info.provider,
                                      f"no reply within {timeouts.total:g} s") from e
         except ProviderError as error:
-            wait = retrier.policy.delay(tries, error, retrier.rand)
+            wait = retrier.policy.delay(tries, error, retrier.rand, invalid_retries=invalid)
             if wait is None or loop.time() + wait >= deadline:
                 _failed(info, error, tries, partial=False)
                 raise
             tries += 1
+            invalid += error.kind == "invalid_output"
             _retrying(info, error, tries, wait)
             await retrier.sleep(wait)
             continue

@@ -11,12 +11,19 @@ from typing import Literal
 from digital_actors.errors import ModelError
 
 Kind = Literal[
-    "auth", "permission", "not_found", "bad_request", "rate_limit", "overloaded", "server",
-    "timeout", "first_token_timeout", "connection", "incomplete", "invalid_output", "replay",
-    "unexpected",
+    "auth", "permission", "not_found", "bad_request", "quota", "rate_limit", "overloaded",
+    "server", "timeout", "first_token_timeout", "connection", "incomplete", "invalid_output",
+    "replay", "circuit_open", "unexpected",
 ]
 
 RETRYABLE_KINDS: frozenset[str] = frozenset(
+    {"rate_limit", "overloaded", "server", "timeout", "first_token_timeout", "connection",
+     "incomplete", "invalid_output"})
+# The provider itself is unwell: unreachable, silent, erroring or shedding load. These (after
+# the driver's retries) count towards opening the circuit breaker and, at start-up, keep the
+# model behind an open breaker instead of giving up on it. Everything else (a bad request or
+# key, an unknown model, exhausted quota, a malformed answer) says nothing about an outage.
+OUTAGE_KINDS: frozenset[str] = frozenset(
     {"rate_limit", "overloaded", "server", "timeout", "first_token_timeout", "connection",
      "incomplete"})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import structlog
+from pydantic import TypeAdapter
 
 from digital_actors.llm.base import ChatModel, ChatRequest, Message, SystemBlock
 from digital_actors.prompts import CLOSE, OPEN
@@ -18,6 +19,9 @@ from digital_actors.scene.model import Scene, Signal
 log = structlog.get_logger()
 
 SCHEMA_TITLE = "signal_judgements"
+# The answer: each question's id to true or false. One validating parse; a missing id makes
+# only that question unusable, a wrong value (not a boolean) the whole answer.
+ANSWERS: TypeAdapter[dict[str, bool]] = TypeAdapter(dict[str, bool])
 
 
 def instructions(scene: Scene) -> str:
@@ -63,10 +67,8 @@ class LLMJudge:
         Raises ModelError when the call fails."""
         completion = await self.model.complete(self.request(signals, text, context))
         try:
-            data = completion.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            log.info("signal_judge_unusable", signals=[s.id for s in signals])
+            answers = ANSWERS.validate_json(completion.text)
+        except ValueError as e:  # pydantic's ValidationError: the answer does not fit the schema
+            log.info("signal_judge_invalid", signals=[s.id for s in signals], error=type(e).__name__)
             return {}
-        return {s.id: data[s.id] for s in signals if isinstance(data.get(s.id), bool)}
+        return {s.id: answers[s.id] for s in signals if s.id in answers}

@@ -1,8 +1,8 @@
-"""Prometheus metrics for model calls, plus the generic errors counter others reuse."""
+"""Prometheus metrics for model calls and circuit breakers, plus the generic errors counter others reuse."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from digital_actors.llm.base import Usage
 
@@ -17,6 +17,19 @@ LLM_TOKENS = Counter(
     "digital_actors_llm_tokens_total",
     "Tokens used by model calls, by kind (input, output, cache_read, cache_write).",
     ["provider", "model", "kind"],
+)
+
+LLM_BREAKER_TRANSITIONS = Counter(
+    "digital_actors_llm_breaker_transitions_total",
+    "Circuit-breaker state changes, by provider and the state entered (open, half_open, closed).",
+    ["provider", "state"],
+)
+
+LLM_BREAKER_STATE = Gauge(
+    "digital_actors_llm_breaker_state",
+    "Circuit-breaker state by provider: 0 closed (the model answers), 1 half_open (one probe "
+    "call in flight), 2 open (calls fail at once; the understudy answers).",
+    ["provider"],
 )
 
 ERRORS = Counter(

@@ -2,7 +2,9 @@
 
 Streams with ``stream_options.include_usage`` and drops that option for good on a server
 that refuses it (some local servers reject unknown fields with a 400). Structured output
-uses ``response_format: json_schema`` and validates that the answer parses as a JSON object.
+uses ``response_format: json_schema``; a server that refuses it (400 naming response_format)
+is asked with ``json_object`` instead, then with the prompt alone (its instructions ask for
+JSON), each step down remembered for good. Every answer must parse as a JSON object.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import asyncio
 import json
 import random
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Literal
 
 import openai
+import structlog
 
 from digital_actors.llm.adapter import HttpChatModel, merged_turns, parse_json_object
 from digital_actors.llm.base import ChatRequest, Completion, StreamEnd, StreamItem, TextDelta, Usage
@@ -34,6 +37,10 @@ NO_KEY = "no-key-needed"  # the SDK insists on a key; local servers ignore it
 SDK_ERRORS: tuple[type[Exception], ...] = (openai.OpenAIError, *TRANSPORT_ERRORS)
 STREAM_ERRORS: tuple[type[Exception], ...] = (*SDK_ERRORS, json.JSONDecodeError)
 MAX_STOP = 4  # OpenAI accepts at most four stop sequences
+StructuredMode = Literal["json_schema", "json_object", "prompt"]
+STEP_DOWN: dict[StructuredMode, StructuredMode] = {"json_schema": "json_object",
+                                                   "json_object": "prompt"}
+log = structlog.get_logger()
 
 
 class OpenAICompatChatModel(HttpChatModel):
@@ -53,6 +60,7 @@ class OpenAICompatChatModel(HttpChatModel):
         self.base_url = base_url
         self.key_name = key_name
         self.include_usage = include_usage
+        self.structured_mode: StructuredMode = "json_schema"
         self._max_tokens_param = max_tokens_param
         self._owns_client = http_client is None
         if http_client is None:  # aiohttp's pool: httpx's costs O(connections) CPU per request under load
@@ -115,17 +123,35 @@ class OpenAICompatChatModel(HttpChatModel):
         finally:
             await stream.close()
 
+    def response_format(self, request: ChatRequest) -> dict[str, Any] | None:
+        """What this server is asked for structured output, in the mode it has accepted so far."""
+        if self.structured_mode == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": "respond",
+                                                           "schema": request.json_schema}}
+        return {"type": "json_object"} if self.structured_mode == "json_object" else None
+
     async def _structured(self, request: ChatRequest) -> Completion:
-        params = self.params(request)
-        params["response_format"] = {"type": "json_schema", "json_schema": {
-            "name": "respond", "schema": request.json_schema}}
-        try:
-            reply = await self._client.chat.completions.create(**params)
-        except SDK_ERRORS as e:
-            raise self.map_error(e) from e
+        while True:
+            params = self.params(request)
+            response_format = self.response_format(request)
+            if response_format is not None:
+                params["response_format"] = response_format
+            try:
+                reply = await self._client.chat.completions.create(**params)
+                break
+            except openai.BadRequestError as e:
+                if self.structured_mode == "prompt" or not _refuses_format(e):
+                    raise self.map_error(e) from e
+                self.structured_mode = STEP_DOWN[self.structured_mode]
+                log.info("structured_output_step_down", provider=self.provider, model=self.model,
+                         mode=self.structured_mode)
+            except SDK_ERRORS as e:
+                raise self.map_error(e) from e
+        # A 200 may carry no choices, a null message or null content: all are invalid_output.
         choice = reply.choices[0] if reply.choices else None
-        text = (choice.message.content if choice is not None else None) or ""
-        parsed = parse_json_object(text, self.provider)
+        message = choice.message if choice is not None else None
+        parsed = parse_json_object(message.content if message is not None else None,
+                                   self.provider)
         usage = _usage(reply.usage) if reply.usage is not None else Usage()
         return Completion(json.dumps(parsed, ensure_ascii=False), usage,
                           choice.finish_reason if choice is not None else None)
@@ -158,6 +184,12 @@ class OpenAICompatChatModel(HttpChatModel):
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.close()
+
+
+def _refuses_format(error: openai.BadRequestError) -> bool:
+    """A 400 about the output format itself (not about the rest of the request)."""
+    text = str(error.body or error).lower()
+    return any(word in text for word in ("response_format", "json_schema", "json_object"))
 
 
 def _usage(raw: Any) -> Usage:

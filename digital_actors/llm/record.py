@@ -45,7 +45,8 @@ def _usage_dict(usage: Usage) -> dict[str, int]:
 
 def _error_dict(error: ModelError) -> dict[str, Any]:
     return {"message": error.message, "hint": error.hint, "retryable": error.retryable,
-            "retry_after": error.retry_after, "kind": getattr(error, "kind", "unexpected")}
+            "retry_after": error.retry_after,
+            "kind": error.kind if isinstance(error, ProviderError) else "unexpected"}
 
 
 class RecordingChatModel:

@@ -1,12 +1,15 @@
 """Choose the performer from settings, and check a key with one tiny call before the scene starts.
 
-SDKs are imported only for the chosen provider: each costs seconds of start-up time, which
-a player with no key (the understudy) should never pay.
+SDKs are imported only for the chosen provider: each costs over a second of start-up time,
+which a player with no key (the understudy) should never pay. A server imports it before it
+serves (``import_provider``), never inside a player's turn: the import blocks the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,13 +18,13 @@ from pydantic import SecretStr
 from digital_actors.config import Settings
 from digital_actors.errors import ModelError
 from digital_actors.llm.base import ChatModel, ChatRequest, Message
-from digital_actors.llm.errors import ProviderError
+from digital_actors.llm.errors import OUTAGE_KINDS, ProviderError
 
 UNDERSTUDY = "understudy"
 NOTHING_SET = ("no model configured: the understudy performs authored lines (set ANTHROPIC_API_KEY,"
                " OPENAI_API_KEY, GOOGLE_API_KEY or OPENAI_BASE_URL to let a model improvise)")
-# Failures that say nothing about the key: the provider is busy, the key itself worked.
-TRANSIENT_KINDS = frozenset({"rate_limit", "overloaded", "server"})
+ADAPTERS = {"anthropic": "digital_actors.llm.anthropic", "openai": "digital_actors.llm.openai_compat",
+            "gemini": "digital_actors.llm.openai_compat", "local": "digital_actors.llm.openai_compat"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,42 @@ def _secret(value: SecretStr | None) -> str | None:
     return text or None
 
 
+def _choice(settings: Settings) -> tuple[str, str]:
+    """The provider LLM_PROVIDER names (or with ``auto`` the first configured), and why."""
+    choice: str = settings.llm_provider
+    if choice != "auto":
+        return choice, f"is set and LLM_PROVIDER={choice}"
+    choice = ("anthropic" if _secret(settings.anthropic_api_key)
+              else "openai" if _secret(settings.openai_api_key)
+              else "gemini" if _secret(settings.google_api_key)
+              else "local" if (settings.openai_base_url or "").strip() else UNDERSTUDY)
+    return choice, "is set"
+
+
+def provider_module(settings: Settings) -> str | None:
+    """The adapter module ``select_model`` will import for these settings (None: no model)."""
+    choice, _ = _choice(settings)
+    needed = {"anthropic": settings.anthropic_api_key, "openai": settings.openai_api_key,
+              "gemini": settings.google_api_key}
+    if choice == "local":
+        return ADAPTERS[choice] if (settings.openai_base_url or "").strip() else None
+    return ADAPTERS[choice] if choice in needed and _secret(needed[choice]) else None
+
+
+def import_provider(settings: Settings) -> tuple[str, float] | None:
+    """Import the chosen provider's adapter and SDK now; the module name and the seconds it took.
+
+    Call it before serving (outside the event loop): 0.8-1.4 s for ``anthropic`` (docs/MODELS.md),
+    a freeze every connected player would otherwise feel on the first model session.
+    """
+    module = provider_module(settings)
+    if module is None:
+        return None
+    started = time.perf_counter()
+    importlib.import_module(module)
+    return module, time.perf_counter() - started
+
+
 def select_model(settings: Settings) -> Selection:
     """Pick the provider named by LLM_PROVIDER, or with ``auto`` the first one configured."""
     options: dict[str, Any] = {
@@ -49,18 +88,12 @@ def select_model(settings: Settings) -> Selection:
     openai_key = _secret(settings.openai_api_key)
     google_key = _secret(settings.google_api_key)
     base_url = (settings.openai_base_url or "").strip() or None
-    choice: str = settings.llm_provider
-    if choice == UNDERSTUDY:
+    if settings.llm_provider == UNDERSTUDY:
         return Selection(None, UNDERSTUDY, "LLM_PROVIDER=understudy: the understudy performs "
                                            "authored lines")
-    if choice == "auto":
-        choice = ("anthropic" if anthropic_key else "openai" if openai_key
-                  else "gemini" if google_key else "local" if base_url else UNDERSTUDY)
-        if choice == UNDERSTUDY:
-            return Selection(None, UNDERSTUDY, NOTHING_SET)
-        why = "is set"
-    else:
-        why = f"is set and LLM_PROVIDER={choice}"
+    choice, why = _choice(settings)
+    if choice == UNDERSTUDY:
+        return Selection(None, UNDERSTUDY, NOTHING_SET)
     if choice == "anthropic":
         if not anthropic_key:
             return _missing(choice, "ANTHROPIC_API_KEY")
@@ -100,23 +133,34 @@ def _missing(choice: str, variable: str) -> Selection:
                                        "the understudy performs authored lines")
 
 
-async def verify(model: ChatModel, *, seconds: float = 10.0) -> str | None:
-    """One tiny call; a human message if the model is unusable (bad key, unknown model, no server).
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why the start-up call failed. ``transient``: an outage that may heal (connection refused,
+    timeout, 5xx, overloaded, rate-limited), so keep the model behind an open circuit breaker;
+    otherwise (bad key, unknown model, bad request) the understudy performs for good."""
 
-    A busy provider (429, 529, 5xx) is not a reason to give up on it: that returns None.
-    """
+    message: str
+    transient: bool
+    kind: str
+
+
+async def verify(model: ChatModel, *, seconds: float = 10.0) -> Problem | None:
+    """One tiny call; None when the model answers, else what went wrong (for the player and log)."""
     request = ChatRequest(system=(), messages=(Message("user", "Reply with the word OK."),),
                           max_tokens=5, temperature=0.0, purpose="verify")
     try:
         async with asyncio.timeout(seconds):
             await model.complete(request)
     except TimeoutError:
-        return (f"{model.provider} did not answer within {seconds:g} s; the understudy performs "
-                "instead (check the network or the server)")
+        return Problem(f"{model.provider} did not answer within {seconds:g} s", transient=True,
+                       kind="timeout")
     except ProviderError as e:
-        if e.kind in TRANSIENT_KINDS:
-            return None
-        return f"{e.message}. The understudy performs instead." + (f" ({e.hint})" if e.hint else "")
+        if e.kind in OUTAGE_KINDS:
+            return Problem(e.message, transient=True, kind=e.kind)
+        hint = f" ({e.hint})" if e.hint else ""
+        return Problem(f"{e.message}. The understudy performs instead.{hint}", transient=False,
+                       kind=e.kind)
     except ModelError as e:
-        return f"{e.message}. The understudy performs instead."
+        return Problem(f"{e.message}. The understudy performs instead.", transient=False,
+                       kind="unexpected")
     return None

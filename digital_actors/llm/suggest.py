@@ -10,22 +10,27 @@ import asyncio
 from collections.abc import Callable
 
 import structlog
+from pydantic import BaseModel, ConfigDict, Field
 
 from digital_actors.errors import ModelError
-from digital_actors.llm.base import ChatModel, ChatRequest, Message, SystemBlock
+from digital_actors.llm.base import ChatModel, ChatRequest, Message, SystemBlock, answer_schema
 from digital_actors.scene.model import Scene
 from digital_actors.turn.ports import Cue
 from digital_actors.voice.tags import strip_tags
 
 log = structlog.get_logger()
 
-SCHEMA: dict[str, object] = {
-    "type": "object",
-    "properties": {"replies": {"type": "array", "items": {"type": "string"},
-                               "minItems": 3, "maxItems": 3}},
-    "required": ["replies"],
-    "additionalProperties": False,
-}
+
+class SuggestAnswer(BaseModel):
+    """The model's answer. Its JSON schema is what the provider is asked for; fewer than three
+    usable replies are topped up from the script, so validation accepts any number."""
+
+    model_config = ConfigDict(title="suggestions")
+
+    replies: list[str] = Field(json_schema_extra={"minItems": 3, "maxItems": 3})
+
+
+SCHEMA: dict[str, object] = answer_schema(SuggestAnswer)
 MAX_CHARS = 80
 HISTORY_TURNS = 6
 
@@ -56,14 +61,10 @@ def request_for(scene: Scene, cue: Cue, line: str) -> ChatRequest:
                        json_schema=SCHEMA, purpose="suggest")
 
 
-def clean(items: object) -> list[str]:
-    """Usable replies: strings, trimmed, unquoted, short, distinct."""
+def clean(items: list[str]) -> list[str]:
+    """Usable replies: trimmed, unquoted, short, distinct."""
     out: list[str] = []
-    if not isinstance(items, list):
-        return out
     for item in items:
-        if not isinstance(item, str):
-            continue
         text = strip_tags(item).strip().strip("\"“”").strip()
         if text and len(text) <= MAX_CHARS and text.lower() not in {o.lower() for o in out}:
             out.append(text)
@@ -82,8 +83,8 @@ class Suggester:
         try:
             async with asyncio.timeout(self.timeout):
                 completion = await self.model.complete(request_for(self.scene, cue, line))
-            picks = clean(completion.json().get("replies"))
-        except (TimeoutError, ModelError, ValueError, AttributeError) as e:
+            picks = clean(SuggestAnswer.model_validate_json(completion.text).replies)
+        except (TimeoutError, ModelError, ValueError) as e:  # ValidationError is a ValueError
             log.info("suggestions_fallback", error=type(e).__name__)
         if len(picks) < 3:
             for extra in fallback():

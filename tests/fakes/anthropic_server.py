@@ -38,6 +38,8 @@ class FakeAnthropic(FakeServer):
                       body: dict[str, Any]) -> web.StreamResponse:
         if body.get("stream"):
             return await self._stream(request, reply, body)
+        if reply.raw_body is not None:
+            return web.json_response(reply.raw_body)
         if reply.whole_delay:
             await asyncio.sleep(reply.whole_delay)
         return web.json_response(self._message(reply, body))

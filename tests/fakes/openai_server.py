@@ -30,10 +30,12 @@ def error_reply(status: int, **kwargs: Any) -> Reply:
 
 
 class FakeOpenAI(FakeServer):
-    """``POST /v1/chat/completions``. ``reject_stream_options`` mimics strict local servers."""
+    """``POST /v1/chat/completions``. ``reject_stream_options`` mimics strict local servers;
+    ``refused_formats`` (``json_schema``, ``json_object``) mimics servers without structured output."""
 
     reject_stream_options = False
     quota_exhausted = False
+    refused_formats: frozenset[str] = frozenset()
 
     @property
     def base_url(self) -> str:
@@ -59,8 +61,16 @@ class FakeOpenAI(FakeServer):
                 "message": "Unrecognized request argument supplied: stream_options",
                 "type": "invalid_request_error", "param": "stream_options", "code": None}},
                 status=400)
+        wanted = (body.get("response_format") or {}).get("type")
+        if wanted in self.refused_formats:
+            return web.json_response({"error": {
+                "message": f"response_format type '{wanted}' is not supported by this server",
+                "type": "invalid_request_error", "param": "response_format", "code": None}},
+                status=400)
         if body.get("stream"):
             return await self._stream(request, reply, body)
+        if reply.raw_body is not None:
+            return web.json_response(reply.raw_body)
         content = (json.dumps(reply.tool_input) if reply.tool_input is not None
                    else reply.text_body or "".join(reply.chunks))
         return web.json_response({

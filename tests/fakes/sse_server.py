@@ -35,6 +35,7 @@ class Reply:
     stream_error_type: str = "overloaded_error"
     tool_input: dict[str, Any] | None = None  # structured answer for non-streamed calls
     text_body: str | None = None            # non-streamed text answer (defaults to chunks joined)
+    raw_body: dict[str, Any] | None = None  # non-streamed: this exact JSON body (odd 200s)
     first_delay: float = 0.0                # benchmark only: real seconds before the first chunk
     chunk_delay: float = 0.0                # benchmark only: real seconds between chunks
     whole_delay: float = 0.0                # benchmark only: real seconds before a non-streamed answer
@@ -59,6 +60,7 @@ class FakeServer(abc.ABC):
         self.replies: list[Reply] = list(replies or [])
         self.default = default or Reply()
         self.seen: list[Seen] = []
+        self.arrived = asyncio.Event()  # set by every request (clear it to wait for the next)
         self.disconnects = 0
         self.disconnected = asyncio.Event()
         self.completed = 0
@@ -74,12 +76,13 @@ class FakeServer(abc.ABC):
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> Self:
+        """Listen on a free port, or again on the same one after ``stop`` (an outage that ends)."""
         app = web.Application()
         app.add_routes(self.routes())
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5,
                                      access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         server = site._server
         assert server is not None and server.sockets  # type: ignore[attr-defined]
@@ -93,6 +96,7 @@ class FakeServer(abc.ABC):
                     event.set()
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
 
     async def __aenter__(self) -> Self:
         return await self.start()
@@ -107,6 +111,7 @@ class FakeServer(abc.ABC):
         """Record the request, pick the reply, run ``handler``; count client disconnects."""
         body = await request.json()
         self.seen.append(Seen(request.path, {k.lower(): v for k, v in request.headers.items()}, body))
+        self.arrived.set()
         reply = self.next_reply()
         try:
             if reply.hold is not None:

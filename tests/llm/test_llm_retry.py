@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from digital_actors.errors import ModelError
-from digital_actors.llm.errors import kind_for_status, parse_retry_after
+from digital_actors.llm.errors import ProviderError, kind_for_status, parse_retry_after
 from digital_actors.llm.retry import RetryPolicy
 
 RETRYABLE = ModelError("busy", retryable=True)
@@ -61,3 +61,16 @@ def test_parse_retry_after_forms() -> None:
 ])
 def test_kind_for_status(status: int, error_type: str | None, kind: str) -> None:
     assert kind_for_status(status, error_type) == kind
+
+
+def test_a_malformed_answer_is_retried_once_at_once_within_max_retries() -> None:
+    invalid = ProviderError("not JSON", kind="invalid_output", provider="x")
+    assert invalid.retryable
+    policy = RetryPolicy(max_retries=3)
+    assert policy.delay(0, invalid, lambda: 1.0) == 0.0
+    assert policy.delay(1, invalid, lambda: 1.0, invalid_retries=1) is None
+    assert policy.delay(2, invalid, lambda: 1.0, invalid_retries=0) == 0.0  # after two outages
+    assert RetryPolicy(max_retries=0).delay(0, invalid, lambda: 1.0) is None
+    assert RetryPolicy(max_retries=3, max_invalid_output_retries=0).delay(0, invalid) is None
+    busy = ProviderError("529", kind="overloaded", provider="x")
+    assert policy.delay(1, busy, lambda: 1.0, invalid_retries=1) == 1.0  # outages unaffected

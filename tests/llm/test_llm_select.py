@@ -10,7 +10,7 @@ import pytest
 from digital_actors.config import Settings
 from digital_actors.llm.anthropic import AnthropicChatModel
 from digital_actors.llm.openai_compat import GEMINI_BASE_URL, OpenAICompatChatModel
-from digital_actors.llm.select import NOTHING_SET, Selection, select_model, verify
+from digital_actors.llm.select import NOTHING_SET, Selection, provider_module, select_model, verify
 from tests.fakes.anthropic_server import FakeAnthropic, error_reply
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.sse_server import Reply
@@ -73,29 +73,58 @@ async def test_verify_accepts_a_working_key() -> None:
         assert server.seen[0].body["max_tokens"] == 5
 
 
-async def test_verify_explains_a_bad_key() -> None:
+async def test_verify_explains_a_bad_key_as_permanent() -> None:
     async with FakeAnthropic(default=error_reply("authentication_error")) as server:
         async with AnthropicChatModel(api_key="k", model="m", base_url=server.url) as model:
-            message = await verify(model)
-    assert message is not None
-    assert "ANTHROPIC_API_KEY" in message and "understudy performs instead" in message
+            problem = await verify(model)
+    assert problem is not None and not problem.transient and problem.kind == "auth"
+    assert "ANTHROPIC_API_KEY" in problem.message
+    assert "understudy performs instead" in problem.message
 
 
-async def test_verify_keeps_a_busy_provider() -> None:
-    async with FakeAnthropic(default=error_reply("overloaded_error")) as server:
+async def test_verify_calls_an_unknown_model_permanent() -> None:
+    async with FakeAnthropic(default=error_reply("not_found_error")) as server:
+        async with AnthropicChatModel(api_key="k", model="m", base_url=server.url) as model:
+            problem = await verify(model)
+    assert problem is not None and not problem.transient and problem.kind == "not_found"
+
+
+@pytest.mark.parametrize(("reply", "kind"), [
+    (error_reply("overloaded_error"), "overloaded"), (error_reply("api_error"), "server"),
+    (Reply(status=503, error_type="api_error"), "server"),
+    (error_reply("rate_limit_error"), "rate_limit")])
+async def test_verify_calls_a_busy_or_failing_provider_transient(reply: Reply, kind: str) -> None:
+    async with FakeAnthropic(default=reply) as server:
         async with AnthropicChatModel(api_key="k", model="m", base_url=server.url,
                                       max_retries=0) as model:
-            assert await verify(model) is None
+            problem = await verify(model)
+    assert problem is not None and problem.transient and problem.kind == kind
 
 
 @pytest.mark.parametrize("down", [True, False])
-async def test_verify_explains_an_unreachable_or_silent_server(down: bool) -> None:
+async def test_verify_calls_an_unreachable_or_silent_server_transient(down: bool) -> None:
     async with FakeOpenAI(default=Reply(hold=asyncio.Event())) as server:
         url = server.base_url
         if down:
             await server.stop()
         async with OpenAICompatChatModel(api_key=None, model="llama", base_url=url,
                                          provider_name="local", max_retries=0) as model:
-            message = await verify(model, seconds=0.3)
-    assert message is not None and "understudy" in message
-    assert ("within 0.3 s" in message) != down
+            problem = await verify(model, seconds=0.3)
+    assert problem is not None and problem.transient
+    assert problem.kind == ("connection" if down else "timeout")
+    assert ("within 0.3 s" in problem.message) != down
+
+
+@pytest.mark.parametrize(("values", "module"), [
+    ({}, None),
+    ({"anthropic_api_key": "a", "openai_api_key": "o"}, "digital_actors.llm.anthropic"),
+    ({"openai_api_key": "o"}, "digital_actors.llm.openai_compat"),
+    ({"google_api_key": "g"}, "digital_actors.llm.openai_compat"),
+    ({"openai_base_url": "http://localhost:11434/v1"}, "digital_actors.llm.openai_compat"),
+    ({"llm_provider": "anthropic", "openai_api_key": "o"}, None),
+    ({"llm_provider": "understudy", "anthropic_api_key": "a"}, None),
+    ({"llm_provider": "local"}, None),
+])
+def test_provider_module_is_what_select_model_imports(values: dict[str, str],
+                                                      module: str | None) -> None:
+    assert provider_module(Settings(_env_file=None, **values)) == module  # type: ignore[call-arg]

@@ -4,9 +4,11 @@ isolated, and deaf to a ``.env`` file or a setting exported in the shell that ru
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from digital_actors.config import Settings
 
@@ -29,3 +31,11 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # No synthesis unless a test asks for it (Piper is installed in CI and would speak every line).
     monkeypatch.setenv("VOICE", "false")
     return home
+
+
+@pytest.fixture(autouse=True)
+def fresh_logging() -> Iterator[None]:
+    """A command a test runs configures logging for its process (``check`` sets ERROR): the next
+    test starts from structlog's defaults again, so ``capture_logs`` sees every level."""
+    yield
+    structlog.reset_defaults()

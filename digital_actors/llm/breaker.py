@@ -115,10 +115,13 @@ class CircuitBreaker:
         return BreakerStatus(self.provider, self.model, self._state, self._failures,
                              _utc(self._down_since), _utc(self._retry_at), self._last_error)
 
-    def admit(self) -> Ticket | None:
-        """A ticket for one call, or None to fail fast (open, or a probe already in flight)."""
+    def admit(self, *, may_probe: bool = True) -> Ticket | None:
+        """A ticket for one call, or None to fail fast (open, a probe already in flight, or a call
+        that may not be the probe: a line is, because its success is what the player waits for)."""
         if self._state == "closed":
             return Ticket(self._generation, probe=False)
+        if not may_probe:
+            return None
         if self._state == "open":
             if self._clock.now() < self._open_until:
                 return None
@@ -212,7 +215,7 @@ class BreakerChatModel:
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamItem, None]:
         """The inner stream, or ``circuit_open`` at once. Closed early after text: a success."""
-        ticket = self._admit()
+        ticket = self._admit(may_probe=True)
         error: BaseException | None = None
         answered = False
         try:
@@ -228,8 +231,9 @@ class BreakerChatModel:
                                 error if isinstance(error, ProviderError) else None)
 
     async def complete(self, request: ChatRequest) -> Completion:
-        """The inner completion, or ``circuit_open`` at once."""
-        ticket = self._admit()
+        """The inner completion, or ``circuit_open`` at once. A structured call (a judgement, a
+        suggestion, the director) is never the probe: it runs beside the line, which is."""
+        ticket = self._admit(may_probe=request.purpose == "verify")
         try:
             result = await self.inner.complete(request)
         except BaseException as e:
@@ -242,8 +246,8 @@ class BreakerChatModel:
     async def aclose(self) -> None:
         await self.inner.aclose()
 
-    def _admit(self) -> Ticket:
-        ticket = self.breaker.admit()
+    def _admit(self, *, may_probe: bool) -> Ticket:
+        ticket = self.breaker.admit(may_probe=may_probe)
         if ticket is None:
             raise self.breaker.refusal()
         return ticket

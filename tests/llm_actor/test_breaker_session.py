@@ -65,8 +65,8 @@ async def test_an_outage_opens_the_breaker_the_understudy_answers_at_once_then_t
             server.down = False
             server.router.lines = ["I'm back."]
             await h.wait(COOLDOWN)
-            assert await say(h, "are you back?") == "I'm back."  # the judge probed, the line followed
-            assert len(server.seen) == requests + 2
+            assert await say(h, "are you back?") == "I'm back."  # the line was the probe
+            assert len(server.seen) == requests + 1  # the judgement beside it failed fast: no request
             assert h.engine.model_status is not None and h.engine.model_status.state == "closed"
             assert h.engine.degraded_reasons() == []
             assert notices(h)[-1] == "Claude (claude-test) is answering again."

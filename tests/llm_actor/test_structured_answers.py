@@ -68,4 +68,5 @@ async def test_judge_answers_validate_or_are_unknown(mini: Scene, answer: str,
                                                      expected: bool | None) -> None:
     judge = LLMJudge(ScriptedChatModel([answer]), mini)
     [signal] = [s for s in mini.signals if s.id == "kind"]
-    assert await judge.judge(signal, "I really appreciate you", "") is expected
+    answers = await judge.judge([signal], "I really appreciate you", "")
+    assert answers.get("kind") is expected

@@ -36,9 +36,24 @@ class ControlView:
     cooldown_left: float = 0.0
 
 
+Level = Literal["ok", "warning", "danger"]
+WARN_MARGIN = 0.15  # within 15% of the range from the danger line a value is a warning
+
+
+def danger_level(value: float, low: float, high: float, danger: float | None, below: bool) -> Level:
+    """The one danger rule every front end and the prompt use: at or past ``danger`` is danger,
+    within ``WARN_MARGIN`` of the range before it a warning."""
+    if danger is None:
+        return "ok"
+    margin = WARN_MARGIN * max(high - low, 1e-9)
+    if below:
+        return "danger" if value <= danger else "warning" if value <= danger + margin else "ok"
+    return "danger" if value >= danger else "warning" if value >= danger - margin else "ok"
+
+
 @dataclass(frozen=True, slots=True)
 class GaugeView:
-    """A visible state variable with its presentation hints."""
+    """A visible state variable with its presentation hints; ``level`` is computed, never given."""
 
     id: str
     label: str
@@ -49,6 +64,11 @@ class GaugeView:
     show: Literal["gauge", "number"]
     danger: float | None = None
     danger_below: bool = False
+    level: Level = field(init=False, default="ok")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "level", danger_level(self.value, self.min, self.max, self.danger,
+                                                        self.danger_below))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +85,7 @@ class SceneStarted(Event):
     performer: str
     minutes: float
     difficulty: str = "normal"
+    time_left: float | None = None  # the scene's countdown, when it has one (seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +248,11 @@ def to_dict(event: Event) -> dict[str, Any]:
     for f in dataclasses.fields(event):
         out[f.name] = _plain(getattr(event, f.name))
     return out
+
+
+def plain(value: Any) -> Any:
+    """A dataclass (a gauge, a control) or any value as JSON-ready data."""
+    return _plain(value)
 
 
 def _plain(value: Any) -> Any:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from digital_actors import events as ev
 from digital_actors.errors import VoiceError
 from digital_actors.turn.session import Session
+from digital_actors.view import PlayerView, ViewReducer, value_text
 
 if TYPE_CHECKING:
     from digital_actors.voice.pipeline import AudioSink
@@ -42,12 +43,18 @@ class LinePlayer:
         self.session, self.out, self.interactive = session, out, interactive
         self.audio = audio
         self.sub = session.events()
+        self.reducer = ViewReducer()
         self._open_line: str | None = None
         self._danger: set[str] = set()
-        self.controls: tuple[ev.ControlView, ...] = ()
-        self.gauges: tuple[ev.GaugeView, ...] = ()
-        self.phase_title = ""
-        self.over: ev.GameOver | None = None
+        self._available: set[str] = set()
+
+    @property
+    def view(self) -> PlayerView:
+        return self.reducer.view
+
+    @property
+    def over(self) -> ev.GameOver | None:
+        return self.view.over
 
     def write(self, text: str = "") -> None:
         if self._open_line is not None:
@@ -61,8 +68,10 @@ class LinePlayer:
             self.show(event)
 
     def show(self, event: ev.Event) -> None:
+        parts = self.reducer.feed(event)
         if isinstance(event, ev.SceneStarted):
-            self.controls, self.gauges, self.phase_title = event.controls, event.gauges, event.phase_title
+            self._available = {c.id for c in event.controls if c.available}
+            self._danger = {g.id for g in event.gauges if g.level == "danger"}
             self.write(f"=== {event.title} ===")
             if event.tagline:
                 self.write(event.tagline)
@@ -92,18 +101,15 @@ class LinePlayer:
         elif isinstance(event, ev.Narration):
             self.write(f"* {event.text}")
         elif isinstance(event, ev.PhaseChanged):
-            self.phase_title = event.title
             self.write(f"--- {event.title} ---")
-        elif isinstance(event, ev.StateChanged):
-            self.gauges = event.gauges
-            self._warn_danger(event.gauges)
+        elif "gauges" in parts:
+            self._warn_danger()
         elif isinstance(event, ev.ControlsChanged):
-            self.controls = event.controls
+            self._announce_unlocked()
         elif isinstance(event, ev.Suggestions):
             if self.interactive:
                 self.write("  (you could say: " + " | ".join(event.items) + ")")
         elif isinstance(event, ev.GameOver):
-            self.over = event
             self.write(f"*** {event.title} ({event.kind}) ***")
             if event.epilogue:
                 self.write(event.epilogue)
@@ -133,22 +139,29 @@ class LinePlayer:
         self.out.write(text)
         self.out.flush()
 
-    def _warn_danger(self, gauges: tuple[ev.GaugeView, ...]) -> None:
-        for g in gauges:
-            if g.danger is None:
-                continue
-            bad = g.value <= g.danger if g.danger_below else g.value >= g.danger
-            if bad and g.id not in self._danger:
-                self._danger.add(g.id)
-                self.write(f"* WARNING: {g.label} {g.value:.0f}{g.unit}")
-            elif not bad:
-                self._danger.discard(g.id)
+    def _warn_danger(self) -> None:
+        """One compact gauge line when a value crosses into danger (not on every tick)."""
+        crossed = [g for g in self.view.gauges if g.level == "danger" and g.id not in self._danger]
+        self._danger = {g.id for g in self.view.gauges if g.level == "danger"}
+        if crossed:
+            names = ", ".join(f"{g.label} {value_text(g)}" for g in crossed)
+            self.write(f"* WARNING: {names} — {self._gauge_line()}")
+
+    def _announce_unlocked(self) -> None:
+        now = {c.id for c in self.view.controls if c.available}
+        opened = [c for c in self.view.controls if c.id in now - self._available and c.key]
+        self._available = now
+        for c in opened:
+            self.write(f"* Now you can use /{c.key} {c.label}")
+
+    def _gauge_line(self) -> str:
+        return ", ".join(f"{g.label} {value_text(g)}" for g in self.view.gauges) or "no gauges"
 
     def _controls_line(self) -> str:
-        if not self.controls:
+        if not self.view.controls:
             return "(no controls in this scene)"
         parts = []
-        for c in self.controls:
+        for c in self.view.controls:
             key = f"/{c.key} " if c.key else ""
             state = "" if c.available else f" — {c.reason}"
             parts.append(f"{key}{c.label} [{c.id}]{state}")
@@ -157,9 +170,8 @@ class LinePlayer:
     def state_text(self) -> str:
         """Phase and gauges; on a terminal also the scene time (piped play prints no wall-clock
         figure, so the same input gives the same transcript)."""
-        gauges = ", ".join(f"{g.label} {g.value:.0f}{g.unit}" for g in self.gauges) or "no gauges"
-        text = f"{self.phase_title} · {gauges}"
-        return f"{text} · {self.session.world.elapsed:.0f} s" if self.interactive else text
+        text = f"{self.view.phase} · {self._gauge_line()}"
+        return f"{text} · {self.view.elapsed:.0f} s" if self.interactive else text
 
     async def handle(self, line: str) -> bool:
         """Act on one input line. Returns False when the player asked to quit."""
@@ -171,7 +183,7 @@ class LinePlayer:
             return True
         command, _, arg = text[1:].partition(" ")
         command, arg = command.lower(), arg.strip()
-        by_key = {c.key: c.id for c in self.session.scene.controls if c.key}
+        by_key = self.view.keys
         if command in ("quit", "exit", "q"):
             return False
         if command == "help":
@@ -191,7 +203,6 @@ class LinePlayer:
         elif command == "resume":
             self.session.resume()
         elif command == "restart":
-            self.over = None
             await self.session.restart()
         else:
             self.write(f"! unknown command '/{command}' — /help lists them")

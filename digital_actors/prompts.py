@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from digital_actors.events import danger_level
 from digital_actors.llm.base import ChatRequest, Message, SystemBlock
 from digital_actors.scene.model import Scene
 from digital_actors.turn.ports import Cue
@@ -148,10 +149,8 @@ def state_lines(scene: Scene, cue: Cue) -> list[str]:
             gauges.append(f"{label}: {_clock(value)} left")
             continue
         text = f"{label}: {value:.0f}{var.unit}"
-        if var.danger is not None:
-            dangerous = value <= var.danger if var.danger_below else value >= var.danger
-            if dangerous:
-                text += " (danger)"
+        if danger_level(value, var.min, var.max, var.danger, var.danger_below) == "danger":
+            text += " (danger)"
         gauges.append(text)
     out = [f"Time into the scene: {_clock(cue.elapsed)}."]
     if gauges:

@@ -218,9 +218,11 @@ class PlayerSession:
             if link is not None and self.voice:
                 await link.send_bytes(protocol.encode_audio(event))
             return
+        patch = self.view.feed(event)
         body = protocol.player_view(event)
-        self.view.feed(event, body)
         if body is not None:
+            if patch:
+                body["view"] = patch
             await self.send(protocol.dumps(body))
 
     def _measure(self, session: Session, event: ev.Event) -> None:

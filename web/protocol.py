@@ -13,8 +13,9 @@ every reconnect). A bad frame gets an ``Error`` frame (``code``, ``message``); i
 the socket.
 
 Server -> client: engine events as JSON (``events.to_dict``), without what only the inspector
-may see (``StateChanged.hidden``, ``DirectorNote``, ``SignalFired``), plus ``Error``,
-``Snapshot`` and ``Welcome`` frames. ``AudioChunk`` travels as a binary frame:
+may see (``StateChanged.hidden``, ``DirectorNote``, ``SignalFired``), each with a ``view``
+patch of the shared player view when it changed it (web/view.py), plus ``Error``,
+``Snapshot`` (``{"view": <the whole view>}``) and ``Welcome`` frames. ``AudioChunk`` travels as a binary frame:
 
     offset  size  field
     0       1     magic 0xDA

@@ -166,7 +166,7 @@ class Session:
             cast=tuple(ev.CastMember(cid, c.name) for cid, c in self.scene.cast.items()),
             gauges=w.gauges(), controls=w.controls(), phase=w.phase.id, phase_title=w.phase.title,
             performer=f"{self.actor.name} ({self.actor.reason})", minutes=self.scene.minutes,
-            difficulty=w.difficulty))
+            difficulty=w.difficulty, time_left=self._stage.time_left()))
         for notice in self.start_notices:
             self._emit(notice)
         self._worker = self._spawn(self._work())

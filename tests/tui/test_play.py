@@ -14,7 +14,6 @@ from tui.screens.error import ErrorDialog
 from tui.screens.game_over import GameOverScreen
 from tui.screens.picker import PickerScreen
 from tui.widgets.controls import ControlBar
-from tui.widgets.gauge import level
 from tui.widgets.speech_input import SpeechInput
 from tui.widgets.state_panel import StatePanel
 from tui.widgets.status_bar import StatusBar
@@ -197,7 +196,7 @@ async def test_gauges_colour_by_danger_and_start_anywhere(make_app: AppFactory) 
         panel = play_screen(app).query_one(StatePanel)
         assert "Later" in str(panel.query_one("#phase").render())
         air = panel.gauge("air")
-        assert air.view.value == 15 and level(air.view) == "danger" and air.has_class("-danger")
+        assert air.view.value == 15 and air.view.level == "danger" and air.has_class("-danger")
         assert "2:00" in str(panel.query_one("#countdown").render())
         hatch = play_screen(app).query_one("#control-hatch", Button)
         assert not hatch.disabled

@@ -93,19 +93,28 @@ def test_token_bucket() -> None:
 
 def test_view_keeps_what_a_reconnecting_page_needs() -> None:
     view = SessionView()
+    gauge = ev.GaugeView("air", "Air", 18, 0, 100, "%", "gauge", danger=20, danger_below=True)
+    pump = ev.ControlView("pump", "PUMP", "1", True)
     started = ev.SceneStarted("mini", "Mini", "", "tester", (ev.CastMember("bob", "Bob"),),
-                              (), (), 1, "Start", "understudy", 5)
-    for event in (started, ev.LineStarted("l1", "bob", "Bob", "opening"), ev.LineDelta("l1", "Hel"),
+                              (gauge,), (pump,), 1, "Start", "understudy", 5, time_left=95.2)
+    patch = view.feed(started)
+    assert patch is not None and patch["keys"] == {"1": "pump"} and patch["clock"] == "1:36 left"
+    assert patch["gauges"][0]["level"] == "danger" and patch["gauges"][0]["text"] == "18%"
+    for event in (ev.LineStarted("l1", "bob", "Bob", "opening"), ev.LineDelta("l1", "Hel"),
                   ev.PhaseChanged(2, "Later"), ev.Suggestions(("Hi",))):
-        view.feed(event, protocol.player_view(event))
-    snap = view.snapshot()
-    assert snap["scene"]["phase_title"] == "Later"
-    assert snap["line"] == {"line_id": "l1", "speaker": "bob", "speaker_name": "Bob", "text": "Hel"}
+        view.feed(event)
+    snap = view.snapshot()["view"]
+    assert snap["started"] and snap["phase"] == "Later"
+    assert snap["line"]["who"] == "Bob" and snap["line"]["text"] == "Hel"
     assert snap["suggestions"] == ["Hi"]
-    said = ev.PlayerSaid("hey")
-    view.feed(said, protocol.player_view(said))
-    assert view.snapshot()["suggestions"] == []
-    assert [f["type"] for f in view.snapshot()["transcript"]] == ["PhaseChanged", "PlayerSaid"]
+    view.feed(ev.PlayerSaid("hey"))
+    assert view.snapshot()["view"]["suggestions"] == []
+    assert [(e["kind"], e["text"]) for e in view.snapshot()["view"]["transcript"]] == [("phase", "Later"),
+                                                                                    ("you", "hey")]
+    view.feed(ev.GameOver("friends", "success", "Friends", "", 75.0, {"lines": 3.0, "uses.pump": 2.0}))
+    rows = view.snapshot()["view"]["over"]["rows"]
+    assert rows == [["Time", "1:15"], ["Lines spoken", "3"], ["Pump", "used 2 times"]] or \
+        rows == [("Time", "1:15"), ("Lines spoken", "3"), ("Pump", "used 2 times")]
 
 
 @pytest.mark.parametrize("lookalike", ["https://play.example.evil.net", "https://play.example.net",

@@ -206,5 +206,5 @@ async def test_a_connected_players_session_outlives_the_tokens_lifetime(client, 
     assert app[REGISTRY].lookup(token) is player and not player.closed
     await ws.send_json({"type": "resume"})
     snapshot, _ = await until(ws, "Snapshot")
-    assert snapshot["scene"]["title"] == "Mini"
+    assert snapshot["view"]["title"] == "Mini"
     await ws.close()

@@ -76,7 +76,7 @@ async def test_commands_before_a_scene_and_unknown_scenes_are_refused(client) ->
         assert "no scene called" in error["message"] and "mini" in error["hint"]
     await ws.send_json({"type": "resume"})
     snap = await frame(ws)
-    assert snap["type"] == "Snapshot" and snap["scene"] is None
+    assert snap["type"] == "Snapshot" and snap["view"]["started"] is False
     await ws.close()
 
 
@@ -110,10 +110,10 @@ async def test_resume_after_a_dropped_socket(client, app: web.Application, clock
     ws = await open_ws(client, issued["token"])
     await ws.send_json({"type": "resume"})
     snap, _ = await until(ws, "Snapshot")
-    assert snap["scene"]["title"] == "Mini"
-    assert snap["scene"]["gauges"][0]["value"] == 97
-    assert snap["paused"] is False
-    assert [f["text"] for f in snap["transcript"] if f["type"] == "LineFinished"] == ["Hello? Anyone?"]
+    assert snap["view"]["title"] == "Mini"
+    assert snap["view"]["gauges"][0]["value"] == 97
+    assert snap["view"]["paused"] is False
+    assert [e["text"] for e in snap["view"]["transcript"] if e["kind"] == "actor"] == ["Hello? Anyone?"]
     assert snap["player_id"] == issued["player_id"]
     await clock.advance(1)
     state, _ = await until(ws, "StateChanged")

@@ -12,20 +12,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from digital_actors.events import GameOver
-from tui.widgets.state_panel import clock_text
 
 Choice = Literal["retry", "back"]
 
 
-def stats_text(over: GameOver) -> str:
-    parts = [f"time {clock_text(over.elapsed)}"]
-    lines = over.stats.get("lines")
-    if lines is not None:
-        parts.append(f"{lines:.0f} lines spoken")
-    pressed = {k.removeprefix("uses."): v for k, v in over.stats.items() if k.startswith("uses.") and v}
-    if pressed:
-        parts.append("pressed " + ", ".join(f"{k} ×{v:.0f}" for k, v in sorted(pressed.items())))
-    return " · ".join(parts)
+def stats_text(rows: list[tuple[str, str]]) -> str:
+    """The shared view's end-of-scene rows on one line (control labels, never ids)."""
+    return " · ".join(f"{label}: {value}" for label, value in rows)
 
 
 class GameOverScreen(ModalScreen[Choice]):
@@ -36,9 +29,9 @@ class GameOverScreen(ModalScreen[Choice]):
         Binding("escape,b", "choose('back')", "Back"),
     ]
 
-    def __init__(self, over: GameOver) -> None:
+    def __init__(self, over: GameOver, rows: list[tuple[str, str]]) -> None:
         super().__init__()
-        self.over = over
+        self.over, self.rows = over, rows
 
     def compose(self) -> ComposeResult:
         o = self.over
@@ -47,7 +40,7 @@ class GameOverScreen(ModalScreen[Choice]):
             yield Static(Text(o.title), id="ending-title", classes="dialog-title")
             if o.epilogue:
                 yield Static(Text(o.epilogue), id="epilogue")
-            yield Static(Text(stats_text(o)), id="stats")
+            yield Static(Text(stats_text(self.rows)), id="stats")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Retry (R)", id="retry", variant="primary")
                 yield Button("Back to scenes (Esc)", id="back")

@@ -163,9 +163,9 @@ class PlayScreen(Screen[None]):
         self.say(event.text)
 
     def action_press_key(self, key: str) -> None:
-        control_id = self.query_one(ControlBar).by_key(key)
-        if control_id is not None:
-            self.press(control_id)
+        control = self.renderer.view.control_for_key(key)
+        if control is not None:
+            self.press(control.id)
 
     def action_suggest(self, index: int) -> None:
         text = self.query_one(SuggestionBar).pick(index)
@@ -215,7 +215,7 @@ class PlayScreen(Screen[None]):
     # --- game over -------------------------------------------------------------------------------
     def game_over(self, over: ev.GameOver) -> None:
         self.over = over
-        self.app.push_screen(GameOverScreen(over), self._after_game_over)
+        self.app.push_screen(GameOverScreen(over, self.renderer.view.stats()), self._after_game_over)
 
     def _after_game_over(self, choice: Choice | None) -> None:
         if choice == "retry":

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from digital_actors import events as ev
+from digital_actors.view import PlayerView, ViewReducer
 from tui.widgets.controls import ControlBar
 from tui.widgets.inspector import Inspector
 from tui.widgets.speech_input import SpeechInput
@@ -16,15 +17,7 @@ from tui.widgets.suggestions import SuggestionBar
 from tui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
-    from digital_actors.turn.session import Session
     from tui.screens.play import PlayScreen
-
-def countdown(session: Session | None) -> float | None:
-    """The scene's countdown at start (later ones arrive with StateChanged.time_left)."""
-    if session is None:
-        return None
-    names = [n for n, var in session.scene.state.items() if var.countdown]
-    return session.world.values[names[0]] if names else None
 
 
 SEVERITY = {"info": "information", "warning": "warning", "error": "error"}
@@ -35,10 +28,17 @@ class EventRenderer:
 
     def __init__(self, screen: PlayScreen) -> None:
         self.screen = screen
+        self.reducer = ViewReducer()
         self._names: dict[str, str] = {}
+
+    @property
+    def view(self) -> PlayerView:
+        """What the player sees (the view every front end shares): keys, countdown, stats."""
+        return self.reducer.view
 
     def show(self, event: ev.Event) -> None:
         s = self.screen
+        self.reducer.feed(event)
         transcript = s.query_one(Transcript)
         inspector = s.query_one(Inspector)
         inspector.record(event)
@@ -52,10 +52,10 @@ class EventRenderer:
             case ev.LineFinished(speaker=speaker, text=text, interrupted=cut):
                 transcript.finish(speaker, self._names.get(speaker, speaker), text, interrupted=cut)
                 s.query_one(StatusBar).set_speaking(None)
-            case ev.StateChanged(gauges=gauges, time_left=time_left):
+            case ev.StateChanged(gauges=gauges):
                 panel = s.query_one(StatePanel)
                 panel.set_gauges(gauges)
-                panel.set_time_left(time_left)
+                panel.set_countdown(self.view.countdown, urgent=self.view.urgent)
                 inspector.mark()
             case ev.ControlsChanged(controls=controls):
                 s.query_one(ControlBar).set_controls(controls)
@@ -102,7 +102,7 @@ class EventRenderer:
         panel = s.query_one(StatePanel)
         panel.set_phase(event.phase_title)
         panel.set_gauges(event.gauges)
-        panel.set_time_left(countdown(s.session))
+        panel.set_countdown(self.view.countdown, urgent=self.view.urgent)
         s.query_one(ControlBar).set_controls(event.controls)
         s.query_one(SpeechInput).control_keys = {c.key for c in event.controls if c.key}
         s.query_one(SuggestionBar).show_items(())

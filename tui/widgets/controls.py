@@ -72,9 +72,6 @@ class ControlBar(Horizontal):
         button.disabled = not view.available
         button.tooltip = view.reason or f"press {view.key or view.label}"
 
-    def by_key(self, key: str) -> str | None:
-        return next((v.id for v in self.views.values() if v.key == key), None)
-
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id and event.button.id.startswith("control-"):

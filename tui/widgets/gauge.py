@@ -9,22 +9,6 @@ from textual.widget import Widget
 
 from digital_actors.events import GaugeView
 
-WARN_MARGIN = 0.15  # within 15% of the range from the danger line, the gauge turns amber
-
-
-def level(view: GaugeView) -> str:
-    """'danger', 'warning' or 'ok' for a gauge value against its threshold."""
-    if view.danger is None:
-        return "ok"
-    span = max(view.max - view.min, 1e-9)
-    if view.danger_below:
-        if view.value <= view.danger:
-            return "danger"
-        return "warning" if view.value <= view.danger + WARN_MARGIN * span else "ok"
-    if view.value >= view.danger:
-        return "danger"
-    return "warning" if view.value >= view.danger - WARN_MARGIN * span else "ok"
-
 
 def number(view: GaugeView) -> str:
     value = f"{view.value:.0f}" if abs(view.value - round(view.value)) < 0.05 or abs(view.value) >= 10 \
@@ -51,17 +35,17 @@ class Gauge(Widget):
         super().__init__(id=f"gauge-{view.id}")
         self.view = view
         self.set_class(view.show == "number", "-number")
-        self.set_class(level(view) == "danger", "-danger")
+        self.set_class(view.level == "danger", "-danger")
 
     def show_view(self, view: GaugeView) -> None:
         if view != self.view:
             self.view = view
-            self.set_class(level(view) == "danger", "-danger")
+            self.set_class(view.level == "danger", "-danger")
             self.refresh()
 
     def render(self) -> Text:
         v = self.view
-        state = level(v)
+        state = v.level
         label_style = self.get_component_rich_style("gauge--label", partial=True)
         value_style = self.get_component_rich_style(f"gauge--{state}", partial=True)
         width = max(self.size.width, 8)

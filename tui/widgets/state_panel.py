@@ -10,11 +10,6 @@ from digital_actors.events import GaugeView
 from tui.widgets.gauge import Gauge
 
 
-def clock_text(seconds: float) -> str:
-    seconds = max(0, int(seconds + 0.999))  # 0.2 s left still shows 0:01
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
 class StatePanel(VerticalScroll):
     """Gauges are created once per scene and updated in place (no re-compose per tick)."""
 
@@ -29,12 +24,13 @@ class StatePanel(VerticalScroll):
     def set_phase(self, title: str) -> None:
         self.query_one("#phase", Static).update(title)
 
-    def set_time_left(self, seconds: float | None) -> None:
+    def set_countdown(self, text: str | None, *, urgent: bool) -> None:
+        """The shared view's countdown ("4:32 left"), or nothing for a scene without one."""
         countdown = self.query_one("#countdown", Static)
-        countdown.display = seconds is not None
-        if seconds is not None:
-            countdown.update(f"⏱ {clock_text(seconds)} left", layout=False)  # every second; one row
-            countdown.set_class(seconds <= 30, "-urgent")
+        countdown.display = text is not None
+        if text is not None:
+            countdown.update(f"⏱ {text}", layout=False)  # every second; one row
+            countdown.set_class(urgent, "-urgent")
 
     def set_gauges(self, views: tuple[GaugeView, ...]) -> None:
         ids = [v.id for v in views]

@@ -4,18 +4,13 @@ import { PcmPlayer } from "./audio.js";
 
 const $ = (id) => document.getElementById(id);
 const player = new PcmPlayer();
-const state = { cast: {}, lines: new Map(), speaking: null, controls: [], paused: false, over: false };
+const state = { cast: {}, lines: new Map(), speaking: null, controls: [], keys: {}, paused: false, over: false };
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined && text !== null) node.textContent = String(text);
   return node;
-}
-
-function clock(seconds) {
-  const s = Math.max(0, Math.round(seconds || 0));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
 function number(value) {
@@ -78,21 +73,34 @@ function startScene(id) {
 }
 
 // --- the scene -----------------------------------------------------------------------------------
-function renderScene(scene) {
-  state.cast = Object.fromEntries(scene.cast.map((c) => [c.id, c.name]));
+// Every rule (danger levels, countdown text, key map, end-of-scene rows) comes from the server's
+// view (digital_actors/view.py): frames carry a `view` patch, snapshots the whole view.
+function renderScene(view) {
+  state.cast = view.cast || {};
   state.lines.clear();
   state.over = false;
-  $("scene-title").textContent = scene.title;
-  $("scene-tagline").textContent = scene.tagline || "";
-  $("role").textContent = scene.player_role ? `You are ${scene.player_role}.` : "";
-  $("performer").textContent = `Performer: ${scene.performer}`;
+  $("scene-title").textContent = view.title;
+  $("scene-tagline").textContent = view.tagline || "";
+  $("role").textContent = view.role ? `You are ${view.role}.` : "";
+  $("performer").textContent = `Performer: ${view.performer}`;
   $("transcript").replaceChildren();
   $("suggestions").replaceChildren();
   $("overlay").hidden = true;
-  renderPhase(scene.phase_title);
-  renderGauges(scene.gauges);
-  renderControls(scene.controls);
+  renderPhase(view.phase);
+  applyView(view);
   showStage();
+}
+
+function applyView(view) {
+  if (view.gauges) renderGauges(view.gauges);
+  if (view.clock !== undefined) {
+    $("clock").textContent = view.clock;
+    $("clock").classList.toggle("urgent", Boolean(view.urgent));
+  }
+  if (view.keys) state.keys = view.keys;
+  if (view.controls) renderControls(view.controls);
+  if (view.over) gameOver(view.over);
+  if (view.name) showName(view.name);
 }
 
 function renderPhase(title) {
@@ -104,16 +112,14 @@ function renderGauges(gauges) {
   const box = $("gauges");
   box.replaceChildren();
   for (const g of gauges) {
-    const danger = g.danger !== null && (g.danger_below ? g.value <= g.danger : g.value >= g.danger);
-    const gauge = el("div", `gauge${danger ? " danger" : ""}`);
+    const gauge = el("div", `gauge${g.level === "danger" ? " danger" : g.level === "warning" ? " warning" : ""}`);
     const head = el("div", "gauge-head");
-    head.append(el("span", "gauge-label", g.label), el("span", "gauge-value mono", `${number(g.value)}${g.unit}`));
+    head.append(el("span", "gauge-label", g.label), el("span", "gauge-value mono", g.text));
     gauge.append(head);
     if (g.show === "gauge") {
       const track = el("div", "track");
       const fill = el("div", "fill");
-      const span = g.max - g.min || 1;
-      fill.style.width = `${Math.min(100, Math.max(0, ((g.value - g.min) / span) * 100))}%`;
+      fill.style.width = `${g.fraction * 100}%`;
       track.append(fill);
       gauge.append(track);
     }
@@ -167,6 +173,17 @@ function entry(kind, who, text) {
   return body;
 }
 
+// A transcript entry of the view (a snapshot): the same look as the live events give.
+function renderEntry(e) {
+  if (e.kind === "you") entry("you", "You", e.text);
+  else if (e.kind === "actor") {
+    const body = entry("actor", e.who, e.text + (e.cut ? " —" : ""));
+    if (e.cut) body.parentElement.classList.add("cut");
+  } else if (e.kind === "phase") entry("phase", null, e.text);
+  else if (e.kind === "problem") entry("narration system", null, e.text);
+  else entry(`narration ${e.narration}`, null, e.text);
+}
+
 function lineStarted(lineId, speaker, name, text = "") {
   const body = entry("actor", name || state.cast[speaker] || speaker, text);
   body.classList.add("speaking");
@@ -190,19 +207,16 @@ function lineFinished(frame) {
   if (state.speaking === frame.line_id) state.speaking = null;
 }
 
-function gameOver(frame) {
+function gameOver(over) {
   state.over = true;
   renderControls(state.controls);
-  $("over-kind").textContent = frame.kind === "success" ? "You made it" : "It is over";
-  $("over-kind").dataset.kind = frame.kind;
-  $("over-title").textContent = frame.title;
-  $("over-epilogue").textContent = frame.epilogue || "";
+  $("over-kind").textContent = over.kind === "success" ? "You made it" : "It is over";
+  $("over-kind").dataset.kind = over.kind;
+  $("over-title").textContent = over.title;
+  $("over-epilogue").textContent = over.epilogue || "";
   const stats = $("over-stats");
   stats.replaceChildren();
-  stats.append(el("dt", null, "Time"), el("dd", "mono", clock(frame.elapsed)));
-  if (frame.stats && frame.stats.lines !== undefined) {
-    stats.append(el("dt", null, "Lines spoken"), el("dd", "mono", number(frame.stats.lines)));
-  }
+  for (const [label, value] of over.rows || []) stats.append(el("dt", null, label), el("dd", "mono", value));
   $("overlay").hidden = false;
   $("retry").focus();
 }
@@ -215,12 +229,7 @@ function setPaused(paused) {
 
 function apply(frame) {
   switch (frame.type) {
-    case "SceneStarted": renderScene(frame); break;
-    case "StateChanged":
-      renderGauges(frame.gauges);
-      $("clock").textContent = frame.time_left !== null ? `${clock(frame.time_left)} left` : clock(frame.elapsed);
-      break;
-    case "ControlsChanged": renderControls(frame.controls); break;
+    case "SceneStarted": renderScene(frame.view); return;
     case "PhaseChanged": renderPhase(frame.title); entry("phase", null, frame.title); break;
     case "PlayerSaid": entry("you", "You", frame.text); renderSuggestions([]); player.stop(null); break;
     case "AudioFinished": if (frame.interrupted) player.stop(frame.line_id); break;
@@ -233,15 +242,15 @@ function apply(frame) {
     case "LineFinished": lineFinished(frame); break;
     case "Narration": entry(`narration ${frame.kind}`, null, frame.text); break;
     case "Suggestions": renderSuggestions(frame.items); break;
-    case "GameOver": gameOver(frame); break;
     case "TurnFailed": notify(frame.message, "warning", frame.hint); break;
     case "Notice": notify(frame.message, frame.level); break;
     case "Paused": setPaused(frame.paused); break;
     case "Error": notify(frame.message, "error", frame.hint); break;
-    case "Snapshot": restore(frame); break;
+    case "Snapshot": restore(frame); return;
     case "PlayerNamed": showName(frame.name); break;
     default: break;
   }
+  if (frame.view) applyView(frame.view);
 }
 
 function showName(name) {
@@ -252,20 +261,17 @@ function showName(name) {
 
 function restore(snapshot) {
   player.stop(null);
-  showName(snapshot.name);
-  if (!snapshot.scene) {
+  const view = snapshot.view;
+  showName(snapshot.name || view.name);
+  if (!view.started) {
     showPicker();
     return;
   }
-  renderScene(snapshot.scene);
-  for (const frame of snapshot.transcript) {
-    if (frame.type === "TurnFailed") entry("narration system", null, frame.message);
-    else apply(frame);
-  }
-  if (snapshot.line) lineStarted(snapshot.line.line_id, snapshot.line.speaker, snapshot.line.speaker_name, snapshot.line.text);
-  renderSuggestions(snapshot.suggestions || []);
-  setPaused(snapshot.paused);
-  if (snapshot.game_over) gameOver(snapshot.game_over);
+  renderScene(view);
+  for (const e of view.transcript) renderEntry(e);
+  if (view.line) lineStarted(view.line.line_id, view.line.speaker, view.line.who, view.line.text);
+  renderSuggestions(view.suggestions || []);
+  setPaused(view.paused);
 }
 
 // --- input ------------------------------------------------------------------------------------
@@ -315,7 +321,8 @@ function bind() {
     if (event.key === "Escape" && !$("stage").hidden) { interrupt(); return; }
     const typing = event.target instanceof HTMLInputElement;
     if (typing || $("stage").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
-    const control = state.controls.find((c) => c.key === event.key);
+    const id = (state.keys || {})[event.key];
+    const control = state.controls.find((c) => c.id === id);
     if (control && control.available && !state.over) press(control.id);
   });
 }

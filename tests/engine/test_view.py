@@ -1,0 +1,82 @@
+"""The one view every front end draws: danger, keys, countdown, transcript, end-of-scene rows;
+and the line mode's compact announcements that come from it."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from digital_actors import events as ev
+from digital_actors.actors.understudy import Understudy
+from digital_actors.clock import FakeClock
+from digital_actors.plain import LinePlayer
+from digital_actors.scene.loader import load_scene
+from digital_actors.turn.session import Session, SessionOptions
+from digital_actors.view import ViewReducer, clock_text, value_text
+
+ROOT = Path(__file__).parents[2]
+
+
+def gauge(value: float, *, danger: float | None = 20, below: bool = True) -> ev.GaugeView:
+    return ev.GaugeView("air", "Air", value, 0, 100, "%", "gauge", danger=danger, danger_below=below)
+
+
+def test_one_danger_rule_with_a_warning_band() -> None:
+    assert [gauge(v).level for v in (10, 20, 21, 35, 36)] == ["danger", "danger", "warning", "warning", "ok"]
+    assert [gauge(v, danger=80, below=False).level for v in (90, 80, 70, 64)] == ["danger", "danger", "warning", "ok"]
+    assert gauge(0, danger=None).level == "ok"
+    assert ev.to_dict(ev.StateChanged({}, (gauge(15),), 3.0))["gauges"][0]["level"] == "danger"
+
+
+def test_countdown_and_numbers_are_written_once() -> None:
+    assert [clock_text(s) for s in (0, 0.2, 59.1, 60, 125)] == ["0:00", "0:01", "1:00", "1:00", "2:05"]
+    assert value_text(gauge(33.3)) == "33%" and value_text(gauge(2.5)) == "2.5%"
+
+
+def test_the_reducer_tracks_what_the_player_sees() -> None:
+    r = ViewReducer()
+    pump = ev.ControlView("pump", "PUMP", "1", True)
+    hatch = ev.ControlView("hatch", "OPEN HATCH", "2", False, "jammed")
+    parts = r.feed(ev.SceneStarted("mini", "Mini", "", "tester", (ev.CastMember("bob", "Bob"),), (gauge(50),),
+                                   (pump, hatch), 1, "Start", "understudy", 5, time_left=31.0))
+    assert {"scene", "controls", "countdown"} <= parts
+    v = r.view
+    assert v.control_for_key("2") == hatch and v.control_for_key("9") is None and v.keys == {"1": "pump", "2": "hatch"}
+    assert v.countdown == "0:31 left" and not v.urgent
+    assert r.feed(ev.StateChanged({"air": 40}, (gauge(40),), 2.0, time_left=29.0)) == {"gauges", "countdown"}
+    assert v.urgent and v.countdown == "0:29 left"
+    r.feed(ev.LineStarted("l1", "bob", "Bob", "reply"))
+    r.feed(ev.LineDelta("l1", "Hel"))
+    assert v.speaking == "Bob" and v.line is not None and v.line.text == "Hel"
+    r.feed(ev.LineFinished("l1", "bob", "Hello", interrupted=True))
+    assert v.line is None and v.transcript[-1].cut and v.transcript[-1].who == "Bob"
+    r.feed(ev.GameOver("out", "failure", "Out of air", "", 61.0, {"lines": 4.0, "uses.pump": 1.0, "uses.hatch": 0.0}))
+    assert v.stats() == [("Time", "1:01"), ("Lines spoken", "4"), ("Pump", "used once")]  # labels, never ids
+
+
+async def test_the_line_mode_announces_unlocked_controls_and_dangerous_gauges() -> None:
+    scene = load_scene(ROOT / "scenes" / "welcome")
+    clock = FakeClock()
+    session = Session(scene, actor=Understudy(scene, clock=clock), clock=clock,
+                      options=SessionOptions(suggestions=False, overrides=(("clockwork", 45.0),)))
+    out = io.StringIO()
+    player = LinePlayer(session, out=out, interactive=False)
+    await session.start()
+    await session.settle()
+    for event in player.sub.drain():
+        player.show(event)
+    await session.press("wind")  # 45 + 20: past 50, the beam unlocks
+    await session.settle()
+    for event in player.sub.drain():
+        player.show(event)
+    assert "* Now you can use /2 SWEEP THE BEAM" in out.getvalue()
+    await session.press("sweep")  # 65 - 15 = 50
+    await session.settle()
+    for _ in range(70):  # the spring runs down 0.5 a second: under 20 after 60 s, then further
+        await clock.advance(1)
+        for event in player.sub.drain():
+            player.show(event)
+    text = out.getvalue()
+    assert text.count("* WARNING: Lamp clockwork") == 1  # once, when it crosses, not every tick
+    assert "* WARNING: Lamp clockwork 20%" in text or "* WARNING: Lamp clockwork 19.5%" in text
+    await session.close()

@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from digital_actors.authoring.corpus import Corpus, Entry, Score, evaluate, load_corpus, plain_keywords, ready_signals
 from digital_actors.config import Settings
 from digital_actors.llm.base import ChatModel
 from digital_actors.llm.judge import LLMJudge
 from digital_actors.llm.select import select_model
 from digital_actors.logging import configure_logging
-from digital_actors.scene.corpus import Corpus, Entry, Score, evaluate, load_corpus, plain_keywords, ready_signals
 from digital_actors.understanding import Context, analyse, offline_fires
 
 SCENES = Path(__file__).resolve().parents[1] / "scenes"

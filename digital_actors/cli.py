@@ -302,7 +302,7 @@ def _targets(app: AppContext, targets: tuple[str, ...]) -> list[Path]:
 @click.pass_obj
 def check(app: AppContext, targets: tuple[str, ...], explain: bool, strict: bool, budget: float) -> None:
     """Validate scenes: every error with its location; every ending reachable."""
-    from digital_actors.scene.check import check_path
+    from digital_actors.authoring.check import check_path
 
     configure_logging(level="ERROR")
     failed = 0
@@ -326,8 +326,8 @@ def check(app: AppContext, targets: tuple[str, ...], explain: bool, strict: bool
 @click.pass_obj
 def run_tests(app: AppContext, targets: tuple[str, ...]) -> None:
     """Run .play playthroughs and understanding corpora; report each failure and each wrong line."""
-    from digital_actors.scene.corpus import find_corpus_files
-    from digital_actors.scene.playtest import find_play_files, run_play_file
+    from digital_actors.authoring.corpus import find_corpus_files
+    from digital_actors.authoring.playtest import find_play_files, run_play_file
 
     configure_logging(level="ERROR")
     files: list[Path] = []
@@ -367,7 +367,7 @@ def run_tests(app: AppContext, targets: tuple[str, ...]) -> None:
 
 def _run_corpus(file: Path) -> bool:
     """Score one understanding corpus against its floors; print the scores and every wrong line."""
-    from digital_actors.scene.corpus import evaluate, load_corpus, report
+    from digital_actors.authoring.corpus import evaluate, load_corpus, report
 
     try:
         corpus = load_corpus(file)

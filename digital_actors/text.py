@@ -5,6 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+PLACEHOLDER_OPEN, PLACEHOLDER_CLOSE = "{", "}"
+NAME_PLACEHOLDER = "{name}"  # a keyword: the player gives their own name (understanding/names.py)
+PLACEHOLDERS = frozenset({NAME_PLACEHOLDER})
+TAG = re.compile(r"\[([A-Za-z][A-Za-z ,\-']{0,40})\]")  # an audio tag: [sighs], [static]
+MAX_TAG_CHARS = 41  # the longest tag content TAG accepts
+_TAG_SPACES = re.compile(r"[ \t]{2,}")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"'})
 _NOT_WORD = re.compile(r"[^a-z0-9' ]+")
 _SPACES = re.compile(r"\s+")
@@ -26,9 +32,26 @@ def keyword_hit(text: str, keywords: Iterable[str]) -> str | None:
     haystack = f" {normalize(text)} "
     best: str | None = None
     for keyword in keywords:
-        if keyword.strip().startswith("{") and keyword.strip().endswith("}"):
+        if is_placeholder(keyword):
             continue
         needle = normalize(keyword)
         if needle and f" {needle} " in haystack and (best is None or len(needle) > len(best)):
             best = needle
     return best
+
+
+def strip_tags(text: str) -> str:
+    """Text for display: every ``[tag]`` removed and the spacing mended."""
+    # Only the gap a removed tag leaves is mended: "Wait [sighs], no" -> "Wait, no", while
+    # the writer's own spacing ("homicide? ...Good") is kept.
+    out = TAG.sub("\x00", text)
+    out = re.sub(r"[ \t]*\x00[ \t]*([,.!?;:])", r"\1", out)
+    out = re.sub(r"[ \t]*\x00[ \t]*", " ", out)
+    out = _TAG_SPACES.sub(" ", out)
+    return out.strip()
+
+
+def is_placeholder(keyword: str) -> bool:
+    """ "{name}": a keyword that stands for something recognised another way, not for words."""
+    text = keyword.strip()
+    return text.startswith(PLACEHOLDER_OPEN) and text.endswith(PLACEHOLDER_CLOSE)

@@ -21,9 +21,9 @@ from digital_actors.llm.base import ChatModel, ChatRequest, StreamEnd, Usage
 from digital_actors.llm.cleanup import LineCleaner, name_tokens
 from digital_actors.llm.errors import ProviderError
 from digital_actors.llm.metrics import count_error
+from digital_actors.llm.prompts import PromptOptions, build_line_request
 from digital_actors.llm.suggest import Suggester
 from digital_actors.llm.tally import TalliedChatModel
-from digital_actors.prompts import PromptOptions, build_line_request
 from digital_actors.scene.model import Scene
 from digital_actors.turn.ports import Cue
 

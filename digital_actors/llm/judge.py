@@ -13,7 +13,7 @@ import structlog
 from pydantic import TypeAdapter
 
 from digital_actors.llm.base import ChatModel, ChatRequest, Message, SystemBlock
-from digital_actors.prompts import CLOSE, OPEN
+from digital_actors.llm.prompts import CLOSE, OPEN
 from digital_actors.scene.model import Scene, Signal
 
 log = structlog.get_logger()

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from digital_actors.errors import ModelError
 from digital_actors.llm.base import ChatModel, ChatRequest, Message, SystemBlock, answer_schema
 from digital_actors.scene.model import Scene
+from digital_actors.text import strip_tags
 from digital_actors.turn.ports import Cue
-from digital_actors.voice.tags import strip_tags
 
 log = structlog.get_logger()
 

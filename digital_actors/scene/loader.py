@@ -18,7 +18,7 @@ from digital_actors import paths
 from digital_actors.errors import ExpressionError, SceneError
 from digital_actors.scene.expr import Expr, compile_expr
 from digital_actors.scene.model import Effect, Scene, _WithEffects
-from digital_actors.understanding.matching import PLACEHOLDERS, is_placeholder
+from digital_actors.text import PLACEHOLDERS, is_placeholder
 
 SCENE_FILE = "scene.toml"
 MEMORY_NAMES = ("memory.attempts", "memory.successes", "memory.returning", "memory.trust",

@@ -13,10 +13,10 @@ from digital_actors import events as ev
 from digital_actors.clock import Clock
 from digital_actors.errors import DigitalActorsError, VoiceError
 from digital_actors.scene.model import Scene
+from digital_actors.text import strip_tags
 from digital_actors.turn.ports import Actor, Cue
 from digital_actors.voice.base import Voice, VoiceProfile
 from digital_actors.voice.chunker import SentenceChunker
-from digital_actors.voice.tags import strip_tags
 
 if TYPE_CHECKING:
     from digital_actors.voice.line import LineSpeech

@@ -11,10 +11,11 @@ Pure functions over text (and the scene model): no storage, no voice, no models,
 
 from __future__ import annotations
 
+from digital_actors.text import NAME_PLACEHOLDER
 from digital_actors.understanding.analysis import Utterance, analyse
 from digital_actors.understanding.decide import Context, offline_fires
 from digital_actors.understanding.decisive import decisive_signals
-from digital_actors.understanding.matching import NAME_PLACEHOLDER, Match, Strength, find_keyword
+from digital_actors.understanding.matching import Match, Strength, find_keyword
 from digital_actors.understanding.names import asks_for_name, find_name
 
 __all__ = [

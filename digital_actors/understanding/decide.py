@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from digital_actors.scene.model import Signal
+from digital_actors.text import NAME_PLACEHOLDER, is_placeholder
 from digital_actors.understanding.analysis import Utterance, analyse
-from digital_actors.understanding.matching import NAME_PLACEHOLDER, Match, find_keyword, is_placeholder
+from digital_actors.understanding.matching import Match, find_keyword
 from digital_actors.understanding.names import locate_name
 
 

@@ -25,14 +25,12 @@ from typing import Literal
 
 from rapidfuzz.distance import OSA
 
+from digital_actors.text import is_placeholder
 from digital_actors.understanding import lexicon as lx
 from digital_actors.understanding.analysis import Utterance, analyse
 from digital_actors.understanding.keywords import Keyword, parse_keyword
 
 Strength = Literal["asserted", "mentioned"]
-PLACEHOLDER_OPEN, PLACEHOLDER_CLOSE = "{", "}"
-NAME_PLACEHOLDER = "{name}"  # the player gives their own name (names.py); decide.py answers it
-PLACEHOLDERS = frozenset({NAME_PLACEHOLDER})
 FILLER_FROM = 3  # "i really did it" for "i did it"; a two-word keyword with a word inside is two words
 _NOT_BEFORE_ACT = lx.PREPOSITIONS | {"the", "a", "an", "my", "your", "his", "her", "our", "their", "this", "that",
                                      "say", "said", "says", "saying"}
@@ -131,12 +129,6 @@ def _judge(u: Utterance, keyword: Keyword, hit: _Hit, strength: Strength) -> boo
         at_edge = not lead or closing  # "hello there", "a hint, please"; not "my evening", "say hi to"
         return at_edge and not hypothetical and (alone or not question)
     return not hypothetical and (keyword.interrogative or not question)
-
-
-def is_placeholder(keyword: str) -> bool:
-    """ "{name}": a keyword that stands for something recognised another way, not for words."""
-    text = keyword.strip()
-    return text.startswith(PLACEHOLDER_OPEN) and text.endswith(PLACEHOLDER_CLOSE)
 
 
 def _negated_after(u: Utterance, keyword: Keyword, hit: _Hit) -> bool:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-TAG = re.compile(r"\[([A-Za-z][A-Za-z ,\-']{0,40})\]")
-MAX_TAG_CHARS = 41  # the longest tag content TAG accepts
+from digital_actors.text import MAX_TAG_CHARS, TAG, strip_tags
+
+__all__ = ["MAX_TAG_CHARS", "TAG", "strip_tags"]  # the display helpers live with the other text rules
 _PARTIAL_TAG = re.compile(r"\[(?:[A-Za-z][A-Za-z ,\-']{0,40})?")
 _SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:])")
@@ -60,17 +61,6 @@ class Segment:
 
     text: str = ""
     pause_ms: int = 0
-
-
-def strip_tags(text: str) -> str:
-    """Text for display: every ``[tag]`` removed and the spacing mended."""
-    # Only the gap a removed tag leaves is mended: "Wait [sighs], no" -> "Wait, no", while
-    # the writer's own spacing ("homicide? ...Good") is kept.
-    out = TAG.sub("\x00", text)
-    out = re.sub(r"[ \t]*\x00[ \t]*([,.!?;:])", r"\1", out)
-    out = re.sub(r"[ \t]*\x00[ \t]*", " ", out)
-    out = _SPACES.sub(" ", out)
-    return out.strip()
 
 
 def find_tags(text: str) -> list[str]:

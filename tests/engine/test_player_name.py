@@ -8,7 +8,7 @@ from digital_actors.actors.understudy import Understudy
 from digital_actors.clock import FakeClock
 from digital_actors.config import Settings
 from digital_actors.engine import Engine, SessionRequest
-from digital_actors.prompts import build_line_request
+from digital_actors.llm.prompts import build_line_request
 from digital_actors.scene.model import Scene
 from digital_actors.turn.ports import Cue
 from digital_actors.turn.session import Session, SessionOptions

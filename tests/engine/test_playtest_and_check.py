@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from digital_actors.scene.check import check_path, check_scene
+from digital_actors.authoring.check import check_path, check_scene
+from digital_actors.authoring.playtest import find_play_files, parse_play, run_play_file
 from digital_actors.scene.loader import load_scene
-from digital_actors.scene.playtest import find_play_files, parse_play, run_play_file
 from tests.engine.conftest import BASE, write_scene
 
 

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from digital_actors import events as ev
+from digital_actors.authoring.playtest import parse_play
 from digital_actors.clock import FakeClock
 from digital_actors.config import Settings
 from digital_actors.engine import Engine, SessionRequest
 from digital_actors.llm.anthropic import AnthropicChatModel
 from digital_actors.llm.base import ChatModel
-from digital_actors.prompts import CLOSE, OPEN
+from digital_actors.llm.prompts import CLOSE, OPEN
 from digital_actors.scene.model import Scene
-from digital_actors.scene.playtest import parse_play
 from digital_actors.turn.session import Session
 from digital_actors.understanding import offline_fires
 from tests.fakes.anthropic_server import FakeAnthropic

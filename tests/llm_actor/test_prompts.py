@@ -15,8 +15,8 @@ import pytest
 
 from digital_actors.actors.understudy import ScriptedLine, Understudy
 from digital_actors.clock import FakeClock
+from digital_actors.llm.prompts import build_line_request
 from digital_actors.player import PlayerMemory
-from digital_actors.prompts import build_line_request
 from digital_actors.scene.model import Scene
 from digital_actors.turn.ports import Cue
 from digital_actors.turn.session import Session, SessionOptions

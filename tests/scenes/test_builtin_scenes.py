@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from digital_actors.scene.check import check_scene
+from digital_actors.authoring.check import check_scene
+from digital_actors.authoring.playtest import find_play_files, parse_play, run_play_file
 from digital_actors.scene.loader import load_scene
-from digital_actors.scene.playtest import find_play_files, parse_play, run_play_file
 
 SCENES = Path(__file__).parents[2] / "scenes"
 IDS = sorted(p.parent.name for p in SCENES.glob("*/scene.toml"))

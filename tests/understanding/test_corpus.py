@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from digital_actors.cli import cli
-from digital_actors.errors import SceneError
-from digital_actors.scene.corpus import (
+from digital_actors.authoring.corpus import (
     evaluate,
     find_corpus_files,
     load_corpus,
     offline_decision,
     plain_keywords,
 )
-from digital_actors.scene.playtest import find_play_files
+from digital_actors.authoring.playtest import find_play_files
+from digital_actors.cli import cli
+from digital_actors.errors import SceneError
 from digital_actors.understanding import Context, analyse, offline_fires
 from tests.understanding.conftest import SCENES
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from digital_actors.events import danger_level
 from digital_actors.llm.base import ChatRequest, Message, SystemBlock
 from digital_actors.scene.model import Scene
+from digital_actors.text import strip_tags
 from digital_actors.turn.ports import Cue
-from digital_actors.voice.tags import strip_tags
 
 PLAYER, ACTOR = "player", "actor"
 OPEN, CLOSE = "<<<", ">>>"  # fences around the player's words in the DIRECTION message

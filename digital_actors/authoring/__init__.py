@@ -1,0 +1,1 @@
+"""Writers' tools: ``check`` (lint and explore a scene), ``.play`` playthroughs, understanding corpora."""

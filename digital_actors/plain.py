@@ -249,7 +249,7 @@ async def play_lines(session: Session, *, inp: TextIO | None = None, out: TextIO
     finally:
         await session.close()
         await renderer
-        if player.audio is not None and hasattr(player.audio, "close"):
+        if player.audio is not None:
             player.audio.close()
     if player.over is None and not interactive:
         player.write(f"(input ended — scene left at: {player.state_text()})")

@@ -1,4 +1,4 @@
-"""The code stays clean: ruff everywhere, mypy --strict on the engine (STYLE.md §20)."""
+"""The code stays clean: ruff everywhere, mypy --strict on the engine and the front ends (STYLE.md §20)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,6 @@ def test_ruff_is_clean() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_mypy_strict_on_the_engine() -> None:
-    out = run(sys.executable, "-m", "mypy", "digital_actors")
+def test_mypy_strict_on_the_engine_and_both_front_ends() -> None:
+    out = run(sys.executable, "-m", "mypy")  # packages from pyproject: digital_actors, tui, web
     assert out.returncode == 0, out.stdout + out.stderr

@@ -10,8 +10,8 @@ from textual.binding import Binding, BindingType
 
 from digital_actors import events as ev
 from digital_actors.engine import Engine, SessionRequest
-from digital_actors.errors import DigitalActorsError
-from tui.audio import AudioSink
+from digital_actors.errors import DigitalActorsError, VoiceError
+from digital_actors.voice.pipeline import AudioSink
 from tui.providers import BestResults, Preferences, ProfileProvider
 from tui.screens.error import ErrorDialog
 from tui.screens.help import HelpScreen
@@ -110,19 +110,24 @@ class DigitalActorsApp(App[int]):
     def cut_audio(self) -> None:
         """Silence what is still queued (an interruption, the player speaking, voice switched off)."""
         if self.audio is not None:
-            self.audio.cut()
+            self.audio.stop()
 
     def play_audio(self, event: ev.AudioChunk | ev.AudioFinished) -> None:
+        """The one terminal player (voice/playback.py, shared with the line mode) plays the chunk;
+        no device means one notice, then text only."""
         if isinstance(event, ev.AudioFinished) and event.interrupted:
             self.cut_audio()
             return
         if self.audio is None or not self.preferences.voice or not isinstance(event, ev.AudioChunk):
             return
-        self.audio.play(event, self.preferences.volume)
-        failed = getattr(self.audio, "failed", None)
-        if failed is not None and failed.message not in self.voice_notes:
-            self.voice_notes.append(failed.message)
-            self.notify(f"{failed.message}: {failed.hint}", severity="warning", markup=False)
+        self.audio.volume = self.preferences.volume
+        try:
+            self.audio.write(event.pcm, event.sample_rate)
+        except VoiceError as failed:
+            self.audio = None
+            if failed.message not in self.voice_notes:
+                self.voice_notes.append(failed.message)
+                self.notify(f"{failed.message} {failed.hint or ''}".strip(), severity="warning", markup=False)
 
     async def on_unmount(self) -> None:
         if self.audio is not None:

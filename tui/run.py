@@ -42,8 +42,8 @@ async def _run(settings: Settings, *, extra_scenes: Sequence[Path], scene: str |
                start_phase: int | None, overrides: Sequence[tuple[str, float]], speed: float,
                seed: int | None, difficulty: str | None, best_results: BestResults | None,
                profile: ProfileProvider | None, audio: bool, memory: bool) -> int:
+    from digital_actors.voice.playback import TerminalPlayback
     from tui.app import DigitalActorsApp  # textual loads only when the game really starts
-    from tui.audio import SoundDevicePlayer
 
     async with Engine.open(settings, extra_scenes=tuple(extra_scenes), memory=memory) as engine:
         notices: list[str] = []
@@ -62,7 +62,7 @@ async def _run(settings: Settings, *, extra_scenes: Sequence[Path], scene: str |
             engine, start=start_request(scene, start_phase=start_phase, overrides=overrides, speed=speed,
                                         seed=seed, difficulty=difficulty),
             best_results=best_results, profile=profile, player=name, player_id=player_id,
-            notices=tuple(notices), audio=SoundDevicePlayer() if audio and settings.voice else None)
+            notices=tuple(notices), audio=TerminalPlayback() if audio and settings.voice else None)
         await app.run_async()
         return app.return_code or 0
 

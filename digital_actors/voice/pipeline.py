@@ -27,11 +27,16 @@ log = structlog.get_logger()
 
 
 class AudioSink(Protocol):
-    """Where audio is played locally (``TerminalPlayback``); the web has none."""
+    """Where audio is played locally (``TerminalPlayback``, for the line mode and the TUI); the web
+    has none. ``write`` raises ``VoiceError`` once when there is no device."""
+
+    volume: float
 
     def write(self, data: bytes, sample_rate: int) -> None: ...
 
     def stop(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import click
 
 from digital_actors import __version__, paths
 from digital_actors.config import Settings
-from digital_actors.errors import DigitalActorsError, SceneError
+from digital_actors.errors import DigitalActorsError, SceneError, SceneNotFound
 from digital_actors.logging import configure_logging
 from digital_actors.scene.loader import SceneRef, discover, scene_search_path
 from digital_actors.scene.model import Scene
@@ -150,7 +150,7 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
 
     On a terminal this opens the Textual game; --plain (or a pipe) plays in line mode.
     """
-    from digital_actors.engine import Engine, SessionRequest
+    from digital_actors.engine import READING_PACE, Engine, SessionRequest
     from digital_actors.plain import play_lines
 
     if record_dir is not None and replay_dir is not None:
@@ -165,14 +165,14 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
     try:
         chosen = engine.load(scene) if scene else _pick_scene(app)
     except SceneError as e:
-        _fail(e, 2 if "no scene called" in e.message else 1)
+        _fail(e, 2 if isinstance(e, SceneNotFound) else 1)
     if start_phase is not None and start_phase not in {p.id for p in chosen.phases}:
         raise click.BadParameter(f"no phase {start_phase} (phases: {', '.join(str(p.id) for p in chosen.phases)})",
                                  param_hint="--phase")
     interactive = sys.stdin.isatty()
     request = SessionRequest(scene=chosen.id, seed=seed if seed is not None or interactive else 0,
                              speed=speed, difficulty=difficulty, start_phase=start_phase,
-                             overrides=_parse_sets(chosen, sets), pace=0.045 if interactive else 0.0)
+                             overrides=_parse_sets(chosen, sets), pace=READING_PACE if interactive else 0.0)
 
     async def run() -> None:
         if not no_memory and not await engine.open_memory() and engine.memory_error is not None:
@@ -238,7 +238,7 @@ def _play_tui(app: AppContext, engine: object, scene: str | None, *, speed: floa
         try:
             chosen = engine.load(scene)  # type: ignore[attr-defined]
         except SceneError as e:
-            _fail(e, 2 if "no scene called" in e.message else 1)
+            _fail(e, 2 if isinstance(e, SceneNotFound) else 1)
         if start_phase is not None and start_phase not in {p.id for p in chosen.phases}:
             raise click.BadParameter(f"no phase {start_phase}", param_hint="--phase")
         overrides = _parse_sets(chosen, sets)

@@ -38,6 +38,7 @@ from digital_actors.voice.base import Voice
 
 log = structlog.get_logger()
 MEMORY_TIMEOUT = 5.0  # seconds a memory read or write may take before the scene goes on without it
+READING_PACE = 0.045  # seconds per word when the understudy streams authored lines: a natural reading speed
 # Offered to a model when the voice performs tags (ElevenLabs with ELEVENLABS_PRESERVE_AUDIO_TAGS).
 PERFORMABLE_TAGS = ("sighs", "laughs", "whispers", "gasps", "coughs", "clears throat", "pauses", "crying")
 DEFAULT_PROFILE = "player"  # the terminal profile of someone who gave no name: never spoken
@@ -54,7 +55,7 @@ class SessionRequest:
     difficulty: str | None = None
     start_phase: int | None = None
     overrides: tuple[tuple[str, float], ...] = ()
-    pace: float = 0.045
+    pace: float = READING_PACE
     suggestions: bool | None = None
     player_name: str | None = None  # the name the player gave in this front end (memory may know one)
 

@@ -36,6 +36,10 @@ class SceneError(DigitalActorsError):
         return "\n".join(lines)
 
 
+class SceneNotFound(SceneError):
+    """No scene by that id or path: a usage error (exit code 2), not a broken scene (1)."""
+
+
 class ExpressionError(SceneError):
     """An expression in a scene file is malformed or uses something not allowed."""
 

@@ -9,7 +9,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from digital_actors import events as ev
-from digital_actors.engine import Engine, SessionRequest
+from digital_actors.engine import READING_PACE, Engine, SessionRequest
 from digital_actors.errors import DigitalActorsError, VoiceError
 from digital_actors.voice.pipeline import AudioSink
 from tui.providers import BestResults, Preferences, ProfileProvider
@@ -39,7 +39,7 @@ class DigitalActorsApp(App[int]):
 
     def __init__(self, engine: Engine, *, start: SessionRequest | None = None,
                  best_results: BestResults | None = None, profile: ProfileProvider | None = None,
-                 player: str | None = None, pace: float = 0.045, preferences: Preferences | None = None,
+                 player: str | None = None, pace: float = READING_PACE, preferences: Preferences | None = None,
                  audio: AudioSink | None = None, watch_interval: float | None = 0.5,
                  player_id: str | None = None, notices: tuple[str, ...] = ()) -> None:
         super().__init__()

@@ -7,17 +7,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from digital_actors.config import Settings
-from digital_actors.engine import Engine, SessionRequest
+from digital_actors.engine import READING_PACE, Engine, SessionRequest
 from digital_actors.memory.views import StoreProfile
 from digital_actors.memory.views import best_results as store_best_results
 from tui.providers import BestResults, ProfileProvider
 
-PACE = 0.045  # seconds per word when streaming authored lines: a natural reading speed
-
 
 def start_request(scene: str | None, *, start_phase: int | None = None,
                   overrides: Sequence[tuple[str, float]] = (), speed: float = 1.0, seed: int | None = None,
-                  difficulty: str | None = None, pace: float = PACE) -> SessionRequest | None:
+                  difficulty: str | None = None, pace: float = READING_PACE) -> SessionRequest | None:
     """The session to open straight away (``digital-actors play SCENE ...``), or None for the picker."""
     if scene is None:
         return None

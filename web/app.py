@@ -18,7 +18,7 @@ import structlog
 from aiohttp import WSCloseCode, web
 
 from digital_actors.config import Settings
-from digital_actors.engine import Engine
+from digital_actors.engine import READING_PACE, Engine
 from digital_actors.errors import DigitalActorsError
 from digital_actors.memory.store import MemoryStore, SqliteMemoryStore
 from web.assets import Assets
@@ -42,12 +42,11 @@ from web.sessions import SessionRegistry
 
 log = structlog.get_logger()
 CLEANUP_INTERVAL = 5.0
-PACE = 0.045  # seconds per word when the understudy streams authored lines
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None, memory: MemoryStore | None = None,
                extra_scenes: Sequence[Path] = (), open_memory: bool = False,
-               pace: float = PACE) -> web.Application:
+               pace: float = READING_PACE) -> web.Application:
     """The aiohttp application. ``engine``/``memory`` are injected (tests) or built here.
 
     ``open_memory=True`` opens the SQLite store at DIGITAL_ACTORS_DB for the app's lifetime

@@ -12,6 +12,7 @@ import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from digital_actors.engine import MEMORY_TIMEOUT
 from digital_actors.errors import DigitalActorsError
 from web.keys import ASSETS, CATALOG, ENGINE, MEMORY, SETTINGS
 from web.keys import REGISTRY as SESSIONS
@@ -21,7 +22,6 @@ from web.sessions import RegistryFull
 log = structlog.get_logger()
 PLAYER_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
 HEALTH_TIMEOUT = 3.0
-MEMORY_TIMEOUT = 5.0
 YEAR = "public, max-age=31536000, immutable"
 NO_STORE = {"Cache-Control": "no-store"}
 

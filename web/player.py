@@ -16,7 +16,7 @@ import structlog
 
 from digital_actors import events as ev
 from digital_actors.clock import Clock
-from digital_actors.engine import Engine, SessionRequest
+from digital_actors.engine import MEMORY_TIMEOUT, Engine, SessionRequest
 from digital_actors.errors import DigitalActorsError
 from digital_actors.logging import short_hash
 from digital_actors.memory.store import MemoryStore
@@ -28,7 +28,6 @@ from web.metrics import REQUESTS, RESPONSE_SECONDS, count_error
 from web.view import SessionView
 
 log = structlog.get_logger()
-MEMORY_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True, slots=True)

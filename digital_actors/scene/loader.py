@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from digital_actors import paths
-from digital_actors.errors import ExpressionError, SceneError
+from digital_actors.errors import ExpressionError, SceneError, SceneNotFound
 from digital_actors.scene.expr import Expr, compile_expr
 from digital_actors.scene.model import Effect, Scene, _WithEffects
 from digital_actors.text import PLACEHOLDERS, is_placeholder
@@ -83,7 +83,7 @@ def find_scene(name: str, search: Iterable[tuple[Path, str]]) -> Scene:
             assert ref.scene is not None
             return ref.scene
     known = ", ".join(r.id for r in refs if r.scene) or "none"
-    raise SceneError(f"no scene called '{name}'", hint=f"known scenes: {known}; "
+    raise SceneNotFound(f"no scene called '{name}'", hint=f"known scenes: {known}; "
                      "`digital-actors scenes` lists them with their folders")
 
 

@@ -109,6 +109,12 @@ class Engine:
         self._owns_store = True
         return True
 
+    async def close_memory(self) -> None:
+        """Close the store if the engine opened it (an injected one belongs to its owner)."""
+        if self.store is not None and self._owns_store:
+            await self.store.close()  # type: ignore[attr-defined]
+            self.store, self._owns_store = None, False
+
     async def performer(self) -> Performer:
         """Who performs: selected, checked with one tiny call and cached. A bad key costs one
         call per process and falls back to the understudy with ``performer_notice``; an
@@ -178,9 +184,7 @@ class Engine:
         for binding in list(self._bindings.values()):
             with contextlib.suppress(Exception):
                 await binding.wait()
-        if self.store is not None and self._owns_store:
-            await self.store.close()  # type: ignore[attr-defined]
-            self.store = None
+        await self.close_memory()
         if self.voice is not None and self._voice_owned:
             await self.voice.aclose()
             self.voice, self._voice_chosen = None, False

@@ -19,8 +19,7 @@ from aiohttp import WSCloseCode, web
 
 from digital_actors.config import Settings
 from digital_actors.engine import READING_PACE, Engine
-from digital_actors.errors import DigitalActorsError
-from digital_actors.memory.store import MemoryStore, SqliteMemoryStore
+from digital_actors.memory.store import MemoryStore
 from web.assets import Assets
 from web.catalog import SceneCatalog
 from web.keys import (
@@ -28,12 +27,10 @@ from web.keys import (
     ASSETS,
     CATALOG,
     ENGINE,
-    MEMORY,
     REGISTRY,
     SETTINGS,
     SHUTTING_DOWN,
     SOCKETS,
-    MemoryState,
 )
 from web.middlewares import access_log, errors, security_headers
 from web.origin import parse_allowed
@@ -56,20 +53,18 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
     owns_engine = engine is None
     app[SETTINGS] = settings
     app[ENGINE] = engine or Engine(settings, extra_scenes=extra_scenes)
-    if memory is not None and app[ENGINE].store is None:
-        app[ENGINE].store = memory  # the engine records attempts through the same store
-    app[MEMORY] = MemoryState(store=memory)
+    if memory is not None:
+        app[ENGINE].store = memory  # the engine owns the store: sessions, /health and tokens ask it
     app[CATALOG] = SceneCatalog(app[ENGINE])
     app[ASSETS] = Assets()
     app[SOCKETS] = weakref.WeakSet()
     app[SHUTTING_DOWN] = asyncio.Event()
     app[ALLOWED_ORIGINS] = parse_allowed(settings.allowed_origins)
     clock = app[ENGINE].clock
-    app[REGISTRY] = SessionRegistry(settings, engine=app[ENGINE], catalog=app[CATALOG], memory=memory,
-                                    clock=clock, pace=pace)
+    app[REGISTRY] = SessionRegistry(settings, engine=app[ENGINE], catalog=app[CATALOG], clock=clock, pace=pace)
     setup_routes(app)
     app.on_response_prepare.append(security_headers)
-    if open_memory and memory is None:
+    if open_memory and app[ENGINE].store is None:
         app.cleanup_ctx.append(_memory_store)
     if owns_engine:
         app.cleanup_ctx.append(_engine)
@@ -88,19 +83,16 @@ async def _prepare_performer(app: web.Application) -> None:
 
 
 async def _memory_store(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    store: SqliteMemoryStore | None = None
-    try:
-        store = await SqliteMemoryStore.connect(settings.digital_actors_db)
-    except DigitalActorsError as e:
+    """The engine opens the store for the app's lifetime; if it cannot, play goes on without memory
+    and /health says why (``Engine.memory_error``)."""
+    engine = app[ENGINE]
+    if not await engine.open_memory() and engine.memory_error is not None:
+        e = engine.memory_error
         log.error("memory_store_unavailable", event_type="memory_unavailable", error=e.message, hint=e.hint)
-        app[MEMORY].problem = f"memory store: {e.message}"
-    app[MEMORY].store = app[REGISTRY].memory = app[ENGINE].store = store
     try:
         yield
     finally:
-        if store is not None:
-            await store.close()
+        await engine.close_memory()
 
 
 async def _engine(app: web.Application) -> AsyncIterator[None]:

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from digital_actors.engine import MEMORY_TIMEOUT
 from digital_actors.errors import DigitalActorsError
-from web.keys import ASSETS, CATALOG, ENGINE, MEMORY, SETTINGS
+from web.keys import ASSETS, CATALOG, ENGINE, SETTINGS
 from web.keys import REGISTRY as SESSIONS
 from web.metrics import count_error
 from web.sessions import RegistryFull
@@ -33,12 +33,13 @@ async def health(request: web.Request) -> web.Response:
     every player is still served (the understudy answers), so a load balancer must keep the
     instance; restarting it would not bring the provider back. Alert on the breaker metric.
     """
-    state = request.app[MEMORY]
-    problem = state.problem
-    if problem is None and state.store is not None:
+    engine = request.app[ENGINE]
+    problem = f"memory store: {engine.memory_error.message}" if engine.memory_error is not None else None
+    store = engine.store
+    if problem is None and store is not None:
         try:
             async with asyncio.timeout(HEALTH_TIMEOUT):
-                ok, reason = await state.store.healthy()
+                ok, reason = await store.healthy()
         except TimeoutError:
             ok, reason = False, f"memory store did not answer within {HEALTH_TIMEOUT:g}s"
         problem = None if ok else f"memory store: {reason}"
@@ -96,7 +97,7 @@ async def _wanted_player(request: web.Request) -> str | None:
 
 async def _player_id(request: web.Request, wanted: str | None) -> str:
     """The returning browser's id when it is known; otherwise a new one (from the store if there is one)."""
-    store = request.app[MEMORY].store
+    store = request.app[ENGINE].store
     if store is None:
         return wanted or str(uuid.uuid4())
     try:

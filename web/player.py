@@ -19,7 +19,6 @@ from digital_actors.clock import Clock
 from digital_actors.engine import MEMORY_TIMEOUT, Engine, SessionRequest
 from digital_actors.errors import DigitalActorsError
 from digital_actors.logging import short_hash
-from digital_actors.memory.store import MemoryStore
 from digital_actors.scene.model import Scene
 from digital_actors.turn.session import Session
 from web import protocol
@@ -43,10 +42,10 @@ class PlayerSession:
     """A player's token, identity and scene; survives reconnects within the resume window."""
 
     def __init__(self, token: str, player_id: str, *, engine: Engine, catalog: SceneCatalog,
-                 memory: MemoryStore | None, clock: Clock, pace: float) -> None:
+                 clock: Clock, pace: float) -> None:
         self.token, self.player_id = token, player_id
         self.id = uuid.uuid4().hex
-        self.engine, self.catalog, self.memory, self.clock, self.pace = engine, catalog, memory, clock, pace
+        self.engine, self.catalog, self.clock, self.pace = engine, catalog, clock, pace
         self.issued_at = clock.now()
         self.detached_at: float | None = None
         self.link: Link | None = None
@@ -141,10 +140,11 @@ class PlayerSession:
             self.session.name_player(name)
             return
         await self.send(protocol.dumps({"type": "PlayerNamed", "name": name}))
-        if self.memory is not None:
+        store = self.engine.store
+        if store is not None:
             try:
                 async with asyncio.timeout(MEMORY_TIMEOUT):
-                    await self.memory.set_given_name(self.player_id, name)
+                    await store.set_given_name(self.player_id, name)
             except (DigitalActorsError, TimeoutError) as e:
                 count_error("memory_write")
                 self.log.error("memory_write_failed", error=getattr(e, "message", "timeout"))
@@ -166,7 +166,7 @@ class PlayerSession:
                                  player_name=self.given_name or None)
         # The engine loads the player's memory and records each attempt (memory/binding.py);
         # if the store is unusable, the session starts anyway with a Notice saying so.
-        player_id = self.player_id if self.memory is not None else None
+        player_id = self.player_id if self.engine.store is not None else None
         session = await self.engine.new_session(request, scene=scene, player_id=player_id)
         subscription = session.events()
         session.voice_on = self.voice

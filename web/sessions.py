@@ -20,7 +20,6 @@ from digital_actors.config import Settings
 from digital_actors.engine import Engine
 from digital_actors.errors import DigitalActorsError
 from digital_actors.logging import short_hash
-from digital_actors.memory.store import MemoryStore
 from web.catalog import SceneCatalog
 from web.metrics import ACTIVE_SESSIONS
 from web.player import PlayerSession
@@ -37,9 +36,8 @@ class RegistryFull(DigitalActorsError):
 class SessionRegistry:
     """Player sessions by token. Owned by the app (``cleanup_ctx``); never a module global."""
 
-    def __init__(self, settings: Settings, *, engine: Engine, catalog: SceneCatalog,
-                 memory: MemoryStore | None, clock: Clock, pace: float) -> None:
-        self.settings, self.engine, self.catalog, self.memory = settings, engine, catalog, memory
+    def __init__(self, settings: Settings, *, engine: Engine, catalog: SceneCatalog, clock: Clock, pace: float) -> None:
+        self.settings, self.engine, self.catalog = settings, engine, catalog
         self.clock, self.pace = clock, pace
         self._sessions: dict[str, PlayerSession] = {}
         self._expired: OrderedDict[str, None] = OrderedDict()
@@ -53,7 +51,7 @@ class SessionRegistry:
             raise RegistryFull("This server is full.", hint="try again in a minute")
         token = secrets.token_urlsafe(32)
         player = PlayerSession(token, player_id, engine=self.engine, catalog=self.catalog,
-                               memory=self.memory, clock=self.clock, pace=self.pace)
+                               clock=self.clock, pace=self.pace)
         self._sessions[token] = player
         ACTIVE_SESSIONS.inc()
         player.log.info("session_issued", event_type="session_issued")

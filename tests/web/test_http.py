@@ -13,10 +13,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from digital_actors.config import Settings
 from digital_actors.engine import Engine
+from digital_actors.errors import MemoryStoreError
 from digital_actors.memory.store import SqliteMemoryStore
 from tests.web.conftest import new_token, open_ws, until
 from web import create_app
-from web.keys import ASSETS, MEMORY
+from web.keys import ASSETS, ENGINE
 
 TOKEN = re.compile(r"^[A-Za-z0-9_\-]{43,}$")
 
@@ -68,7 +69,7 @@ async def test_health_503_when_memory_is_unusable(settings: Settings, engine: En
 
 
 async def test_health_503_when_the_store_could_not_open(app: web.Application, client) -> None:
-    app[MEMORY].problem = "memory store: /app/data/player_memory.db is not a SQLite database."
+    app[ENGINE].memory_error = MemoryStoreError("/app/data/player_memory.db is not a SQLite database.")
     response = await client.get("/health")
     assert response.status == 503
     assert "not a SQLite database" in (await response.json())["reason"]

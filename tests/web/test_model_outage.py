@@ -20,11 +20,12 @@ from prometheus_client import REGISTRY
 from digital_actors.clock import FakeClock
 from digital_actors.config import Settings
 from digital_actors.engine import Engine
+from digital_actors.errors import MemoryStoreError
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.sse_server import Reply
 from tests.web.conftest import open_ws, until
 from web import create_app
-from web.keys import MEMORY
+from web.keys import ENGINE
 from web.keys import REGISTRY as SESSIONS
 
 ROOT = Path(__file__).parents[2]
@@ -129,7 +130,7 @@ async def test_memory_trouble_still_wins_over_a_degraded_model(
     provider.default = UNAVAILABLE
     client, _engine = await start(model_settings, clock)
     try:
-        client.app[MEMORY].problem = "memory store: database is locked"
+        client.app[ENGINE].memory_error = MemoryStoreError("database is locked")
         response = await client.get("/health")
         assert response.status == 503 and (await response.json())["status"] == "unavailable"
     finally:

@@ -87,6 +87,7 @@ class Session:
         self._line_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()  # verdicts, suggestions, director: settle() waits
+        self._closed = False
         self.player_name = self.memory.player_name
         self._reset_state()
 
@@ -130,6 +131,11 @@ class Session:
     @property
     def paused(self) -> bool:
         return self._paused
+
+    @property
+    def closed(self) -> bool:
+        """Closed: every task stopped (the clock too) and every subscription ended."""
+        return self._closed
 
     @property
     def speaking(self) -> bool:
@@ -262,6 +268,7 @@ class Session:
 
     async def close(self) -> None:
         """Cancel everything and end every subscription."""
+        self._closed = True
         await self._stop_tasks()
         await self.actor.aclose()
         self._bus.close()

@@ -93,7 +93,7 @@ class TerminalPlayback:
         self._volume = 1.0
         self.volume = volume
         self.muted = muted
-        self._buffer = PcmBuffer()
+        self.buffer = PcmBuffer()
         self._stream: Any = None
         self._clock = clock or MonotonicClock()
 
@@ -110,7 +110,7 @@ class TerminalPlayback:
         """Audio queued and not yet handed to the device."""
         if not self.sample_rate:
             return 0.0
-        return 1000.0 * len(self._buffer) / pcm.SAMPLE_WIDTH / self.sample_rate
+        return 1000.0 * len(self.buffer) / pcm.SAMPLE_WIDTH / self.sample_rate
 
     def write(self, data: bytes, sample_rate: int) -> None:
         """Queue audio; raises ``VoiceError`` once if playback cannot work, then ignores audio."""
@@ -119,20 +119,20 @@ class TerminalPlayback:
         if self._stream is None:
             self._open(sample_rate)
         assert self.sample_rate is not None
-        self._buffer.push(pcm.resample(data, sample_rate, self.sample_rate))
+        self.buffer.push(pcm.resample(data, sample_rate, self.sample_rate))
 
     def stop(self) -> None:
         """Silence now: drop queued audio; the next block the device asks for is zeros."""
-        self._buffer.clear()
+        self.buffer.clear()
 
     async def drained(self, poll_s: float = 0.02) -> None:
         """Wait until everything written has been handed to the device."""
-        while len(self._buffer) and self._stream is not None and self.failed is None:
+        while len(self.buffer) and self._stream is not None and self.failed is None:
             await self._clock.sleep(poll_s)
 
     def close(self) -> None:
         """Stop and release the device."""
-        self._buffer.clear()
+        self.buffer.clear()
         stream, self._stream = self._stream, None
         if stream is not None:
             try:
@@ -140,9 +140,10 @@ class TerminalPlayback:
             finally:
                 stream.close()
 
-    def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+    def callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+        """PortAudio's callback, on its thread: one block from ``buffer``, zeros when it runs dry."""
         wanted = frames * pcm.SAMPLE_WIDTH
-        data = self._buffer.read(wanted)
+        data = self.buffer.read(wanted)
         if data and (self.muted or self._volume != 1.0):
             data = pcm.scale(data, 0.0 if self.muted else self._volume)
         if len(data) < wanted:
@@ -174,7 +175,7 @@ class TerminalPlayback:
                 stream = sd.RawOutputStream(
                     samplerate=candidate, channels=1, dtype="int16", device=self.device,
                     blocksize=max(1, candidate * self.block_ms // 1000), latency=self.latency,
-                    callback=self._callback)
+                    callback=self.callback)
                 stream.start()
             except (sd.PortAudioError, ValueError) as exc:
                 last = exc

@@ -172,6 +172,9 @@ async def test_hot_reload_restarts_on_save_and_keeps_playing_on_errors(make_app:
                                                                       scenes_dir: Path) -> None:
     app, _ = make_app()
     toml = scenes_dir / "mini" / "scene.toml"
+    notes: list[str] = []
+    shown = app.notify
+    app.notify = lambda message, **kw: (notes.append(message), shown(message, **kw))[1]  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = play_screen(app)
@@ -186,7 +189,6 @@ async def test_hot_reload_restarts_on_save_and_keeps_playing_on_errors(make_app:
         assert await screen.check_scene_files() == ["scene.toml"]
         await settle(pilot)
         assert screen.session is second and not second.ended  # still playing the last good version
-        notes = [n.message for n in app._notifications]
         assert any("endings[0].kind" in n for n in notes), notes
         await pilot.press(*"what's your name", "enter")
         await settle(pilot)

@@ -32,7 +32,7 @@ def level(value: int, samples: int) -> bytes:
 
 def run_callback(player: TerminalPlayback, frames: int) -> bytes:
     out = bytearray(frames * 2)
-    player._callback(out, frames, None, None)
+    player.callback(out, frames, None, None)
     return bytes(out)
 
 
@@ -47,26 +47,26 @@ def test_buffer_reads_across_chunk_boundaries_without_gaps() -> None:
 
 def test_callback_pads_with_silence_and_stop_drops_everything() -> None:
     player = TerminalPlayback()
-    player._buffer.push(level(1000, 300))
+    player.buffer.push(level(1000, 300))
     assert run_callback(player, 200) == level(1000, 200)
     assert run_callback(player, 200) == level(1000, 100) + bytes(200)  # underrun -> zeros
-    player._buffer.push(level(1000, 10_000))
+    player.buffer.push(level(1000, 10_000))
     player.stop()
-    assert len(player._buffer) == 0
+    assert len(player.buffer) == 0
     assert run_callback(player, 200) == bytes(400)
 
 
 def test_volume_and_mute_scale_safely() -> None:
     player = TerminalPlayback(volume=0.5)
-    player._buffer.push(level(1000, 10) + level(-30_000, 10))
+    player.buffer.push(level(1000, 10) + level(-30_000, 10))
     assert run_callback(player, 20) == level(500, 10) + level(-15_000, 10)
     player.volume = 5.0  # clamped to 2.0, and samples saturate instead of wrapping
     assert player.volume == 2.0
-    player._buffer.push(level(30_000, 4) + level(-30_000, 4))
+    player.buffer.push(level(30_000, 4) + level(-30_000, 4))
     assert run_callback(player, 8) == level(32_767, 4) + level(-32_768, 4)
     player.muted = True
-    player._buffer.push(level(1000, 4))
-    assert run_callback(player, 4) == bytes(8) and len(player._buffer) == 0  # time moves on
+    player.buffer.push(level(1000, 4))
+    assert run_callback(player, 4) == bytes(8) and len(player.buffer) == 0  # time moves on
 
 
 def test_missing_portaudio_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,7 +121,7 @@ def test_a_refused_rate_falls_back_to_the_device_rate(monkeypatch: pytest.Monkey
     player = TerminalPlayback()
     player.write(level(1000, 2400), 24_000)
     assert opened == [48_000] and player.sample_rate == 48_000
-    assert len(player._buffer) == 4800 * 2  # resampled to twice as many samples
+    assert len(player.buffer) == 4800 * 2  # resampled to twice as many samples
     assert player.pending_ms == pytest.approx(100.0)
     player.close()
 
@@ -182,7 +182,7 @@ async def test_real_device_stop_silences_queued_audio() -> None:
         player.write(level(1000, 24_000 * 10), 24_000)  # ten seconds queued
         assert await asyncio.to_thread(got_audio.wait, 5)
         player.stop()
-        assert len(player._buffer) == 0 and player.pending_ms == 0
+        assert len(player.buffer) == 0 and player.pending_ms == 0
         release.set()
         assert await asyncio.to_thread(enough.wait, 5)
     finally:

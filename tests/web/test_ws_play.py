@@ -81,11 +81,13 @@ async def test_commands_before_a_scene_and_unknown_scenes_are_refused(client) ->
 
 
 async def test_settings_turn_suggestions_and_voice_off(client, app: web.Application) -> None:
-    ws = await open_ws(client)
+    issued = await new_token(client)
+    ws = await open_ws(client, issued["token"])
     await ws.send_json({"type": "settings", "voice": False, "suggestions": False})
     await ws.send_json({"type": "start", "scene": "mini"})
     await until(ws, "LineFinished")
-    player = next(iter(app[REGISTRY]._sessions.values()))
+    player = app[REGISTRY].lookup(issued["token"])
+    assert not isinstance(player, str)
     assert player.voice is False
     assert player.session is not None and player.session.options.suggestions is False
     await ws.close()

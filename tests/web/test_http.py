@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import REGISTRY
 
 from digital_actors.config import Settings
 from digital_actors.engine import Engine
 from digital_actors.errors import MemoryStoreError
 from digital_actors.memory.store import SqliteMemoryStore
-from tests.web.conftest import new_token, open_ws, until
+from tests.web.conftest import new_token, open_ws, until, yield_until
 from web import create_app
 from web.keys import ASSETS, ENGINE
 
@@ -90,23 +91,41 @@ async def test_serve_style_app_opens_the_store_and_survives_a_bad_file(
         await client.close()
 
 
-async def test_metrics_exposes_the_web_metrics(client) -> None:
+def exposed(text: str) -> dict[str, float]:
+    """The samples of a Prometheus text exposition, by their full name with labels."""
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples
+
+
+async def test_metrics_count_what_happened(client) -> None:
+    says = 'digital_actors_requests_total{character="bob",kind="say",scene="mini"}'
+    answered = 'digital_actors_response_seconds_count{scene="mini"}'
+    tokens = 'digital_actors_http_requests_total{method="POST",route="/api/session",status="200"}'
+    closed = 'digital_actors_ws_disconnects_total{reason="client_closed"}'
+    before = exposed(await (await client.get("/metrics")).text())
     ws = await open_ws(client)
     await ws.send_json({"type": "start", "scene": "mini"})
     await until(ws, "LineFinished")
-    await ws.send_json({"type": "say", "text": "name?"})
-    await until(ws, "LineFinished", lambda f: f["text"] == "Bob.")
+    for words in ("name?", "what is your name"):
+        await ws.send_json({"type": "say", "text": words})
+        await until(ws, "LineFinished", lambda f: f["text"] == "Bob.")
+    during = exposed(await (await client.get("/metrics")).text())
+    assert during["digital_actors_active_sessions"] == before.get("digital_actors_active_sessions", 0) + 1
     await ws.close()
+    gone = before.get(closed, 0) + 1  # the server counts it when its handler ends, a few loop turns later
+    await yield_until(lambda: (REGISTRY.get_sample_value("digital_actors_ws_disconnects_total",
+                                                         {"reason": "client_closed"}) or 0) >= gone)
     response = await client.get("/metrics")
-    assert response.status == 200
-    assert response.headers["Content-Type"].startswith("text/plain")
-    text = await response.text()
-    assert 'digital_actors_requests_total{character="bob",kind="say",scene="mini"}' in text
-    assert 'digital_actors_response_seconds_count{scene="mini"}' in text
-    assert "digital_actors_active_sessions" in text
-    assert "digital_actors_ws_disconnects_total" in text
-    assert 'digital_actors_http_requests_total{method="POST",route="/api/session",status="200"}' in text
-    assert "digital_actors_errors_total" in text
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain")
+    after = exposed(await response.text())
+    assert after[says] - before.get(says, 0) == 2
+    assert after[answered] - before.get(answered, 0) == 2  # each turn timed to its first text
+    assert after[tokens] - before.get(tokens, 0) == 1
+    assert after.get(closed, 0) - before.get(closed, 0) == 1
 
 
 async def test_metrics_token(settings_factory: Callable[..., Settings], engine: Engine) -> None:

@@ -120,6 +120,15 @@ class LLMActor:
         self.last_request = request
         return LLMPerformance(self, cue, request)
 
+    @property
+    def last_prompt(self) -> str | None:
+        """The last line request as the model read it: system blocks, then the turns."""
+        request = self.last_request
+        if request is None:
+            return None
+        turns = "\n\n".join(f"[{m.role}]\n{m.content}" for m in request.messages)
+        return f"[system]\n{request.system_text()}\n\n{turns}"
+
     def outcome(self, performance: LLMPerformance, said: str) -> str | None:
         """Count a finished line; a notice for the player when the model starts failing."""
         self.lines += 1

@@ -45,6 +45,7 @@ class Understudy:
     name = "understudy"
     suggestions_later: LaterSuggestions | None = None  # suggestions come at once, from the script
     tally: UsageTally | None = None  # no model, no tokens
+    last_prompt: str | None = None  # no model, no prompt
 
     def __init__(self, scene: Scene, *, seed: int = 0, clock: Clock | None = None,
                  pace: float = 0.0, reason: str = "no model configured") -> None:

@@ -55,8 +55,8 @@ class Inspector(VerticalScroll):
         elif isinstance(event, ev.Timing):
             first = "—" if event.first_token_ms is None else f"{event.first_token_ms:.0f}"
             audio = "—" if event.first_audio_ms is None else f"{event.first_audio_ms:.0f}"
-            self.timings.appendleft(f"{event.line_id.rsplit('-', 1)[-1]}: first token {first} ms · "
-                                    f"first audio {audio} ms · total {event.total_ms:.0f} ms")
+            self.timings.appendleft(f"{event.line_id.rsplit('-', 1)[-1]}: token {first} · audio {audio} · "
+                                    f"total {event.total_ms:.0f} (ms)")
         else:
             return
         self._dirty = True
@@ -78,8 +78,8 @@ class Inspector(VerticalScroll):
         self._section("signals", "Signals fired", [", ".join(fired) or "none yet", *self.signals])
         self._section("director", "Director", list(self.director) or ["no decisions yet"])
         self._section("sources", "Line sources", list(self.sources) or ["no lines yet"])
-        self._section("timings", "Timings", list(self.timings) or ["no lines yet"])
-        prompt = getattr(self.session, "last_prompt", None) if self.session is not None else None
+        self._section("timings", "Timings", list(self.timings) or ["no lines yet"], wrap=False)
+        prompt = self.session.actor.last_prompt if self.session is not None else None
         self._section("prompt", "Last prompt", [str(prompt)] if prompt else ["no model active"])
         self._section("reloads", "Hot reload", list(self.reloads) or ["watching the scene folder"])
 
@@ -99,7 +99,7 @@ class Inspector(VerticalScroll):
             lines.append("  notes: " + " | ".join(s.notes))
         return lines
 
-    def _section(self, key: str, title: str, lines: list[str]) -> None:
-        text = Text(title + "\n", style="bold")
+    def _section(self, key: str, title: str, lines: list[str], *, wrap: bool = True) -> None:
+        text = Text(title + "\n", style="bold", no_wrap=not wrap, overflow="ellipsis")
         text.append("\n".join(lines))
         self.query_one(f"#i-{key}", Static).update(text)

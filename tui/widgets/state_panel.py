@@ -29,7 +29,7 @@ class StatePanel(VerticalScroll):
         countdown = self.query_one("#countdown", Static)
         countdown.display = text is not None
         if text is not None:
-            countdown.update(f"⏱ {text}", layout=False)  # every second; one row
+            countdown.update(text, layout=False)  # every second; one row (no clock glyph: many fonts lack it)
             countdown.set_class(urgent, "-urgent")
 
     def set_gauges(self, views: tuple[GaugeView, ...]) -> None:

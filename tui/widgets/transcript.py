@@ -69,17 +69,25 @@ class Transcript(Vertical):
 
     # --- committed lines -----------------------------------------------------------------------
     def write(self, text: Text) -> None:
-        self.log_widget.write(text)
+        self._draw(text)
         self._kept.append(text)
         self.lines_written += 1
 
+    def _draw(self, text: Text) -> None:
+        """Wrap at the log's real width (RichLog alone measures text against an 80-column console),
+        and centre a centred line (a divider) across the whole log."""
+        log = self.log_widget
+        width = log.scrollable_content_region.width
+        log.write(text, width=width or None, expand=text.justify == "center")
+
     def on_resize(self, event: events.Resize) -> None:
-        """Re-wrap kept lines for the new width (RichLog keeps lines as drawn); rare, so affordable."""
-        if self._width and event.size.width != self._width and self._kept:
+        """Re-wrap kept lines for the new width (RichLog keeps lines as drawn): lines written before
+        the first layout were wrapped at a guessed 80 columns. Rare, so affordable."""
+        if event.size.width != self._width and self._kept:
             log = self.log_widget
             log.clear()
             for text in self._kept:
-                log.write(text)
+                self._draw(text)
         self._width = event.size.width
 
     def say(self, name: str, speaker: str, text: str, *, interrupted: bool = False) -> None:

@@ -86,7 +86,8 @@ class PickerScreen(Screen[None]):
         playable = sum(1 for r in refs if r.scene is not None)
         if refs:
             options.highlighted = min(highlighted or 0, len(refs) - 1)
-        status = f"{playable} {'scene' if playable == 1 else 'scenes'} · Enter to play · F6 profile · F7 settings · F8 help"
+        noun = "scene" if playable == 1 else "scenes"
+        status = f"{playable} {noun} · Enter to play · F6 profile · F7 settings · F8 help"
         if not refs:
             status = "No scenes found: add a folder with --scenes DIR or DIGITAL_ACTORS_SCENES."
         self.query_one("#picker-status", Static).update(status)

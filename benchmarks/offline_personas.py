@@ -82,9 +82,17 @@ def kind_of(source: str | None) -> str:
     return "answered"
 
 
-def load_steps(folder: Path, scene_id: str) -> dict[str, list[str]]:
-    data = tomllib.loads((folder / f"{scene_id}.toml").read_text(encoding="utf-8"))
-    return {persona: list(data[persona]["steps"]) for persona in PERSONAS}
+Players = dict[str, dict[str, list[str]]]  # scene id -> persona -> steps
+
+
+def load_players(folder: Path, only: list[str] | None) -> Players:
+    """Every persona's steps for every scene with a file in ``folder`` (or only the scenes named)."""
+    files = sorted(folder.glob("*.toml")) if not only else [folder / f"{scene_id}.toml" for scene_id in only]
+    out: Players = {}
+    for file in files:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        out[file.stem] = {persona: list(data[persona]["steps"]) for persona in PERSONAS}
+    return out
 
 
 async def advance(clock: FakeClock, session: Session, seconds: float) -> None:
@@ -153,18 +161,16 @@ def row(label: str, persona: str, t: Tally, *, endings: bool = True) -> str:
     return f"{line}  {','.join(t.endings) or '-'}" if endings else line
 
 
-async def main(args: argparse.Namespace) -> None:
-    folder = Path(__file__).resolve().parent / "personas" / ("heldout" if args.set == "heldout" else "")
-    scene_ids = args.scene or sorted(p.stem for p in folder.glob("*.toml"))
+async def main(args: argparse.Namespace, players: Players) -> None:
     clock = FakeClock()
     settings = Settings(_env_file=None, llm_provider="understudy", voice=False, director_llm=False)
     totals = {persona: Tally() for persona in PERSONAS}
-    print(f"personas: {folder.relative_to(ROOT)}  seed={args.seed}  gap={args.gap:g} s\n")
+    print(f"personas: benchmarks/personas{'/heldout' if args.set == 'heldout' else ''}  seed={args.seed}  "
+          f"gap={args.gap:g} s\n")
     print(f"{'scene':<20}{'persona':<12}{'lines':>6}{'fit':>8}{'say again':>11}"
           f"{'answered':>10}{'steered':>9}{'say again':>11}{'silent':>8}  endings")
     async with Engine.open(settings, extra_scenes=(SCENES,), clock=clock) as engine:
-        for scene_id in scene_ids:
-            steps = load_steps(folder, scene_id)
+        for scene_id, steps in players.items():
             for persona in PERSONAS:
                 if verbose := args.verbose:
                     print(f"  {scene_id} / {persona}")
@@ -186,4 +192,6 @@ if __name__ == "__main__":
     parser.add_argument("--gap", type=float, default=5.0, help="seconds of scene time after each step")
     parser.add_argument("--verbose", action="store_true", help="print every line, its reply and its source")
     configure_logging(level="ERROR")
-    asyncio.run(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    folder = Path(__file__).resolve().parent / "personas" / ("heldout" if arguments.set == "heldout" else "")
+    asyncio.run(main(arguments, load_players(folder, arguments.scene)))

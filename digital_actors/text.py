@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Literal
 
 PLACEHOLDER_OPEN, PLACEHOLDER_CLOSE = "{", "}"
 NAME_PLACEHOLDER = "{name}"  # a keyword: the player gives their own name (understanding/names.py)
-PLACEHOLDERS = frozenset({NAME_PLACEHOLDER})
+TerseKind = Literal["yes", "no", "what"]
+# Keywords that are a whole line: a bare acknowledgement, refusal or question (understanding/terse.py).
+TERSE_PLACEHOLDERS: dict[str, TerseKind] = {"{yes}": "yes", "{no}": "no", "{what}": "what"}
+PLACEHOLDERS = frozenset({NAME_PLACEHOLDER, *TERSE_PLACEHOLDERS})
 TAG = re.compile(r"\[([A-Za-z][A-Za-z ,\-']{0,40})\]")  # an audio tag: [sighs], [static]
 MAX_TAG_CHARS = 41  # the longest tag content TAG accepts
 _TAG_SPACES = re.compile(r"[ \t]{2,}")

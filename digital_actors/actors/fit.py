@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from digital_actors.scene.expr import Expr
 from digital_actors.scene.model import Scene, Signal
 from digital_actors.text import normalize
-from digital_actors.understanding import find_keyword, find_name, offline_fires
+from digital_actors.understanding import TERSE_PLACEHOLDERS, find_keyword, find_name, offline_fires
 
 # A reply matched by a phrase this long (in words) is specific enough to beat a signal's line;
 # a shorter one ("lamp", "the file") is incidental, and the signal's own line wins, unless the
@@ -30,9 +30,15 @@ def holds(expr: Expr | None, names: Mapping[str, float]) -> bool:
 
 def mentioned(text: str, keywords: list[str]) -> str | None:
     """The keyword an authored reply answers in ``text`` (questions count; negations and
-    quotations do not), or None."""
+    quotations do not; ``{yes}``, ``{no}``, ``{what}`` answer a terse line), or None."""
     match = find_keyword(text, keywords, strength="mentioned")
     return None if match is None else match.keyword
+
+
+def weight(keyword: str) -> int:
+    """How much of the line a reply's keyword answers: its length; a terse placeholder answers the
+    whole line, so it outweighs any words found inside it."""
+    return 1_000_000 if keyword.strip() in TERSE_PLACEHOLDERS else len(keyword)
 
 
 def asserted(signal: Signal, text: str) -> str | None:
@@ -60,7 +66,7 @@ def best_reply(scene: Scene, text: str, names: Mapping[str, float]) -> ReplyHit 
         if not holds(reply.when_expr, names):
             continue
         hit = mentioned(text, reply.keywords)
-        if hit and (best is None or len(hit) > len(best.keyword)):
+        if hit and (best is None or weight(hit) > weight(best.keyword)):
             best = ReplyHit(i, hit, reply.when_expr is not None)
     return best
 

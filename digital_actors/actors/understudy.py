@@ -132,7 +132,9 @@ class Understudy:
         """The fitting pools in order of preference; the first with a line not yet spoken wins.
 
         A fired signal's own line beats a reply matched by an incidental word; a specific
-        question (a reply matched by a phrase of several words) beats the signal."""
+        question (a reply matched by a phrase of several words) beats the signal. When nothing
+        answers the words (small talk, a bare "ok" or "what?"), the phase's steering line brings
+        the player back to what matters now; the fallback ("say again") is the last resort."""
         script = self.scene.script
         hit = fit.best_reply(self.scene, cue.player_text, cue.names)
         reply = [] if hit is None else [(f"reply:{hit.index}", script.replies[hit.index].lines,
@@ -149,7 +151,16 @@ class Understudy:
         if pools:
             key, lines, source = pools[0]
             return self._line(key, lines, source, cue)
-        return self._line("fallback", self._named(script.fallback, cue), "script.fallback", cue)
+        return self._steering(cue) or self._line("fallback", self._named(script.fallback, cue), "script.fallback", cue)
+
+    def _steering(self, cue: Cue) -> ScriptedLine | None:
+        """The current phase's steering line, or None when the writer gave this phase none."""
+        phase = cue.names.get("phase")
+        if phase is None:
+            return None
+        key = str(int(phase))
+        lines = self._named(self.scene.script.steer.get(key, []), cue)
+        return self._line(f"steer:{key}", lines, f"script.steer.{key}", cue)
 
     def offers(self, cue: Cue) -> list[str]:
         """Every suggestion that fits this moment (see ``fit.offers``)."""

@@ -3,7 +3,8 @@
 Beyond loading (which already reports every schema, expression and reference problem),
 it proves no ending holds at the start and explores the scene with bounded random walks
 over controls, signals, interruptions and time, recording for each ending the shortest
-action sequence found. It warns about unused state, dead controls and missing lines.
+action sequence found. It warns about unused state, dead controls and missing lines (a phase
+without steering lines among them: offline, words nothing answers there get "say again").
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ def _lint(scene: Scene, report: CheckReport) -> None:
     for p in scene.phases[1:]:
         if str(p.id) not in script.phases:
             report.add("warning", f"script.phases.{p.id}", "no lines: the understudy says nothing on entering it")
+    for p in scene.phases:
+        if str(p.id) not in script.steer:
+            report.add("warning", f"script.steer.{p.id}",
+                       "no steering lines: words nothing answers get a fallback ('say again') in this phase")
     for e in scene.endings:
         if e.id not in script.endings:
             report.add("warning", f"script.endings.{e.id}", "no final line for this ending")

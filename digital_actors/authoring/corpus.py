@@ -27,7 +27,7 @@ from digital_actors.world import World
 
 CORPUS_FILE = "understanding.toml"
 Kind = Literal["assertion", "paraphrase", "negation", "question", "hypothetical", "sarcasm", "quotation",
-               "offtopic", "name"]
+               "offtopic", "name", "terse"]
 # The decision under test: truthy (a Match, a keyword) when the signal fires.
 Decide = Callable[[Signal, Utterance, Context], object]
 

@@ -18,7 +18,7 @@ from digital_actors import paths
 from digital_actors.errors import ExpressionError, SceneError, SceneNotFound
 from digital_actors.scene.expr import Expr, compile_expr
 from digital_actors.scene.model import Effect, Scene, _WithEffects
-from digital_actors.text import PLACEHOLDERS, is_placeholder
+from digital_actors.text import PLACEHOLDERS, TERSE_PLACEHOLDERS, is_placeholder
 
 SCENE_FILE = "scene.toml"
 MEMORY_NAMES = ("memory.attempts", "memory.successes", "memory.returning", "memory.trust",
@@ -257,20 +257,26 @@ class _Compiler:
         s, script = self.scene, self.scene.script
         if not script.fallback:
             self.fail("script.fallback", "at least one fallback line is needed (the understudy's last resort)")
-        checks = (("controls", script.controls, {c.id for c in s.controls}),
-                  ("phases", script.phases, {str(p.id) for p in s.phases}),
-                  ("endings", script.endings, {e.id for e in s.endings}),
-                  ("hints", script.hints, {r.id for r in s.director.rules}),
-                  ("signals", script.signals, {g.id for g in s.signals}))
-        for group, table, known in checks:
+        phases = {str(p.id) for p in s.phases}
+        checks = (("controls", "control", script.controls, {c.id for c in s.controls}),
+                  ("phases", "phase", script.phases, phases),
+                  ("steer", "phase", script.steer, phases),
+                  ("endings", "ending", script.endings, {e.id for e in s.endings}),
+                  ("hints", "director rule", script.hints, {r.id for r in s.director.rules}),
+                  ("signals", "signal", script.signals, {g.id for g in s.signals}))
+        for group, noun, table, known in checks:
             for key, lines in table.items():
                 if key not in known:
                     options = ", ".join(sorted(known)) or "none"
-                    self.fail(f"script.{group}.{key}", f"no such {group[:-1]} (known: {options})")
+                    self.fail(f"script.{group}.{key}", f"no such {noun} (known: {options})")
                 elif not lines:
                     self.fail(f"script.{group}.{key}", "needs at least one line")
         for i, reply in enumerate(script.replies):
             reply._when = self.expr(f"script.replies[{i}].when", reply.when)
+            for k, keyword in enumerate(reply.keywords):
+                if is_placeholder(keyword) and keyword.strip() not in TERSE_PLACEHOLDERS:
+                    self.fail(f"script.replies[{i}].keywords[{k}]", f"a reply answers only the placeholders "
+                              f"{', '.join(TERSE_PLACEHOLDERS)} (got {keyword!r}); a signal can hear a name")
         for i, offer in enumerate(script.suggestions):
             if not isinstance(offer, str):
                 offer._when = self.expr(f"script.suggestions[{i}].when", offer.when)

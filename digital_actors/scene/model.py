@@ -220,6 +220,9 @@ class Script(_Strict):
         default_factory=list, description='plain text, or {text = "...", when = "phase >= 2"}')
     controls: dict[str, list[str]] = Field(default_factory=dict)
     phases: dict[str, list[str]] = Field(default_factory=dict)
+    steer: dict[str, list[str]] = Field(
+        default_factory=dict, description="by phase id: what the character says to words nothing answers, "
+                                          "bringing the player back to what matters in that phase")
     endings: dict[str, list[str]] = Field(default_factory=dict)
     hints: dict[str, list[str]] = Field(default_factory=dict)
     signals: dict[str, list[str]] = Field(default_factory=dict)

@@ -28,6 +28,7 @@ def offline_fires(signal: Signal, utterance: str | Utterance, context: Context |
 
     A ``{name}`` keyword fires when the player gives their own name in any common form
     (``names.find_name``); the match then spans the name, and wins over the other keywords.
+    ``{yes}``, ``{no}`` and ``{what}`` fire for a whole line that is only that (``terse.py``).
     """
     u = utterance if isinstance(utterance, Utterance) else analyse(utterance)
     if any(is_placeholder(k) and k.strip() == NAME_PLACEHOLDER for k in signal.keywords):

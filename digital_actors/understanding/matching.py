@@ -14,7 +14,8 @@ Each occurrence is then judged by its surroundings at one of two strengths:
 - ``mentioned`` (the understudy's replies, which answer questions): not negated, not quoted.
 
 The best occurrence wins: the longest keyword, then an exact one over a typo, then one
-without a filler word.
+without a filler word. A terse placeholder (``{yes}``, ``{no}``, ``{what}``) is not words: it
+matches a whole line that is only an acknowledgement, a refusal or a question (``terse.py``).
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from typing import Literal
 
 from rapidfuzz.distance import OSA
 
-from digital_actors.text import is_placeholder
+from digital_actors.text import TERSE_PLACEHOLDERS, is_placeholder
 from digital_actors.understanding import lexicon as lx
 from digital_actors.understanding.analysis import Utterance, analyse
 from digital_actors.understanding.keywords import Keyword, parse_keyword
+from digital_actors.understanding.terse import terse_kind
 
 Strength = Literal["asserted", "mentioned"]
 FILLER_FROM = 3  # "i really did it" for "i did it"; a two-word keyword with a word inside is two words
@@ -131,6 +133,16 @@ def _judge(u: Utterance, keyword: Keyword, hit: _Hit, strength: Strength) -> boo
     return not hypothetical and (keyword.interrogative or not question)
 
 
+def _terse(u: Utterance, keywords: list[str]) -> Match | None:
+    """The ``{yes}``/``{no}``/``{what}`` keyword the whole line is, or None."""
+    wanted = {TERSE_PLACEHOLDERS[k.strip()]: k for k in keywords if k.strip() in TERSE_PLACEHOLDERS}
+    kind = terse_kind(u) if wanted else None
+    if kind is None or kind not in wanted:
+        return None
+    span = (u.words[0].start, u.words[-1].end)
+    return Match(wanted[kind], span, u.text[span[0]:span[1]], False, False)
+
+
 def _negated_after(u: Utterance, keyword: Keyword, hit: _Hit) -> bool:
     """ "my name is not important": a keyword ending on a verb is negated by the word after it."""
     if keyword.words[-1] not in lx.AUXILIARIES or hit.last >= len(u.words):
@@ -143,13 +155,19 @@ def find_keyword(text: str | Utterance, keywords: Iterable[str], *, strength: St
     """The best keyword of ``keywords`` that ``text`` holds at ``strength``, or None.
 
     ``text`` may be an already analysed ``Utterance`` (analyse once, match many signals).
+    ``{yes}``, ``{no}`` and ``{what}`` match a whole line that is only that (``terse.py``), at
+    either strength, and win: nothing else in a terse line can be meant.
     """
     u = text if isinstance(text, Utterance) else analyse(text)
+    pool = list(keywords)
+    terse = _terse(u, pool)
+    if terse is not None:
+        return terse
     words = [w.text for w in u.words]
     best: tuple[tuple[int, int, int], Match] | None = None
-    for raw in keywords:
+    for raw in pool:
         if is_placeholder(raw):
-            continue  # "{name}" is not words to find: decide.py answers it
+            continue  # not words to find: decide.py answers "{name}", _terse the terse ones
         keyword = parse_keyword(raw)
         if not keyword.words:
             continue

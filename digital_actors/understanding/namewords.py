@@ -38,6 +38,7 @@ btw bye cheers dunno idk lol ok okay pls thx ty
 fault here's joking lying kidding sure thinking wondering worried guilty stuck cold warm hot
 morning evening night afternoon today tonight tomorrow yesterday name named called call
 sat stood knackered beat spent toast wrecked soaked dr prof capt lt sgt det mx miss
+huh hmm hm um umm uh uhh uhm er erm ah ahh ooh mm mmm meh nah yep yup whatever pardon
 """.split())
 
 TITLES = frozenset({

@@ -75,6 +75,30 @@ nope = ["hello"]
     assert any("script.controls.nope: no such control" in p for p in found)
 
 
+def test_steering_lines_are_keyed_by_phase_and_replies_take_only_terse_placeholders(tmp_path: Path) -> None:
+    text = BASE + '''[script.steer]
+1 = ["Back to work."]
+9 = ["Nowhere."]
+first = ["Not a phase id."]
+[[script.replies]]
+keywords = ["{yes}", "{no}", "{what}", "fine"]
+lines = ["Good."]
+[[script.replies]]
+keywords = ["{name}", "{maybe}"]
+lines = ["Hm."]
+'''
+    found = problems_of(write_scene(tmp_path / "t", text))
+    label = str(tmp_path / "t" / "scene.toml")
+    assert f"{label}: script.steer.9: no such phase (known: 1)" in found
+    assert f"{label}: script.steer.first: no such phase (known: 1)" in found
+    assert any("script.replies[1].keywords[0]: a reply answers only the placeholders {yes}, {no}, {what} "
+               "(got '{name}')" in p for p in found)
+    assert any("script.replies[1].keywords[1]:" in p for p in found)
+    assert not any("script.steer.1" in p or "script.replies[0]" in p for p in found), found
+    empty = BASE + '[script.steer]\n1 = []\n'
+    assert any("script.steer.1: needs at least one line" in p for p in problems_of(write_scene(tmp_path / "e", empty)))
+
+
 def test_start_outside_range_and_missing_fallback(tmp_path: Path) -> None:
     text = BASE.replace("start = 50", "start = 150").replace('[script]\nfallback = ["What?"]', "")
     found = problems_of(write_scene(tmp_path / "t", text))

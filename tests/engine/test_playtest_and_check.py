@@ -45,7 +45,19 @@ def test_syntax_problems_are_reported(tmp_path: Path) -> None:
 def test_check_finds_witnesses_for_every_ending(mini_dir: Path) -> None:
     [report] = check_path(mini_dir)
     assert report.ok and set(report.witnesses) == {"friends", "suffocated"}
-    assert report.findings == []
+    # The mini scene has no steering lines (its fallback is what other tests hear): one warning a phase.
+    assert [(f.level, f.where.rsplit(": ", 1)[-1]) for f in report.findings] == [
+        ("warning", "script.steer.1"), ("warning", "script.steer.2")]
+
+
+def test_check_warns_about_each_phase_without_steering_lines(tmp_path: Path) -> None:
+    two = BASE + '[[phases]]\nid = 2\ntitle = "Two"\nenter = "air >= 60"\n'
+    bare = check_scene(load_scene(write_scene(tmp_path / "a", two)), budget=0.5)
+    assert [f.where.rsplit(": ", 1)[-1] for f in bare.findings if "steer" in f.where] == ["script.steer.1",
+                                                                                          "script.steer.2"]
+    assert all(f.level == "warning" for f in bare.findings if "steer" in f.where)
+    half = check_scene(load_scene(write_scene(tmp_path / "b", two + '[script.steer]\n2 = ["The pump!"]\n')), budget=0.5)
+    assert [f.where.rsplit(": ", 1)[-1] for f in half.findings if "steer" in f.where] == ["script.steer.1"]
 
 
 def test_check_rejects_an_ending_true_at_start_and_unreachable_ones(tmp_path: Path) -> None:

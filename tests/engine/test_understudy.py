@@ -168,3 +168,85 @@ async def test_no_authored_line_repeats_while_another_fits(tmp_path: Path) -> No
     assert (await text_of(actor, again))[0] == "Brave one."  # the shared line was already spoken
     valve = (await text_of(actor, first))[0]
     assert valve == "The valve lets air in."  # the only line that fits: a repeat is better than "What?"
+
+
+STEERED = '''
+id = "s"
+title = "S"
+[player]
+role = "tester"
+[cast.bob]
+name = "Bob"
+brief = "inline brief"
+[state.air]
+start = 50
+[[phases]]
+id = 1
+title = "One"
+[[phases]]
+id = 2
+title = "Two"
+enter = "air >= 80"
+[[phases]]
+id = 3
+title = "Three"
+enter = "air >= 90"
+[[endings]]
+id = "done"
+kind = "success"
+when = "air >= 100"
+title = "Done"
+[script]
+fallback = ["Say again?"]
+[script.steer]
+1 = ["Crank it, key one.", "The crank, now.", "Key one. Crank."]
+2 = ["The valve, key two!"]
+[[script.replies]]
+keywords = ["crank"]
+lines = ["The crank is by the door."]
+[[script.replies]]
+keywords = ["{yes}"]
+when = "phase == 2"
+lines = ["Good. Now the valve."]
+[[script.replies]]
+keywords = ["alright"]
+lines = ["Alright yourself."]
+[[script.replies]]
+keywords = ["{what}"]
+lines = ["I said: the crank."]
+'''
+
+
+def steered(tmp_path: Path, seed: int = 0) -> Understudy:
+    return Understudy(load_scene(write_scene(tmp_path / "s", STEERED)), seed=seed)
+
+
+def said(phase: int, text: str) -> Cue:
+    return Cue(kind="reply", character_id="bob", player_text=text, names={"phase": float(phase), "air": 50.0})
+
+
+async def test_words_nothing_answers_get_the_phases_steering_line_not_say_again(tmp_path: Path) -> None:
+    actor = steered(tmp_path)
+    assert await text_of(actor, said(2, "do you like pizza?")) == ("The valve, key two!", "understudy: script.steer.2")
+    assert (await text_of(actor, said(1, "tell me a joke")))[1] == "understudy: script.steer.1"
+    assert await text_of(actor, said(3, "tell me a joke")) == ("Say again?", "understudy: script.fallback")
+    no_phase = Cue(kind="reply", character_id="bob", player_text="tell me a joke")
+    assert (await text_of(actor, no_phase))[1] == "understudy: script.fallback"
+    assert (await text_of(actor, said(1, "where's the crank?")))[0] == "The crank is by the door."
+
+
+async def test_steering_never_falls_back_and_repeats_only_once_every_line_was_said(tmp_path: Path) -> None:
+    for seed in range(10):
+        actor = steered(tmp_path / str(seed), seed)
+        lines = [await text_of(actor, said(1, f"off topic {n}")) for n in range(7)]
+        assert {source for _, source in lines} == {"understudy: script.steer.1"}, seed
+        assert len({text for text, _ in lines[:3]}) == 3, seed  # every steering line before any repeat
+
+
+async def test_a_terse_line_takes_the_reply_written_for_it(tmp_path: Path) -> None:
+    actor = steered(tmp_path)
+    assert (await text_of(actor, said(2, "alright")))[0] == "Good. Now the valve."  # {yes} outweighs "alright"
+    assert (await text_of(actor, said(1, "alright")))[0] == "Alright yourself."  # {yes} is gated to phase 2
+    assert (await text_of(actor, said(2, "are you alright?")))[0] == "Alright yourself."  # not a bare yes
+    assert (await text_of(actor, said(1, "ok")))[1] == "understudy: script.steer.1"  # nothing answers it: steer
+    assert (await text_of(actor, said(1, "Huh?")))[0] == "I said: the crank."

@@ -23,7 +23,7 @@ from digital_actors.scene.model import Scene
 from digital_actors.turn.session import Session
 from web import protocol
 from web.catalog import SceneCatalog
-from web.metrics import REQUESTS, RESPONSE_SECONDS, count_error
+from web.metrics import PLAYER_VISIBLE_ERRORS, REQUESTS, RESPONSE_SECONDS, count_error
 from web.view import SessionView
 
 log = structlog.get_logger()
@@ -60,6 +60,8 @@ class PlayerSession:
         self._paused_by_player = False
         self._awaiting: float | None = None
         self._reply_line: str | None = None
+        self._turn_open = False  # a turn whose outcome (delivered or failed) is not known yet
+        self._turn_line: str | None = None
         self._lock = asyncio.Lock()
 
     # --- connection ------------------------------------------------------------------
@@ -158,6 +160,7 @@ class PlayerSession:
         REQUESTS.labels(session.scene.id, session.scene.lead_id, kind).inc()
         if not session.ended:
             self._awaiting, self._reply_line = time.perf_counter(), None
+            self._turn_open, self._turn_line = True, None
 
     # --- scene lifecycle ------------------------------------------------------------------
     async def _start(self, scene: Scene) -> None:
@@ -180,7 +183,7 @@ class PlayerSession:
         """Close the scene; its attempt is recorded (``quit`` unless it ended) before this returns."""
         session, self.session = self.session, None
         pump, self._pump = self._pump, None
-        self._awaiting = None
+        self._awaiting, self._turn_open = None, False
         if session is not None:
             await session.close()
         if pump is not None:
@@ -225,6 +228,7 @@ class PlayerSession:
             await self.send(protocol.dumps(body))
 
     def _measure(self, session: Session, event: ev.Event) -> None:
+        self._judge_turn(event)
         if self._awaiting is None:
             return
         if isinstance(event, ev.LineStarted) and event.cue in ("reply", "control"):
@@ -234,4 +238,22 @@ class PlayerSession:
             self._awaiting = self._reply_line = None
         elif isinstance(event, ev.GameOver):
             self._awaiting = None
+
+    def _judge_turn(self, event: ev.Event) -> None:
+        """Count a turn the player saw fail, once: its reply was a stand-in or cut short, or the
+        turn ended in TurnFailed. The turn's reply is the first reply/control line after it."""
+        if not self._turn_open:
+            return
+        if isinstance(event, ev.LineStarted) and event.cue in ("reply", "control"):
+            if self._turn_line is None:
+                self._turn_line = event.line_id
+        elif isinstance(event, ev.LineFinished) and event.line_id == self._turn_line:
+            self._turn_open = False
+            if event.failed:
+                PLAYER_VISIBLE_ERRORS.labels("actor_failed").inc()
+        elif isinstance(event, ev.TurnFailed):
+            self._turn_open = False
+            PLAYER_VISIBLE_ERRORS.labels("turn_failed").inc()
+        elif isinstance(event, ev.GameOver):
+            self._turn_open = False
 

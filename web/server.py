@@ -72,9 +72,10 @@ def listen(host: str, port: int) -> list[socket.socket]:
     seen: set[tuple[int, str]] = set()
     try:
         for family, _, _, _, address in infos:
-            if (family, address[0]) in seen:  # getaddrinfo repeats an address per protocol
+            key = (int(family), str(address[0]))
+            if key in seen:  # getaddrinfo repeats an address per protocol
                 continue
-            seen.add((family, address[0]))
+            seen.add(key)
             sockets.append(socket.create_server(address, family=family))
     except OSError as e:
         for sock in sockets:

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,55 @@ def test_dockerfile_matches_the_deployment_contract() -> None:
     probe = re.search(r'CMD \["python", "-c", "(.*)"\]\nCMD', text)
     assert probe is not None
     compile(probe.group(1).replace('\\"', '"'), "<healthcheck>", "exec")
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None or shutil.which("openssl") is None,
+                    reason="no nginx (or openssl): `apt-get install nginx` to check the nginx example with it")
+def test_nginx_accepts_the_example(tmp_path: Path) -> None:
+    """`nginx -t` on deploy/nginx/digital-actors.conf inside an http block, as conf.d files are included;
+    certificates and log files moved into tmp_path (nginx -t opens both)."""
+    key, cert = tmp_path / "privkey.pem", tmp_path / "fullchain.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=play.example.com", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    site = (DEPLOY / "nginx" / "digital-actors.conf").read_text()
+    for production in ("/etc/letsencrypt/live/play.example.com/", "/var/log/nginx/"):
+        site = site.replace(production, f"{tmp_path}/")
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "conf.d" / "digital-actors.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n    access_log {tmp_path}/access.log;\n"
+        f"    include {tmp_path}/conf.d/*.conf;\n}}\n")
+    result = subprocess.run(["nginx", "-t", "-p", f"{tmp_path}/", "-e", f"{tmp_path}/error.log",
+                             "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("caddy") is None,
+                    reason="no caddy: `apt-get install caddy` (2.6.2 on Debian 12) to check the Caddyfile with it")
+def test_caddy_adapts_the_caddyfile() -> None:
+    """The Caddyfile adapts on the Caddy installed here (2.6.2 on Debian 12): the directives Caddy 2.6
+    refuses (stream_close_delay, stream_timeout: 2.7+) stay commented out."""
+    caddyfile = DEPLOY / "caddy" / "Caddyfile"
+    live = [line.strip() for line in caddyfile.read_text().splitlines() if not line.strip().startswith("#")]
+    assert not [line for line in live if line.startswith(("stream_close_delay", "stream_timeout"))]
+    result = subprocess.run(["caddy", "adapt", "--config", str(caddyfile), "--adapter", "caddyfile"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    adapted = json.loads(result.stdout)
+    [server] = adapted["apps"]["http"]["servers"].values()
+    assert "play.example.com" in json.dumps(server["routes"]) and '"upstreams"' in json.dumps(server["routes"])
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze to verify the unit with")
+def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
+    """No warning from `systemd-analyze verify` (it only warns, exit 0, on a bad value: read stderr).
+    ExecStart points at this venv's program, as /opt/digital-actors/bin would."""
+    unit = (DEPLOY / "systemd" / "digital-actors.service").read_text()
+    assert "ExecStart=/opt/digital-actors/bin/digital-actors serve" in unit
+    copy = tmp_path / "digital-actors.service"
+    program = Path(sys.prefix) / "bin" / "digital-actors"
+    copy.write_text(unit.replace("/opt/digital-actors/bin/digital-actors", str(program)))
+    result = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (0, "")

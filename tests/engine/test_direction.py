@@ -144,7 +144,8 @@ done = ["Made it."]
 '''
     scene = load_scene(write_scene(tmp_path / "s", text))
     clock = FakeClock()
-    session = Session(scene, actor=Understudy(scene, clock=clock), clock=clock, options=SessionOptions(suggestions=False))
+    session = Session(scene, actor=Understudy(scene, clock=clock), clock=clock,
+                      options=SessionOptions(suggestions=False))
     await session.start()
     await clock.advance(3)
     await session.press("pump")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypedDict
 
 import structlog
 from aiohttp import web
@@ -16,6 +17,23 @@ from web.observability import init_sentry
 
 log = structlog.get_logger()
 SHUTDOWN_TIMEOUT = 20.0  # seconds handlers get to finish after the sockets are told to go away
+# After an early answer (408, 413) to a body still on its way: seconds spent draining it, so the
+# client reads the answer rather than a reset. aiohttp's 10 s would let a stalled body hold on.
+LINGER_SECONDS = 1.0
+
+
+class HandlerOptions(TypedDict):
+    keepalive_timeout: float
+    lingering_time: float
+
+
+def handler_options(settings: Settings) -> HandlerOptions:
+    """aiohttp's per-connection settings (``run_app`` and test servers take them alike).
+
+    aiohttp closes a connection that has not sent a whole request's headers ``keepalive_timeout``
+    seconds after it connected (or after its previous response): that is the header timeout.
+    The body's deadline is the ``bounded_body`` middleware's."""
+    return HandlerOptions(keepalive_timeout=settings.http_header_timeout_seconds, lingering_time=LINGER_SECONDS)
 
 
 def serve(settings: Settings, *, extra_scenes: Sequence[Path] = (), host: str | None = None,
@@ -37,5 +55,5 @@ def serve(settings: Settings, *, extra_scenes: Sequence[Path] = (), host: str | 
 
     app.on_startup.append(announce)
     web.run_app(app, host=host, port=port, access_log=None, print=None,
-                shutdown_timeout=SHUTDOWN_TIMEOUT, handle_signals=True)
+                shutdown_timeout=SHUTDOWN_TIMEOUT, handle_signals=True, **handler_options(settings))
     log.info("server_stopped", event_type="server_stopped")

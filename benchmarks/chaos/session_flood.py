@@ -1,14 +1,16 @@
-"""Session flood: one client POSTs /api/session ``--flood`` times as fast as it can, then
-``--players`` new players, each from its own address, try to get in and start a scene.
+"""Session flood: one client (or ``--bots`` clients) POSTs /api/session ``--flood`` times as fast
+as it can, then ``--players`` new players, each from its own address, try to get in and start a scene.
 
     python benchmarks/chaos/session_flood.py                    # a trusted proxy's X-Forwarded-For
-    python benchmarks/chaos/session_flood.py --via bind         # clients on their own 127.0.0.x addresses, no proxy
+    python benchmarks/chaos/session_flood.py --via bind         # clients on their own 127.x addresses, no proxy
+    python benchmarks/chaos/session_flood.py --bots 100         # the flood from 100 addresses
     python benchmarks/chaos/session_flood.py --source ../main   # the same against another checkout
 
 ``--via proxy`` plays nginx: the server trusts 127.0.0.1 (TRUSTED_PROXIES) and the "proxy" appends
 the client's address to whatever X-Forwarded-For the client sent; the bot sends a random spoofed one
-each time. ``--via bind`` connects from 127.0.0.2 (the bot) and 127.0.0.3+ (players), and the bot
-still sends a spoofed X-Forwarded-For that an untrusted peer must not get honoured.
+each time. ``--via bind`` connects from 127.0.1.x (the bots) and 127.0.0.3+ (players), and the bots
+still send a spoofed X-Forwarded-For that an untrusted peer must not get honoured. With ``--bots``
+each bot gets its own burst of tokens: 100 of them together reach WEB_MAX_SESSIONS (1000).
 
 Prints one line: ``session flood → new players refused: N`` (target 0) with what the flood got,
 the player rows it wrote and what /health said meanwhile.
@@ -28,7 +30,9 @@ from pathlib import Path
 import aiohttp
 from common import common_args, running
 
-BOT = "198.51.100.7"
+
+def bot_address(index: int, via: str) -> str:
+    return f"127.0.1.{1 + index}" if via == "bind" else f"198.51.100.{1 + index}"
 GUARD = 20.0  # seconds any one step may take before it counts as refused
 
 
@@ -37,21 +41,26 @@ def forwarded(client: str, rng: random.Random) -> dict[str, str]:
     return {"X-Forwarded-For": f"{spoof}, {client}"}
 
 
-async def flood(base: str, n: int, via: str, rng: random.Random) -> collections.Counter[int]:
+async def flood(base: str, n: int, bots: int, via: str, rng: random.Random) -> collections.Counter[int]:
+    """``n`` POSTs, spread over ``bots`` client addresses (each bot its own connection pool)."""
     got: collections.Counter[int] = collections.Counter()
-    local = ("127.0.0.2", 0) if via == "bind" else None
-    connector = aiohttp.TCPConnector(limit=50, local_addr=local)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        async def one() -> None:
-            headers = forwarded(BOT, rng)
-            try:
-                async with http.post(f"{base}/api/session", headers=headers) as r:
-                    await r.read()
-                    got[r.status] += 1
-            except aiohttp.ClientError:
-                got[0] += 1
 
-        await asyncio.gather(*(one() for _ in range(n)))
+    async def bot(index: int, count: int) -> None:
+        address = bot_address(index, via)
+        local = (address, 0) if via == "bind" else None
+        connector = aiohttp.TCPConnector(limit=max(1, 50 // bots), local_addr=local)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            async def one() -> None:
+                try:
+                    async with http.post(f"{base}/api/session", headers=forwarded(address, rng)) as r:
+                        await r.read()
+                        got[r.status] += 1
+                except aiohttp.ClientError:
+                    got[0] += 1
+
+            await asyncio.gather(*(one() for _ in range(count)))
+
+    await asyncio.gather(*(bot(i, n // bots + (1 if i < n % bots else 0)) for i in range(bots)))
     return got
 
 
@@ -87,6 +96,7 @@ async def main() -> None:
     common_args(parser)
     parser.add_argument("--flood", type=int, default=1000, help="anonymous POSTs from one client")
     parser.add_argument("--players", type=int, default=50, help="new players from other addresses afterwards")
+    parser.add_argument("--bots", type=int, default=1, help="addresses the flood comes from (at most 250)")
     parser.add_argument("--via", choices=("proxy", "bind"), default="proxy")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -95,7 +105,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         async with running(args.source, Path(home), **env) as server:
             t0 = time.perf_counter()
-            got = await flood(server.base, args.flood, args.via, rng)
+            got = await flood(server.base, args.flood, args.bots, args.via, rng)
             took = time.perf_counter() - t0
             rows = server.player_rows()
             async with aiohttp.ClientSession() as http, http.get(f"{server.base}/health") as r:
@@ -107,7 +117,8 @@ async def main() -> None:
     statuses = ", ".join(f"{status or 'error'}×{count}" for status, count in sorted(got.items()))
     why = ", ".join(f"{w}×{refused.count(w)}" for w in sorted(set(refused)))
     print(f"session flood → new players refused: {len(refused)}/{args.players}"
-          f"{f' ({why})' if why else ''}  [via {args.via}; flood of {args.flood} POSTs in {took:.1f} s: "
+          f"{f' ({why})' if why else ''}  [via {args.via}; flood of {args.flood} POSTs from {args.bots} "
+          f"address{'es' if args.bots > 1 else ''} in {took:.1f} s: "
           f"{statuses}; player rows written by the flood: {rows}; /health during the flood: {health}; "
           f"server {'alive' if alive else 'DEAD'}]")
     sys.exit(0)

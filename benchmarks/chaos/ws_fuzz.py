@@ -123,9 +123,9 @@ class Player:
             return False
 
 
-async def fuzz(base: str, frames: int, rng: random.Random, batch: int) -> tuple[int, int, int]:
-    """(soft-locks, sockets closed by the server, internal errors)."""
-    async with aiohttp.ClientSession() as http:
+async def fuzz(base: str, frames: int, rng: random.Random, batch: int, address: str) -> tuple[int, int, int]:
+    """(soft-locks, sockets closed by the server, internal errors) for one player at ``address``."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0))) as http:
         async with http.post(f"{base}/api/session") as r:
             token = (await r.json())["token"]
         async with http.ws_connect(f"{base}/ws?token={token}", max_msg_size=0) as ws:
@@ -161,7 +161,8 @@ async def main() -> None:
     share = args.n // args.sockets
     with tempfile.TemporaryDirectory() as home:
         async with running(args.source, Path(home), ws_rate_burst="1000000", ws_rate_abuse_limit="1000000") as server:
-            results = await asyncio.gather(*(fuzz(server.base, share, random.Random(args.seed * 1000 + i), args.batch)
+            results = await asyncio.gather(*(fuzz(server.base, share, random.Random(args.seed * 1000 + i), args.batch,
+                                                  f"127.0.2.{1 + i}")  # each player its own address
                                              for i in range(args.sockets)), return_exceptions=True)
             async with aiohttp.ClientSession() as http, http.get(f"{server.base}/health") as r:
                 health = r.status

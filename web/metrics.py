@@ -35,6 +35,12 @@ WS_DISCONNECTS = Counter(
     "replaced, shutdown, auth, origin).",
     ["reason"],
 )
+SESSIONS_REFUSED = Counter(
+    "digital_actors_sessions_refused_total",
+    "POST /api/session refused, by reason: rate (one address asking too fast, 429), client_cap (one "
+    "address holding its share, 429), full (every place held by a connected player, 503).",
+    ["reason"],
+)
 HTTP_REQUESTS = Counter(
     "digital_actors_http_requests_total",
     "HTTP requests, by route, method and status.",
@@ -47,6 +53,7 @@ __all__ = [
     "HTTP_REQUESTS",
     "REQUESTS",
     "RESPONSE_SECONDS",
+    "SESSIONS_REFUSED",
     "WS_CONNECTIONS",
     "WS_DISCONNECTS",
     "count_error",

@@ -47,6 +47,12 @@ PLAYER_VISIBLE_ERRORS = Counter(
 )
 for _kind in ("actor_failed", "turn_failed", "error_frame"):
     PLAYER_VISIBLE_ERRORS.labels(_kind)  # every series exists from the start: rates read 0, not "no data"
+SESSIONS_REFUSED = Counter(
+    "digital_actors_sessions_refused_total",
+    "POST /api/session refused, by reason: rate (one address asking too fast, 429), client_cap (one "
+    "address holding its share, 429), full (every place held by a connected player, 503).",
+    ["reason"],
+)
 HTTP_REQUESTS = Counter(
     "digital_actors_http_requests_total",
     "HTTP requests, by route, method and status.",
@@ -60,6 +66,7 @@ __all__ = [
     "PLAYER_VISIBLE_ERRORS",
     "REQUESTS",
     "RESPONSE_SECONDS",
+    "SESSIONS_REFUSED",
     "WS_CONNECTIONS",
     "WS_DISCONNECTS",
     "count_error",

@@ -42,8 +42,8 @@ class PlayerSession:
     """A player's token, identity and scene; survives reconnects within the resume window."""
 
     def __init__(self, token: str, player_id: str, *, engine: Engine, catalog: SceneCatalog,
-                 clock: Clock, pace: float) -> None:
-        self.token, self.player_id = token, player_id
+                 clock: Clock, pace: float, client: str = "") -> None:
+        self.token, self.player_id, self.client = token, player_id, client
         self.id = uuid.uuid4().hex
         self.engine, self.catalog, self.clock, self.pace = engine, catalog, clock, pace
         self.issued_at = clock.now()
@@ -55,6 +55,7 @@ class PlayerSession:
         self.suggestions: bool | None = None
         self.given_name = ""  # what the player asked to be called here (memory keeps it too)
         self.closed = False
+        self._remembered = False  # the player's row is in the memory store (made at the first scene)
         self.log = log.bind(session_id=short_hash(self.id))
         self._pump: asyncio.Task[None] | None = None
         self._paused_by_player = False
@@ -68,6 +69,11 @@ class PlayerSession:
     @property
     def connected(self) -> bool:
         return self.link is not None
+
+    @property
+    def waiting(self) -> bool:
+        """Issued, and no socket has attached yet: the first place to give up to a new player."""
+        return self.link is None and self.detached_at is None
 
     async def attach(self, link: Link) -> None:
         """A socket arrived with this session's token: it replaces any older one; the clock resumes."""
@@ -169,7 +175,7 @@ class PlayerSession:
                                  player_name=self.given_name or None)
         # The engine loads the player's memory and records each attempt (memory/binding.py);
         # if the store is unusable, the session starts anyway with a Notice saying so.
-        player_id = self.player_id if self.engine.store is not None else None
+        player_id = await self._remember_player()
         session = await self.engine.new_session(request, scene=scene, player_id=player_id)
         subscription = session.events()
         session.voice_on = self.voice
@@ -178,6 +184,30 @@ class PlayerSession:
         self.log.info("scene_started", event_type="scene_started", scene=scene.id,
                       engine_session_id=short_hash(session.id))
         await session.start()
+
+    async def _remember_player(self) -> str | None:
+        """The id to record this scene under: the player's row is made at their first scene, never
+        when a token is issued, so tokens (which a flood gets for one request each) write nothing.
+        None plays without memory: no store, or the id belongs to someone who is not a web player."""
+        store = self.engine.store
+        if store is None:
+            return None
+        if self._remembered:
+            return self.player_id
+        try:
+            async with asyncio.timeout(MEMORY_TIMEOUT):
+                record = await store.ensure_player(self.player_id, "web")
+                if record is not None and self.given_name and record.given_name != self.given_name:
+                    await store.set_given_name(self.player_id, self.given_name)  # named before playing
+        except (DigitalActorsError, TimeoutError) as e:
+            count_error("memory_write")
+            self.log.error("memory_write_failed", error=getattr(e, "message", "timeout"))
+            return self.player_id  # the engine tries the store itself and tells the player if it is down
+        if record is None:
+            self.log.warning("player_id_not_web", event_type="memory_unavailable")
+            return None
+        self._remembered = True
+        return self.player_id
 
     async def _end_scene(self) -> None:
         """Close the scene; its attempt is recorded (``quit`` unless it ended) before this returns."""

@@ -188,8 +188,11 @@ def _compose() -> list[str] | None:
     return None
 
 
-@pytest.mark.skipif(_compose() is None, reason="no Docker Compose 2 here (install Docker with the compose plugin, 2.24+, to compare): "
-                    "the simulation alone is checked; CI has no Docker (Debian ships no Compose 2)")
+NO_COMPOSE = ("no Docker Compose 2 here (install Docker with the compose plugin, 2.24+, to compare); the "
+              "simulation alone is checked, as in CI (Debian ships no Compose 2, and no Docker engine runs there)")
+
+
+@pytest.mark.skipif(_compose() is None, reason=NO_COMPOSE)
 @pytest.mark.parametrize("with_dotenv", [True, False])
 def test_the_simulation_agrees_with_docker_compose_config(with_dotenv: bool, tmp_path: Path) -> None:
     command = _compose()

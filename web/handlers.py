@@ -6,32 +6,30 @@ import asyncio
 import hmac
 import json
 import re
-import uuid
 
 import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from digital_actors.engine import MEMORY_TIMEOUT
-from digital_actors.errors import DigitalActorsError
 from web.keys import ASSETS, CATALOG, ENGINE, SETTINGS
 from web.keys import REGISTRY as SESSIONS
-from web.metrics import count_error
 from web.sessions import RegistryFull
 
 log = structlog.get_logger()
 PLAYER_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
 HEALTH_TIMEOUT = 3.0
+WRITE_PROBE_TIMEOUT = 1.0
 YEAR = "public, max-age=31536000, immutable"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def health(request: web.Request) -> web.Response:
-    """200 ``{"status": "ok"}``; 503 with a reason when memory or every scene is unusable.
+    """200 ``{"status": "ok"}``; 503 with a reason when memory cannot even be read or every scene is unusable.
 
-    200 ``{"status": "degraded", "reasons": [...]}`` while the model's circuit breaker is open:
-    every player is still served (the understudy answers), so a load balancer must keep the
-    instance; restarting it would not bring the provider back. Alert on the breaker metric.
+    200 ``{"status": "degraded", "reasons": [...]}`` while the model's circuit breaker is open, or
+    while memory writes fail (kept for retry; players are told): every player is still served, so
+    a load balancer must keep the instance; restarting it would not bring the provider or the disk
+    back. Alert on the breaker metric and on ``digital_actors_memory_writes_pending``.
     """
     engine = request.app[ENGINE]
     problem = f"memory store: {engine.memory_error.message}" if engine.memory_error is not None else None
@@ -43,6 +41,8 @@ async def health(request: web.Request) -> web.Response:
         except TimeoutError:
             ok, reason = False, f"memory store did not answer within {HEALTH_TIMEOUT:g}s"
         problem = None if ok else f"memory store: {reason}"
+        if ok:  # readable: can a write land too? (failing writes or a test write; degraded, not 503)
+            await engine.check_memory_writes(WRITE_PROBE_TIMEOUT)
     if problem is None and not await request.app[CATALOG].playable():
         problem = "no scene loads: check DIGITAL_ACTORS_SCENES and run `digital-actors check`"
     if problem is not None:
@@ -96,22 +96,9 @@ async def _wanted_player(request: web.Request) -> str | None:
 
 
 async def _player_id(request: web.Request, wanted: str | None) -> str:
-    """The returning browser's id when it is known; otherwise a new one (from the store if there is one)."""
-    store = request.app[ENGINE].store
-    if store is None:
-        return wanted or str(uuid.uuid4())
-    try:
-        async with asyncio.timeout(MEMORY_TIMEOUT):
-            if wanted is not None:
-                record = await store.get_player(wanted)
-                if record is not None and record.kind == "web":
-                    return record.id
-            return (await store.create_player("web")).id
-    except (DigitalActorsError, TimeoutError) as e:
-        count_error("memory_unavailable")
-        log.error("player_id_fallback", event_type="memory_unavailable",
-                  error=getattr(e, "message", None) or type(e).__name__)
-        return wanted or str(uuid.uuid4())
+    """The returning browser's id when it is known; otherwise a new one. When the store cannot answer,
+    the id is kept and its row written later (``Engine.web_player``), never an id that fails every attempt."""
+    return await request.app[ENGINE].web_player(wanted)
 
 
 async def scenes(request: web.Request) -> web.Response:

@@ -140,14 +140,7 @@ class PlayerSession:
             self.session.name_player(name)
             return
         await self.send(protocol.dumps({"type": "PlayerNamed", "name": name}))
-        store = self.engine.store
-        if store is not None:
-            try:
-                async with asyncio.timeout(MEMORY_TIMEOUT):
-                    await store.set_given_name(self.player_id, name)
-            except (DigitalActorsError, TimeoutError) as e:
-                count_error("memory_write")
-                self.log.error("memory_write_failed", error=getattr(e, "message", "timeout"))
+        self.engine.remember_name(self.player_id, name)  # the outbox lands it, however long the store refuses
 
     def _require(self) -> Session:
         if self.session is None:

@@ -41,6 +41,7 @@ class FileUse:
         if use == "none":
             return cls(db, None, "none")
         try:
+            db.parent.mkdir(parents=True, exist_ok=True)
             handle = lock_path(db).open("a+", encoding="utf-8")
         except OSError as e:  # a read-only folder: the store will say so itself; nothing to guard
             log.warning("memory_lock_file_unavailable", path=str(lock_path(db)), error=str(e))

@@ -80,6 +80,8 @@ class Outbox:
         self._wake = asyncio.Event()
         self._empty = asyncio.Event()
         self._empty.set()
+        self._resting = asyncio.Event()  # the drainer waits for the clock (a backoff) or has nothing to do
+        self._resting.set()
         self._listeners: list[Callable[[bool], None]] = []
         self._spooled = False  # the spool file holds writes this outbox is still responsible for
         self._last_landed: float | None = None
@@ -102,6 +104,7 @@ class Outbox:
         if self._failure is not None:
             receipt.set_result(False)  # kept: it lands after the writes before it
         if self._drainer is None or self._drainer.done():
+            self._resting.clear()
             self._drainer = asyncio.ensure_future(self._drain())
         return receipt
 
@@ -141,6 +144,10 @@ class Outbox:
     async def drained(self) -> None:
         """Until nothing is pending: every write landed (or was dropped)."""
         await self._empty.wait()
+
+    async def resting(self) -> None:
+        """Until the drainer waits for the clock (a backoff between tries) or has nothing left to do."""
+        await self._resting.wait()
 
     async def check(self, within: float = 1.0) -> str | None:
         """Can a write land now? Failing writes say so already; otherwise a test write (at most one at a
@@ -188,6 +195,8 @@ class Outbox:
         self._wake.set()
         if self._drainer is not None:
             await asyncio.gather(self._drainer, return_exceptions=True)
+        if self._queue:  # one last try (a backoff was cut short); it stops at the first refusal
+            await self._drain()
         self._closed = True
         left = [item.write for item in self._queue]
         for item in self._queue:
@@ -207,27 +216,34 @@ class Outbox:
 
     # --- the drainer ---------------------------------------------------------------------------------
     async def _drain(self) -> None:
-        while self._queue:
-            item = self._queue[0]
-            try:
-                await self.store.write(item.write, busy_timeout_ms=self._busy, retry=False)
-            except MemoryStoreError as e:
-                if not e.retryable:
-                    self._drop(item, e.kind, e.message)
-                    continue
-                MEMORY_WRITE_FAILURES.labels(e.kind).inc()
-                await self._failed(e)
-                if self._closing:
+        try:
+            while self._queue:
+                if not await self._try(self._queue[0]) and self._closing:
                     return
+            await self._recovered()
+        finally:
+            self._resting.set()
+
+    async def _try(self, item: _Item) -> bool:
+        """One try of the write at the head of the queue; False when it was kept for another try."""
+        try:
+            await self.store.write(item.write, busy_timeout_ms=self._busy, retry=False)
+        except MemoryStoreError as e:
+            if not e.retryable:
+                self._drop(item, e.kind, e.message)
+                return True
+            MEMORY_WRITE_FAILURES.labels(e.kind).inc()
+            await self._failed(e)
+            if not self._closing:
                 await self._pause()
-                continue
-            except Exception as e:  # a bug, not the database: one write must not block every other behind it
-                log.exception("memory_write_crashed", write=writes.describe(item.write))
-                self._drop(item, "bug", repr(e))
-                continue
-            self._done(item, landed=True)
-            self._last_landed = self._clock.now()
-        await self._recovered()
+            return False
+        except Exception as e:  # a bug, not the database: one write must not block every other behind it
+            log.exception("memory_write_crashed", write=writes.describe(item.write))
+            self._drop(item, "bug", repr(e))
+            return True
+        self._done(item, landed=True)
+        self._last_landed = self._clock.now()
+        return True
 
     def _done(self, item: _Item, *, landed: bool) -> None:
         self._queue.popleft()
@@ -280,9 +296,11 @@ class Outbox:
         delay = min(self._max, self._base * 2 ** (self._tries - 1)) * (0.75 + self._rng.random() / 2)
         sleeper = asyncio.ensure_future(self._clock.sleep(delay))
         waker = asyncio.ensure_future(self._wake.wait())
+        self._resting.set()
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self._resting.clear()
             sleeper.cancel()
             waker.cancel()
 

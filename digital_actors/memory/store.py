@@ -19,7 +19,7 @@ import aiosqlite
 import structlog
 
 from digital_actors.errors import MemoryStoreError
-from digital_actors.memory import control, location, maintenance, migrations, queries, writes
+from digital_actors.memory import control, legacy, location, maintenance, migrations, queries, writes
 from digital_actors.memory.connection import Database, Mode, T, Work
 from digital_actors.memory.metrics import DB_QUERY_SECONDS
 from digital_actors.memory.occupancy import FileUse, Use
@@ -355,6 +355,12 @@ class SqliteMemoryStore:
         """Copy every readable row of a damaged file ``src`` into a new file ``dest``."""
         with DB_QUERY_SECONDS.labels("salvage").time():
             return await asyncio.to_thread(salvage_database, Path(src), Path(dest))
+
+    async def import_legacy(self, src: str | os.PathLike[str]) -> legacy.LegacyImportReport:
+        """Bring over the earlier project's player_memory.db (memory/legacy.py); safe to run twice."""
+        rows = await asyncio.to_thread(legacy.read_legacy, Path(src))
+        now = self._now()
+        return await self._run("import_legacy", lambda c: legacy.import_rows(c, rows, str(src), now))
 
     async def vacuum(self) -> tuple[int, int]:
         """Rebuild the file to reclaim space; returns its size in bytes before and after."""

@@ -32,7 +32,7 @@ from digital_actors.llm.base import ChatModel
 from digital_actors.llm.breaker import BreakerStatus
 from digital_actors.memory import spool, writes
 from digital_actors.memory.binding import NOT_SAVED, MemoryBinding
-from digital_actors.memory.outbox import Outbox
+from digital_actors.memory.outbox import BUSY_TIMEOUT_MS, Outbox
 from digital_actors.memory.records import PlayerRecord, iso, utc_now
 from digital_actors.memory.store import MemoryStore, SqliteMemoryStore, default_name
 from digital_actors.performers import Performer, choose_actor, prepare_performer, session_parts
@@ -75,7 +75,8 @@ class Engine:
                  clock: Clock | None = None, store: MemoryStore | None = None,
                  model: ChatModel | None = None, record_dir: Path | None = None,
                  replay_dir: Path | None = None, audio_tags: tuple[str, ...] = (),
-                 voice: Voice | None = None, wall_clock: Callable[[], datetime] = utc_now) -> None:
+                 voice: Voice | None = None, wall_clock: Callable[[], datetime] = utc_now,
+                 write_busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.settings = settings
         # The voice: chosen once per process on first use (see voice_for_sessions()).
         self.voice, self._voice_chosen, self._voice_owned = voice, voice is not None, False
@@ -90,6 +91,7 @@ class Engine:
         self.extra_scenes = tuple(extra_scenes)
         self.clock = clock or MonotonicClock()
         self.wall_clock = wall_clock
+        self._write_busy_ms = write_busy_timeout_ms  # how long one write try waits for another program's lock
         self.outbox: Outbox | None = None
         self._store: MemoryStore | None = None
         self.store = store
@@ -109,6 +111,7 @@ class Engine:
         self.outbox = None
         if store is not None:
             self.outbox = Outbox(store, clock=self.clock, spool_file=spool.spool_path(store.path),
+                                 busy_timeout_ms=self._write_busy_ms,
                                  retry_max=self.settings.memory_retry_max_seconds)
             self.outbox.on_change(self._memory_saving_changed)
 
@@ -305,23 +308,27 @@ class Engine:
     async def web_player(self, wanted: str | None) -> str:
         """The id a browser plays under: its own when the store knows it as a web profile, else a new one.
 
-        When the store cannot answer or write, the id is kept (or a new one made) and the outbox
-        writes its row once it can, so every attempt under it lands: never an id that fails them all."""
+        A new profile's row goes through the outbox: written at once when the store takes it, and
+        kept and written later when it cannot (a lock, a full disk, a read-only file). The id is good
+        either way, so every attempt under it lands: never an id that fails them all. A returning id
+        the store cannot look up now is kept the same way."""
         store, outbox = self.store, self.outbox
         if store is None or outbox is None:
             return wanted or str(uuid.uuid4())
-        try:
-            async with asyncio.timeout(MEMORY_TIMEOUT):
-                if wanted is not None:
+        player_id = str(uuid.uuid4())
+        if wanted is not None and outbox.holds_player(wanted):
+            return wanted  # issued during an outage; its row is on its way
+        if wanted is not None:
+            try:
+                async with asyncio.timeout(MEMORY_TIMEOUT):
                     record = await store.get_player(wanted)
-                    if record is not None and record.kind == "web":
-                        return record.id
-                return (await store.create_player("web")).id
-        except (MemoryStoreError, TimeoutError) as e:
-            log.error("player_id_fallback", event_type="memory_unavailable",
-                      error=getattr(e, "message", None) or type(e).__name__)
-        player_id = wanted or str(uuid.uuid4())
-        outbox.submit(writes.EnsurePlayer(player_id, default_name("web", player_id), "web", outbox.now()))
+                if record is not None and record.kind == "web":
+                    return record.id
+            except (MemoryStoreError, TimeoutError) as e:
+                log.error("player_id_kept", event_type="memory_unavailable",
+                          error=getattr(e, "message", None) or type(e).__name__)
+                player_id = wanted
+        await outbox.submit(writes.EnsurePlayer(player_id, default_name("web", player_id), "web", outbox.now()))
         return player_id
 
     def remember_name(self, player_id: str, name: str) -> None:

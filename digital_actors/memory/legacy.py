@@ -250,10 +250,9 @@ async def _relationship(conn: aiosqlite.Connection, report: LegacyImportReport,
 
 
 def _name(legacy_id: str, target: str) -> str:
-    text = " ".join(f"legacy-{legacy_id}".split())
-    if len(text) > MAX_NAME or not text.isprintable():
-        return f"legacy-{target.replace('-', '')[:12]}"
-    return text
+    """``legacy-<its id>`` (cut to the name limit), so an operator can tell imported profiles apart."""
+    text = " ".join(f"legacy-{legacy_id}".split())[:MAX_NAME]
+    return text if text.isprintable() else f"legacy-{target.replace('-', '')[:12]}"
 
 
 def _number(value: Any, report: LegacyImportReport) -> float | None:
@@ -286,10 +285,13 @@ def _data(value: Any, report: LegacyImportReport) -> Any:
     if value in (None, ""):
         return None
     try:
-        return json.loads(value)
+        data = json.loads(value)
     except (TypeError, ValueError):
-        report.unreadable += 1  # an encrypted blob or broken JSON: the attempt comes over without it
+        data = None
+    if data is None or (isinstance(data, dict) and "ciphertext" in data):
+        report.unreadable += 1  # an encrypted blob or envelope, or broken JSON: the attempt comes over without it
         return None
+    return data
 
 
 def _when(value: Any) -> str | None:

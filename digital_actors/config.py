@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     memory_abandon_after_hours: float = Field(
         24.0, gt=0, description="Attempts still in progress after this many hours (a player who never came back, a crash) are marked abandoned, at start and daily while serving.")
     memory_retry_max_seconds: float = Field(
-        30.0, gt=0, description="Longest wait between two tries of a player-memory write the database refused (locked, disk full); it is kept until it lands.")
+        10.0, gt=0, description="Longest wait between two tries of a player-memory write the database refused (locked, disk full); it is kept until it lands.")
 
     # --- derived -----------------------------------------------------------------------
     elevenlabs_voices: dict[str, str] = Field(default_factory=dict, description="ELEVENLABS_VOICE_<ID> overrides.")

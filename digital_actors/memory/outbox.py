@@ -67,7 +67,7 @@ class Outbox:
 
     def __init__(self, store: MemoryStore, *, clock: Clock, spool_file: Path | None = None,
                  busy_timeout_ms: int = BUSY_TIMEOUT_MS, retry_base: float = RETRY_BASE,
-                 retry_max: float = 30.0, rng: random.Random | None = None) -> None:
+                 retry_max: float = 10.0, rng: random.Random | None = None) -> None:
         self.store, self._clock, self.spool_file = store, clock, spool_file
         self._busy, self._base, self._max = busy_timeout_ms, retry_base, retry_max
         self._rng = rng or random.Random()

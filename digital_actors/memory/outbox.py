@@ -84,6 +84,7 @@ class Outbox:
         self._resting.set()
         self._listeners: list[Callable[[bool], None]] = []
         self._spooled = False  # the spool file holds writes this outbox is still responsible for
+        self._changes = self._kept = 0  # queue changes so far, and how many the spool file has seen
         self._last_landed: float | None = None
         self._probe: asyncio.Task[None] | None = None
         self.probe_problem: str | None = None
@@ -99,6 +100,7 @@ class Outbox:
             receipt.set_result(False)
             return receipt
         self._queue.append(_Item(write, receipt))
+        self._changes += 1
         MEMORY_WRITES_PENDING.inc()
         self._empty.clear()
         if self._failure is not None:
@@ -252,6 +254,7 @@ class Outbox:
 
     def _done(self, item: _Item, *, landed: bool) -> None:
         self._queue.popleft()
+        self._changes += 1
         MEMORY_WRITES_PENDING.dec()
         if not item.receipt.done():
             item.receipt.set_result(landed)
@@ -278,11 +281,11 @@ class Outbox:
 
     async def _keep(self) -> None:
         """Copy the queue to the spool, so even a crash during an outage loses nothing (best effort)."""
-        if self.spool_file is not None and not self._closing:
-            pending = [item.write for item in self._queue]
+        if self.spool_file is not None and not self._closing and self._kept != self._changes:
+            pending, changes = [item.write for item in self._queue], self._changes
             try:
                 await asyncio.to_thread(spool.save, self.spool_file, pending)
-                self._spooled = True
+                self._spooled, self._kept = True, changes
             except OSError as e:  # a full disk: the queue is still in memory, and shutdown uses the reserve
                 log.warning("memory_spool_deferred", error=str(e))
 

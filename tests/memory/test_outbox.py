@@ -4,12 +4,14 @@ pending at shutdown is spooled and replayed at the next start. Real SQLite, a Fa
 from __future__ import annotations
 
 import random
+import sqlite3
 from pathlib import Path
 
+import pytest
 from prometheus_client import REGISTRY
 
 from digital_actors.clock import FakeClock
-from digital_actors.memory import spool, writes
+from digital_actors.memory import location, spool, writes
 from digital_actors.memory.outbox import Outbox
 from digital_actors.memory.records import MemoryNote
 from digital_actors.memory.rules import AttemptStats
@@ -235,3 +237,41 @@ async def test_players_are_made_from_an_id_once(store: SqliteMemoryStore) -> Non
     assert first == again and first.name == "web-4f1c2d3e"
     assert [p.id for p in await store.list_players()] == [first.id]
 
+
+
+@pytest.mark.parametrize(("message", "kind", "retryable"), [
+    ("database or disk is full", "full", True),
+    ("disk I/O error", "io", True),
+    ("attempt to write a readonly database", "readonly", True),
+    ("database is locked", "locked", True),
+    ("database disk image is malformed", "corrupt", True),
+])
+def test_a_full_disk_and_other_passing_faults_are_kept_for_retry(message: str, kind: str, retryable: bool,
+                                                                tmp_path: Path) -> None:
+    error = location.store_error(sqlite3.OperationalError(message), tmp_path / "m.db", "FinishAttempt")
+    assert (error.kind, error.retryable) == (kind, retryable)
+    if kind == "full":
+        assert "is full" in error.message and "Free space" in (error.hint or "")
+
+
+def test_a_constraint_the_schema_refuses_is_not_retried(tmp_path: Path) -> None:
+    error = location.store_error(sqlite3.IntegrityError("CHECK constraint failed"), tmp_path / "m.db", "x")
+    assert (error.kind, error.retryable) == ("invalid", False)
+
+
+def test_on_a_full_disk_the_reserve_makes_room_for_the_spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spool_file = tmp_path / "player_memory.db.pending.jsonl"
+    spool.make_reserve(spool_file)
+    assert spool.reserve_path(spool_file).stat().st_size == spool.RESERVE_BYTES
+    real_save, calls = spool.save, []
+
+    def save(path: Path, pending: list[writes.Write]) -> None:
+        calls.append(spool.reserve_path(spool_file).exists())
+        if spool.reserve_path(spool_file).exists():
+            raise OSError(28, "No space left on device")
+        real_save(path, pending)
+
+    monkeypatch.setattr(spool, "save", save)
+    assert spool.write(spool_file, [writes.SetGivenName("p1", "Ada")])
+    assert calls == [True, False]  # the first try failed; the reserve went; the second fit
+    assert spool.read(spool_file) == ([writes.SetGivenName("p1", "Ada")], 0)

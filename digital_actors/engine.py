@@ -305,31 +305,33 @@ class Engine:
             outbox.submit(writes.SetGivenName(record.id, record.given_name))
         return record
 
-    async def web_player(self, wanted: str | None) -> str:
-        """The id a browser plays under: its own when the store knows it as a web profile, else a new one.
+    async def web_player_row(self, player_id: str, given_name: str = "") -> bool:
+        """Make sure a web player's row exists before their scene is recorded; False when the id
+        belongs to a profile of another kind (that scene plays without memory).
 
-        A new profile's row goes through the outbox: written at once when the store takes it, and
-        kept and written later when it cannot (a lock, a full disk, a read-only file). The id is good
-        either way, so every attempt under it lands: never an id that fails them all. A returning id
-        the store cannot look up now is kept the same way."""
+        The row (and a name given before the first scene) goes through the outbox: written at once
+        when the store takes it, kept and written later when it cannot (a lock, a full disk, a
+        read-only file), always before the attempts queued after it: never an id that fails them all."""
         store, outbox = self.store, self.outbox
         if store is None or outbox is None:
-            return wanted or str(uuid.uuid4())
-        player_id = str(uuid.uuid4())
-        if wanted is not None and outbox.holds_player(wanted):
-            return wanted  # issued during an outage; its row is on its way
-        if wanted is not None:
-            try:
-                async with asyncio.timeout(MEMORY_TIMEOUT):
-                    record = await store.get_player(wanted)
-                if record is not None and record.kind == "web":
-                    return record.id
-            except (MemoryStoreError, TimeoutError) as e:
-                log.error("player_id_kept", event_type="memory_unavailable",
-                          error=getattr(e, "message", None) or type(e).__name__)
-                player_id = wanted
-        await outbox.submit(writes.EnsurePlayer(player_id, default_name("web", player_id), "web", outbox.now()))
-        return player_id
+            return False
+        record: PlayerRecord | None = None
+        try:
+            async with asyncio.timeout(MEMORY_TIMEOUT):
+                record = await store.get_player(player_id)
+        except (MemoryStoreError, TimeoutError) as e:  # cannot tell now: keep the id, write its row later
+            log.error("player_row_deferred", event_type="memory_unavailable",
+                      error=getattr(e, "message", None) or type(e).__name__)
+        if record is not None and record.kind != "web":
+            return False
+        receipts = []
+        if record is None:
+            receipts.append(outbox.submit(writes.EnsurePlayer(player_id, default_name("web", player_id), "web",
+                                                              outbox.now())))
+        if given_name and (record is None or record.given_name != given_name):
+            receipts.append(outbox.submit(writes.SetGivenName(player_id, given_name)))  # named before playing
+        await asyncio.gather(*receipts)  # tried once: landed, or kept (at most one short lock wait)
+        return True
 
     def remember_name(self, player_id: str, name: str) -> None:
         """Keep the name a player gave (outside a scene: the web's name field); it lands when it can."""

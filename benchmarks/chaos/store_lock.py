@@ -32,7 +32,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (  # a script beside its helper module
+from memory_common import (  # a script beside its helper module
     ROOT,
     Player,
     Server,

@@ -128,11 +128,6 @@ class Outbox:
                                                       elapsed, self.now()))
 
     # --- state ----------------------------------------------------------------------------------
-    def holds_player(self, player_id: str) -> bool:
-        """Whether a profile with this id is waiting here to be written (it exists, just not on disk yet)."""
-        return any(isinstance(item.write, writes.EnsurePlayer) and item.write.player_id == player_id
-                   for item in self._queue)
-
     def status(self) -> OutboxStatus:
         failure = self._failure
         return OutboxStatus(len(self._queue), failure is not None, failure.message if failure else None,

@@ -53,6 +53,7 @@ class MemoryStore(Protocol):
     async def create_player(self, kind: str = "web", name: str | None = None, *,
                             player_id: str | None = None) -> PlayerRecord: ...
     async def get_player(self, player_id: str) -> PlayerRecord | None: ...
+    async def ensure_player(self, player_id: str, kind: str = "web") -> PlayerRecord | None: ...
     async def find_player(self, name: str, kind: str | None = None) -> PlayerRecord | None: ...
     async def list_players(self) -> list[PlayerRecord]: ...
     async def set_given_name(self, player_id: str, name: str) -> bool: ...
@@ -83,8 +84,8 @@ class MemoryStore(Protocol):
 
 
 def default_name(kind: str, player_id: str) -> str:
-    """The profile name of a profile made from an id alone: ``web-<8 hex of the id>``."""
-    return f"{kind}-{player_id.replace('-', '')[:8]}"
+    """The profile name of a profile made from an id alone: ``web-<the id>`` (cut to 40 characters)."""
+    return f"{kind}-{player_id}"[:queries.MAX_NAME]
 
 
 class SqliteMemoryStore:
@@ -212,6 +213,12 @@ class SqliteMemoryStore:
 
     async def get_player(self, player_id: str) -> PlayerRecord | None:
         return await self._run("get_player", lambda c: queries.get_player(c, player_id), mode="read")
+
+    async def ensure_player(self, player_id: str, kind: str = "web") -> PlayerRecord | None:
+        """The profile with this id, created on first use (the web server calls it at a player's
+        first scene, not when it hands out the id); None if the id belongs to another kind."""
+        now = self._now()
+        return await self._run("ensure_player", lambda c: queries.ensure_player(c, player_id, kind, now))
 
     async def find_player(self, name: str, kind: str | None = None) -> PlayerRecord | None:
         """A profile by name without creating one; terminal profiles win when no kind is given."""

@@ -90,7 +90,7 @@ async def apply(conn: aiosqlite.Connection, write: Write) -> bool:
     """Run one write inside the caller's transaction; False when it had already been written."""
     match write:
         case EnsurePlayer(player_id=pid, name=name, kind=kind, at=at):
-            return await queries.ensure_player(conn, pid, name, kind, parse_iso(at))
+            return await queries.ensure_player_row(conn, pid, name, kind, parse_iso(at))
         case BeginAttempt(handle=handle, new_session=new_session):
             written, abandoned = await queries.begin_attempt(conn, handle, new_session)
             if abandoned:

@@ -119,20 +119,22 @@ async def test_a_web_id_is_kept_when_its_row_cannot_be_written(isolated_home: Pa
     async with Engine.open(Settings(), clock=clock, memory=True, write_busy_timeout_ms=0) as engine:
         store, outbox = cast(SqliteMemoryStore, engine.store), engine.outbox
         assert outbox is not None
+        terminal = await engine.terminal_player("Ada")
+        assert terminal is not None and not await engine.web_player_row(terminal.id)  # not a web profile
         await read_only(store)
-        issued = await engine.web_player(None)
-        assert await engine.web_player(issued) == issued  # the browser comes back with it: kept
+        issued = "6a1f0c1e-2b3d-4c5e-8f70-9a8b7c6d5e4f"
+        assert await engine.web_player_row(issued, "Bea")  # its row cannot be written now: kept
         session = await engine.new_session(REQUEST, player_id=issued)
         await session.start()
         await session.settle()
         await session.close()
         await engine.recorded(session)
+        assert await store.get_player(issued) is None
         await read_only(store, on=False)
         await retry_until_drained(outbox, clock)
         record = await store.get_player(issued)
-        assert record is not None and record.kind == "web"
+        assert record is not None and (record.kind, record.given_name) == ("web", "Bea")
         assert len((await store.export(issued))["scene_attempts"]) == 1  # never "No player with id"
-        assert await engine.web_player(issued) == issued
 
 
 async def test_stale_attempts_are_abandoned_at_start_and_daily(isolated_home: Path) -> None:

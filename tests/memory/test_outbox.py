@@ -234,7 +234,7 @@ async def test_the_write_probe_finds_a_read_only_database(db_path: Path) -> None
 async def test_players_are_made_from_an_id_once(store: SqliteMemoryStore) -> None:
     first = await store.create_player("web", player_id="4f1c2d3e-0000-4000-8000-000000000001")
     again = await store.create_player("web", player_id="4f1c2d3e-0000-4000-8000-000000000001")
-    assert first == again and first.name == "web-4f1c2d3e"
+    assert first == again and first.name == "web-4f1c2d3e-0000-4000-8000-000000000001"[:40]
     assert [p.id for p in await store.list_players()] == [first.id]
 
 

@@ -1,5 +1,5 @@
-"""/health and /api/session while memory writes fail: degraded with the reason (never a silent "ok"),
-exactly ``{"status": "ok"}`` again once they land; a player's id is kept and its row written later."""
+"""/health and a web player's scene while memory writes fail: degraded with the reason (never a silent
+"ok"), exactly ``{"status": "ok"}`` again once they land; the player's row and attempt land later."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from digital_actors.engine import Engine
 from digital_actors.memory.outbox import Outbox
 from digital_actors.memory.store import SqliteMemoryStore
 from tests.memory.faults import read_only, write_lock
-from tests.web.conftest import new_token
+from tests.web.conftest import new_token, open_ws, until
 from web import create_app
+from web.keys import ENGINE
 
 Client = TestClient[web.Request, web.Application]
 
@@ -43,8 +44,6 @@ async def memory_client(settings: Settings, clock: FakeClock, store: SqliteMemor
 
 
 def outbox_of(client: Client) -> Outbox:
-    from web.keys import ENGINE
-
     outbox = client.app[ENGINE].outbox
     assert outbox is not None
     return outbox
@@ -59,12 +58,23 @@ async def retry_until_drained(outbox: Outbox, clock: FakeClock) -> None:
     raise AssertionError("writes never landed")
 
 
+async def play_a_scene(client: Client) -> str:
+    """A browser's first scene: the moment its memory row and its attempt are written."""
+    token = await new_token(client)
+    ws = await open_ws(client, token["token"])
+    await ws.send_json({"type": "start", "scene": "mini"})
+    await until(ws, "LineFinished")
+    await outbox_of(client).settled()
+    await ws.close()
+    return str(token["player_id"])
+
+
 async def test_health_is_degraded_while_writes_fail_and_ok_once_they_land(
-        memory_client: Client, db_path: Path, clock: FakeClock) -> None:
+        memory_client: Client, db_path: Path, store: SqliteMemoryStore, clock: FakeClock) -> None:
     healthy = await memory_client.get("/health")
     assert (healthy.status, await healthy.json()) == (200, {"status": "ok"})
     with write_lock(db_path):
-        player_id = (await new_token(memory_client))["player_id"]  # its row cannot be written now
+        player_id = await play_a_scene(memory_client)  # its row and attempt cannot be written now
         response = await memory_client.get("/health")
         body = await response.json()
         assert response.status == 200 and body["status"] == "degraded"
@@ -73,8 +83,9 @@ async def test_health_is_degraded_while_writes_fail_and_ok_once_they_land(
     await retry_until_drained(outbox_of(memory_client), clock)
     healthy = await memory_client.get("/health")
     assert (healthy.status, await healthy.json()) == (200, {"status": "ok"})
-    again = await new_token(memory_client, player_id=player_id)
-    assert again["player_id"] == player_id  # the row landed: a returning browser keeps its id
+    record = await store.get_player(player_id)
+    assert record is not None and record.kind == "web"
+    assert len((await store.export(player_id))["scene_attempts"]) == 1
 
 
 async def test_health_probes_a_write_when_nothing_is_pending(memory_client: Client,
@@ -87,15 +98,3 @@ async def test_health_probes_a_write_when_nothing_is_pending(memory_client: Clie
     await read_only(store, on=False)
     healthy = await memory_client.get("/health")
     assert (healthy.status, await healthy.json()) == (200, {"status": "ok"})
-
-
-async def test_a_player_id_is_kept_when_its_row_cannot_be_written(
-        memory_client: Client, store: SqliteMemoryStore, clock: FakeClock) -> None:
-    await read_only(store)
-    issued = (await new_token(memory_client))["player_id"]
-    assert (await new_token(memory_client, player_id=issued))["player_id"] == issued
-    assert await store.get_player(issued) is None
-    await read_only(store, on=False)
-    await retry_until_drained(outbox_of(memory_client), clock)
-    record = await store.get_player(issued)
-    assert record is not None and record.kind == "web"

@@ -87,7 +87,11 @@ class Server:
         env.update(DIGITAL_ACTORS_HOME=str(self.home), DIGITAL_ACTORS_DB=str(self.db),
                    DIGITAL_ACTORS_SCENES=str(scenes), DIGITAL_ACTORS_ENV_FILE="", LLM_PROVIDER="understudy",
                    VOICE="false", SUGGESTIONS="false", LOG_LEVEL="WARNING", LOG_FORMAT_JSON="true",
-                   PYTHONPATH=str(self.checkout))
+                   PYTHONPATH=str(self.checkout),
+                   # every player comes from 127.0.0.1: lift the per-address admission limits (ignored by
+                   # builds that have none)
+                   SESSION_RATE_PER_MINUTE="100000", SESSION_RATE_BURST="100000",
+                   WEB_MAX_SESSIONS_PER_CLIENT="100000")
         return env
 
     def spawn(self) -> subprocess.Popen[bytes]:

@@ -12,9 +12,10 @@ turn takes about 5-12 s of scene time. Each turn the player does ONE thing:
    a press only while the control is available; each rule once unless ``once = false``);
 2. otherwise talks: now and then (one turn in four) one of the three suggestions on screen that it
    has not said yet, else its own next line (``[natural].talk``, or the spoken lines of
-   ``[cooperative].steps``), and when it has said everything, one of the suggestions again.
+   ``[cooperative].steps``); with nothing new to say, it listens for a turn.
 
-A scene is on length when the median playthrough is within 30% of ``minutes``.
+A scene is on length when the median playthrough is within 30% of ``minutes``. ``repeats`` counts,
+over all playthroughs, the authored lines the character said more than once in one playthrough.
 
     python benchmarks/scene_length.py
     python benchmarks/scene_length.py --seeds 20 --scene life_raft --verbose
@@ -75,6 +76,7 @@ class Run:
     ending: str  # "-" when no ending came within the cap
     kind: str
     turns: int
+    repeats: list[str] = field(default_factory=list)  # authored lines the character said again
     log: list[str] = field(default_factory=list)
 
 
@@ -109,10 +111,8 @@ class Player:
             line = self.rng.choice(fresh)
         elif self.talk:
             line = self.talk.pop(0)
-        elif offered:
-            line = self.rng.choice(offered)
         else:
-            return None
+            return None  # nothing new to say: it watches the gauges and listens this turn
         self.said.add(line)
         return ("say", line)
 
@@ -127,6 +127,7 @@ async def play(engine: Engine, clock: FakeClock, scene_id: str, seed: int, *, ca
     offered: tuple[str, ...] = ()
     log: list[str] = []
     turns, carry = 0, 0.0
+    spoken: Counter[str] = Counter()
 
     def read() -> float:
         """Take in what happened since the last action; the seconds it takes to read the lines."""
@@ -135,6 +136,7 @@ async def play(engine: Engine, clock: FakeClock, scene_id: str, seed: int, *, ca
         for e in sub.drain():
             if isinstance(e, ev.LineFinished) and not e.by_player:
                 words += len(e.text.split())
+                spoken[e.text] += 1
                 log.append(f"{session.world.elapsed:6.0f}  < {e.text}")
             elif isinstance(e, ev.Suggestions):
                 offered = e.items
@@ -170,8 +172,9 @@ async def play(engine: Engine, clock: FakeClock, scene_id: str, seed: int, *, ca
         hidden = ", ".join(f"{k}={v:g}" for k, v in session.world.hidden().items())
         log.append(f"{session.world.elapsed:6.0f}  = {hidden}")
         ending = session.world.ending
+        repeats = [text for text, n in spoken.items() if n > 1]
         return Run(seed, session.world.elapsed, ending.id if ending else "-", ending.kind if ending else "-",
-                   turns, log)
+                   turns, repeats, log)
     finally:
         await session.close()
 
@@ -195,11 +198,14 @@ async def main(args: argparse.Namespace) -> None:
             endings = Counter(f"{r.ending}" for r in runs)
             shown = ", ".join(f"{e} {n}" for e, n in endings.most_common())
             ok = "yes" if low <= median <= high else ("SHORT" if median < low else "LONG")
+            repeats = sum(len(r.repeats) for r in runs)
             print(f"{scene_id:<20}{scene.minutes:>8g}{f'{low:.0f}-{high:.0f}':>12}{median:>8.0f}{min(secs):>6.0f}"
-                  f"{max(secs):>6.0f}  {ok:<10}{shown}")
+                  f"{max(secs):>6.0f}{repeats:>9}  {ok:<10}{shown}")
             if args.verbose:
                 for r in runs:
                     print(f"    seed {r.seed}: {r.seconds:.0f} s, {r.turns} turns, {r.ending} ({r.kind})")
+                    for text in r.repeats:
+                        print(f"      said again: {text}")
                     if args.verbose > 1:
                         print("\n".join(f"      {line}" for line in r.log))
 

@@ -317,7 +317,9 @@ def check(app: AppContext, targets: tuple[str, ...], explain: bool, strict: bool
                 click.echo(f"  {finding}")
             if explain:
                 for ending, steps in report.witnesses.items():
-                    click.echo(f"  {ending}: {' · '.join(steps) or '(at once)'}")
+                    fastest = report.fastest.get(ending)
+                    when = f" (fastest found: {fastest:.0f} s)" if fastest is not None else ""
+                    click.echo(f"  {ending}{when}: {' · '.join(steps) or '(at once)'}")
     sys.exit(1 if failed else 0)
 
 

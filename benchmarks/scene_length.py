@@ -106,6 +106,7 @@ class Player:
                 continue
             rule.done = rule.once
             return ("press", rule.press) if rule.press else ("say", rule.say)
+        self.talk = [line for line in self.talk if line not in self.said]
         fresh = [s for s in offered if s not in self.said]
         if fresh and (not self.talk or self.rng.random() < SUGGESTION_SHARE):
             line = self.rng.choice(fresh)

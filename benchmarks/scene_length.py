@@ -11,7 +11,8 @@ turn takes about 5-12 s of scene time. Each turn the player does ONE thing:
    for by now, written as a condition on the scene's names (``press = "trim", when = "phase >= 3"``;
    a press only while the control is available; each rule once unless ``once = false``);
 2. otherwise talks: now and then (one turn in four) one of the three suggestions on screen that it
-   has not said yet, else its own next line (``[natural].talk``, or the spoken lines of
+   has not said yet (nor listed in ``[natural].avoid``: lines that would contradict its own
+   story), else its own next line (``[natural].talk``, or the spoken lines of
    ``[cooperative].steps``); with nothing new to say, it listens for a turn.
 
 A scene is on length when the median playthrough is within 30% of ``minutes``. ``repeats`` counts,
@@ -67,6 +68,7 @@ class Rule:
 class Plan:
     talk: list[str]
     rules: list[Rule]
+    avoid: set[str]  # suggestions this player would never send (they contradict its own story)
 
 
 @dataclass
@@ -87,7 +89,7 @@ def load_plan(scene_id: str, known: list[str]) -> Plan:
     talk = list(natural.get("talk") or [s for s in data["cooperative"]["steps"] if not s.startswith("/")])
     rules = [Rule(when=compile_expr(r["when"], known), press=r.get("press", ""), say=r.get("say", ""),
                   once=r.get("once", True)) for r in natural.get("do", [])]
-    return Plan(talk, rules)
+    return Plan(talk, rules, set(natural.get("avoid", [])))
 
 
 class Player:
@@ -107,7 +109,7 @@ class Player:
             rule.done = rule.once
             return ("press", rule.press) if rule.press else ("say", rule.say)
         self.talk = [line for line in self.talk if line not in self.said]
-        fresh = [s for s in offered if s not in self.said]
+        fresh = [s for s in offered if s not in self.said and s not in self.plan.avoid]
         if fresh and (not self.talk or self.rng.random() < SUGGESTION_SHARE):
             line = self.rng.choice(fresh)
         elif self.talk:

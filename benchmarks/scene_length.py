@@ -20,6 +20,7 @@ over all playthroughs, the authored lines the character said more than once in o
 
     python benchmarks/scene_length.py
     python benchmarks/scene_length.py --seeds 20 --scene life_raft --verbose
+    python benchmarks/scene_length.py --scenes ../other-checkout/scenes   # the same players, other scenes
 """
 
 from __future__ import annotations
@@ -120,9 +121,9 @@ class Player:
         return ("say", line)
 
 
-async def play(engine: Engine, clock: FakeClock, scene_id: str, seed: int, *, cap: float) -> Run:
-    session = await engine.new_session(SessionRequest(str(SCENES / scene_id), seed=seed, pace=0.0,
-                                                      suggestions=True))
+async def play(engine: Engine, clock: FakeClock, folder: Path, seed: int, *, cap: float) -> Run:
+    scene_id = folder.name
+    session = await engine.new_session(SessionRequest(str(folder), seed=seed, pace=0.0, suggestions=True))
     known = list(session.world.names())
     rng = random.Random(f"{seed}:{scene_id}")
     player = Player(load_plan(scene_id, known), rng)
@@ -190,11 +191,12 @@ async def main(args: argparse.Namespace) -> None:
           f"{READING_PACE} s/word; on length = median within {TOLERANCE:.0%} of minutes\n")
     print(f"{'scene':<20}{'minutes':>8}{'target s':>12}{'median':>8}{'min':>6}{'max':>6}  {'on length':<10}"
           f"endings reached")
-    async with Engine.open(settings, extra_scenes=(SCENES,), clock=clock) as engine:
+    scenes = Path(args.scenes).resolve()
+    async with Engine.open(settings, extra_scenes=(scenes,), clock=clock) as engine:
         for scene_id in scene_ids:
-            scene = engine.load(str(SCENES / scene_id))
+            scene = engine.load(str(scenes / scene_id))
             target = scene.minutes * 60
-            runs = [await play(engine, clock, scene_id, seed, cap=3 * target) for seed in range(args.seeds)]
+            runs = [await play(engine, clock, scenes / scene_id, seed, cap=3 * target) for seed in range(args.seeds)]
             secs = [r.seconds for r in runs]
             median = statistics.median(secs)
             low, high = target * (1 - TOLERANCE), target * (1 + TOLERANCE)
@@ -216,6 +218,7 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scene", action="append", help="only this scene (repeatable)")
+    parser.add_argument("--scenes", default=str(SCENES), help="the folder of scenes to play (default: the built-in ones)")
     parser.add_argument("--seeds", type=int, default=10, help="playthroughs per scene (seeds 0..N-1)")
     parser.add_argument("--verbose", "-v", action="count", default=0,
                         help="-v: every playthrough; -vv: and every line, press and narration")

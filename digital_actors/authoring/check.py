@@ -109,6 +109,9 @@ def _lint(scene: Scene, report: CheckReport) -> None:
             report.add("warning", f"script.hints.{r.id}", "a hint rule with no hint or idle lines is silent offline")
     if not script.opening:
         report.add("warning", "script.opening", "no opening lines: the scene starts in silence offline")
+    role = scene.player.role.rstrip()
+    if role.endswith((".", "!", "?", ",", ";", ":")):
+        report.add("warning", "player.role", f"ends with {role[-1]!r}: front ends show it as \"You are <role>.\"")
 
 
 def _explore(scene: Scene, report: CheckReport, *, budget: float, max_walks: int, seed: int,

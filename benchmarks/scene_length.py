@@ -183,15 +183,13 @@ async def play(engine: Engine, clock: FakeClock, folder: Path, seed: int, *, cap
         await session.close()
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace, scenes: Path, scene_ids: list[str]) -> None:
     clock = FakeClock()
     settings = Settings(_env_file=None, llm_provider="understudy", voice=False, director_llm=False)
-    scene_ids = args.scene or sorted(p.stem for p in PERSONAS.glob("*.toml"))
     print(f"cooperative natural player, {args.seeds} seeds, think {THINK[0]:g}-{THINK[1]:g} s + reading "
           f"{READING_PACE} s/word; on length = median within {TOLERANCE:.0%} of minutes\n")
-    print(f"{'scene':<20}{'minutes':>8}{'target s':>12}{'median':>8}{'min':>6}{'max':>6}  {'on length':<10}"
-          f"endings reached")
-    scenes = Path(args.scenes).resolve()
+    print(f"{'scene':<20}{'minutes':>8}{'target s':>12}{'median':>8}{'min':>6}{'max':>6}{'repeats':>9}"
+          f"  {'on length':<10}endings reached")
     async with Engine.open(settings, extra_scenes=(scenes,), clock=clock) as engine:
         for scene_id in scene_ids:
             scene = engine.load(str(scenes / scene_id))
@@ -218,9 +216,12 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scene", action="append", help="only this scene (repeatable)")
-    parser.add_argument("--scenes", default=str(SCENES), help="the folder of scenes to play (default: the built-in ones)")
+    parser.add_argument("--scenes", default=str(SCENES),
+                        help="the folder of scenes to play (default: the built-in ones)")
     parser.add_argument("--seeds", type=int, default=10, help="playthroughs per scene (seeds 0..N-1)")
     parser.add_argument("--verbose", "-v", action="count", default=0,
                         help="-v: every playthrough; -vv: and every line, press and narration")
     configure_logging(level="ERROR")
-    asyncio.run(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    ids = arguments.scene or sorted(p.stem for p in PERSONAS.glob("*.toml"))
+    asyncio.run(main(arguments, Path(arguments.scenes).resolve(), ids))

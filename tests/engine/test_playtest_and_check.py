@@ -96,7 +96,8 @@ def test_check_reports_load_errors_with_locations(tmp_path: Path) -> None:
     assert not report.ok and "endings[0].when" in str(report.findings[0])
 
 
-TIMED = BASE.replace('[state.air]\nstart = 50', '[state.air]\nstart = 50\nrate = 1').replace("[[endings]]", '''[[controls]]
+RISING = BASE.replace('[state.air]\nstart = 50', '[state.air]\nstart = 50\nrate = 1')  # `done` at 50 s, untouched
+TIMED = RISING.replace("[[endings]]", '''[[controls]]
 id = "pump"
 label = "PUMP"
 key = "1"
@@ -116,12 +117,11 @@ def test_check_warns_when_a_success_comes_in_under_a_third_of_minutes(tmp_path: 
 def test_check_is_quiet_when_the_fastest_success_takes_a_third_of_minutes(tmp_path: Path) -> None:
     # The same scene with the pump gone: air rises 1 a second, so `done` takes 50 s, a third of
     # 2.5 minutes exactly (50 s), and no faster path exists.
-    slow = BASE.replace('[state.air]\nstart = 50', '[state.air]\nstart = 50\nrate = 1')
-    report = check_scene(load_scene(write_scene(tmp_path / "b", 'minutes = 2.5\n' + slow)), budget=2)
+    report = check_scene(load_scene(write_scene(tmp_path / "b", 'minutes = 2.5\n' + RISING)), budget=2)
     assert report.fastest["done"] == 50
     assert not [f for f in report.findings if "under a third" in f.message]
     # ...and a third of 3 minutes (60 s) is more than 50 s: the same scene advertised longer warns.
-    longer = check_scene(load_scene(write_scene(tmp_path / "c", 'minutes = 3\n' + slow)), budget=2)
+    longer = check_scene(load_scene(write_scene(tmp_path / "c", 'minutes = 3\n' + RISING)), budget=2)
     assert [f.where.rsplit(": ", 1)[-1] for f in longer.findings if "under a third" in f.message] == ["endings.done"]
 
 

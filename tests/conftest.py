@@ -11,6 +11,10 @@ import pytest
 import structlog
 
 from digital_actors.config import Settings
+from tests.redis_server import ENABLE as REDIS_ENABLE
+from tests.redis_server import RedisServer
+from tests.redis_server import binary as redis_binary
+from tests.redis_server import running as running_redis
 
 # Read by the engine outside Settings, or by the SDKs themselves.
 EXTRA = ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "DIGITAL_ACTORS_SCENES", "DIGITAL_ACTORS_DB", "DATABASE_URL")
@@ -39,3 +43,19 @@ def fresh_logging() -> Iterator[None]:
     test starts from structlog's defaults again, so ``capture_logs`` sees every level."""
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real Redis for the whole run (skipped, saying how to enable it, only when redis-server is absent)."""
+    if redis_binary() is None:
+        pytest.skip(REDIS_ENABLE)
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The shared Redis, emptied for this test."""
+    assert redis_server.command("FLUSHALL").startswith(b"+OK")
+    return redis_server.url

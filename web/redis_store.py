@@ -24,7 +24,11 @@ from typing import Any
 
 import structlog
 from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from web import redis_lua
 from web.metrics import count_error
@@ -34,7 +38,8 @@ log = structlog.get_logger()
 PREFIX = "da:"
 TOMBSTONE_SECONDS = 3600.0  # how long an expired token is answered "expired" rather than "unknown"
 TIMEOUT = 2.0  # seconds one Redis round trip may take before the store counts as unavailable
-MESSAGES = ("moved", "evicted")
+MESSAGES = ("release", "released", "evicted")
+RELEASE_WAIT = 1.0  # seconds a claim waits for the owner's last snapshot (it answers within milliseconds)
 RECONNECT_MAX = 10.0
 
 
@@ -53,8 +58,11 @@ class RedisSessionStore:
 
     def __init__(self, url: str, *, per_minute: float, burst: int, lease: float, prefix: str = PREFIX,
                  instance: str | None = None, client: aioredis.Redis | None = None) -> None:
-        self._redis = client or aioredis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT,
-                                                        health_check_interval=30)
+        # Two quick retries: a pooled connection that a Redis restart closed is replaced, not reported.
+        retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 2)
+        self._redis = client or aioredis.Redis.from_url(
+            url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, health_check_interval=30, retry=retry,
+            retry_on_error=[RedisConnectionError, RedisTimeoutError])
         self._owns_client = client is None
         self.url_for_logs = _without_password(url)
         self.rate, self.burst, self.lease, self.prefix = per_minute / 60.0, burst, lease, prefix
@@ -64,10 +72,14 @@ class RedisSessionStore:
         self._save, self._detach = r.register_script(redis_lua.SAVE), r.register_script(redis_lua.DETACH)
         self._refresh, self._forget = r.register_script(redis_lua.REFRESH), r.register_script(redis_lua.FORGET)
         self._take = r.register_script(redis_lua.TAKE)
-        self._handlers: list[Callable[[Message, str], Awaitable[None]]] = []
+        self._handlers: list[Callable[[Message, str, str], Awaitable[None]]] = []
+        self._released: dict[str, asyncio.Future[None]] = {}
         self._listener: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
+        self._tried = asyncio.Event()  # the listener tried to subscribe once (and perhaps failed)
         self.last_error: str | None = None
+        self.handled = 0  # messages from other processes handled so far
+        self._handled = asyncio.Condition()
 
     @property
     def sharing(self) -> RedisSessionStore:
@@ -87,7 +99,7 @@ class RedisSessionStore:
         self._listener = asyncio.create_task(self._listen())
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(TIMEOUT):
-                await self._listening.wait()
+                await self._tried.wait()
 
     async def aclose(self) -> None:
         if self._listener is not None:
@@ -160,10 +172,33 @@ class RedisSessionStore:
         if count:
             await self._call("refresh", pipe.execute())
 
-    async def tell(self, owner: str, message: Message, key: str) -> None:
-        await self._call("tell", self._redis.publish(self._k("to", owner), f"{message} {key}"))
+    async def owner(self, key: str) -> str | None:
+        owner = await self._call("owner", self._redis.hget(self._k("s", key), "owner"))
+        if owner is None:
+            return None
+        name = _text(owner)
+        return "" if name == self._instance else name
 
-    def on_message(self, handler: Callable[[Message, str], Awaitable[None]]) -> None:
+    async def release(self, owner: str, key: str) -> None:
+        answer = asyncio.get_running_loop().create_future()
+        self._released[key] = answer
+        try:
+            heard = await self._call("release", self._redis.publish(self._k("to", owner),
+                                                                   f"release {key} {self._instance}"))
+            if int(heard) == 0:
+                return  # nobody listens on that name: the owner is gone
+            async with asyncio.timeout(RELEASE_WAIT):
+                await answer
+        except TimeoutError:
+            log.warning("session_release_unanswered", event_type="session_moved", owner=owner)
+        finally:
+            if self._released.get(key) is answer:
+                del self._released[key]
+
+    async def tell(self, owner: str, message: Message, key: str) -> None:
+        await self._call("tell", self._redis.publish(self._k("to", owner), f"{message} {key} {self._instance}"))
+
+    def on_message(self, handler: Callable[[Message, str, str], Awaitable[None]]) -> None:
         self._handlers.append(handler)
 
     async def problem(self) -> str | None:
@@ -198,6 +233,7 @@ class RedisSessionStore:
             try:
                 await pubsub.subscribe(channel)
                 self._listening.set()
+                self._tried.set()
                 wait = 0.5
                 while True:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
@@ -205,6 +241,7 @@ class RedisSessionStore:
                         await self._deliver(_text(message["data"]))
             except (RedisError, OSError) as e:
                 self._listening.clear()
+                self._tried.set()
                 log.warning("session_store_listen_failed", error=_describe(e), retry_in=wait)
                 await asyncio.sleep(wait)
                 wait = min(RECONNECT_MAX, wait * 2)
@@ -213,15 +250,30 @@ class RedisSessionStore:
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _deliver(self, text: str) -> None:
-        message, _, key = text.partition(" ")
-        if message not in MESSAGES or not key:
+        words = text.split(" ")
+        if len(words) != 3 or words[0] not in MESSAGES:
             log.warning("session_store_bad_message", message=text[:80])
             return
-        for handler in self._handlers:
-            try:
-                await handler(message, key)  # type: ignore[arg-type]
-            except Exception:  # one bad session must not stop the listener
-                log.exception("session_store_message_failed", message=message)
+        message, key, sender = words
+        if message == "released":
+            answer = self._released.get(key)
+            if answer is not None and not answer.done():
+                answer.set_result(None)
+        else:
+            for handler in self._handlers:
+                try:
+                    await handler(message, key, sender)  # type: ignore[arg-type]
+                except Exception:  # one bad session must not stop the listener
+                    log.exception("session_store_message_failed", message=message)
+        async with self._handled:
+            self.handled += 1
+            self._handled.notify_all()
+
+    async def wait_handled(self, count: int) -> None:
+        """Until ``count`` messages from other processes have been handled (tests and benchmarks wait
+        on this rather than on the clock)."""
+        async with self._handled:
+            await self._handled.wait_for(lambda: self.handled >= count)
 
 
 def _text(value: Any) -> str:

@@ -173,6 +173,9 @@ class SessionRegistry:
         sharing = self.store.sharing
         assert sharing is not None
         local = self._sessions.get(token)
+        owner = await sharing.owner(key)
+        if owner:  # another process plays it (or played it, and died): its last snapshot first
+            await sharing.release(owner, key)
         claim = await sharing.claim(key)
         if claim is None and local is not None:  # the store lost it (a Redis restart): this process still plays it
             await self.store.admit(TokenRecord(key, local.player_id, local.client), cap=sys.maxsize,
@@ -180,8 +183,6 @@ class SessionRegistry:
             claim = await sharing.claim(key)
         if claim is None:
             return "expired" if await self.store.expired(key) else "unknown"
-        if claim.previous_owner:
-            await self._quietly(sharing.tell(claim.previous_owner, "moved", key))
         if local is not None and not claim.previous_owner:
             return local
         if local is not None:  # it moved away and came back: what this process holds is stale
@@ -291,15 +292,26 @@ class SessionRegistry:
             except Exception:
                 log.exception("session_flush_failed")
 
-    async def _told(self, message: Message, key: str) -> None:
-        """Another process claimed this process's session ``key`` (it moved), or gave it up for a newer one."""
+    async def _told(self, message: Message, key: str, sender: str) -> None:
+        """Another process asks for this process's session ``key`` (a socket with its token reached it):
+        its snapshot is saved, it is let go here, and the sender hears so. Or the token gave way to
+        the same client's newer one."""
+        sharing = self.store.sharing
+        assert sharing is not None
         player = self._keys.get(key)
-        if player is None:
+        if message == "evicted":
+            if player is not None:
+                await self._drop(player, "replaced_by_same_client", forget=False)
             return
-        if message == "moved":
+        try:
+            if player is not None and not player.waiting:
+                blob = player.take_snapshot()
+                SNAPSHOT_BYTES.observe(len(blob))
+                SNAPSHOT_WRITES.inc(await sharing.save([(key, blob)]))
+        finally:
+            await self._quietly(sharing.tell(sender, "released", key))
+        if player is not None:  # after the answer: closing its socket may take a while
             await self._drop(player, "moved", forget=False, hand_off=True)
-        else:
-            await self._drop(player, "replaced_by_same_client", forget=False)
 
     async def _drop(self, player: PlayerSession, why: str, *, forget: bool = True, hand_off: bool = False) -> None:
         if self._sessions.get(player.token) is not player:

@@ -24,7 +24,9 @@ from digital_actors.errors import DigitalActorsError
 from web.ratelimit import ClientBuckets
 
 TOMBSTONES = 10_000  # keys of expired tokens remembered in-process, so a late reconnect hears "expired"
-Message = Literal["moved", "evicted"]  # another process took the session / gave it up for a newer token
+# What one process tells another about a session it owns: let it go (a socket with its token came to
+# the sender), it let it go (the answer), or its token gave way to the same client's newer one.
+Message = Literal["release", "released", "evicted"]
 
 
 class StoreUnavailable(DigitalActorsError):
@@ -126,12 +128,21 @@ class Sharing(Protocol):
         """This process is alive and still owns these connected sessions: extend their lease."""
         ...
 
-    async def tell(self, owner: str, message: Message, key: str) -> None:
-        """Tell process ``owner`` that its session ``key`` moved here, or gave way to a newer token."""
+    async def owner(self, key: str) -> str | None:
+        """The process that owns ``key`` now ("" when it is this one or none; None: no process knows it)."""
         ...
 
-    def on_message(self, handler: Callable[[Message, str], Awaitable[None]]) -> None:
-        """Call ``handler(message, key)`` for what other processes tell this one (see ``tell``)."""
+    async def release(self, owner: str, key: str) -> None:
+        """Ask ``owner`` to save ``key``'s snapshot and let it go, and wait (briefly) for its answer;
+        at once when ``owner`` is gone (a process that died hears nothing)."""
+        ...
+
+    async def tell(self, owner: str, message: Message, key: str) -> None:
+        """Tell process ``owner`` something about its session ``key`` (the sender is this process)."""
+        ...
+
+    def on_message(self, handler: Callable[[Message, str, str], Awaitable[None]]) -> None:
+        """Call ``handler(message, key, sender)`` for what other processes tell this one."""
         ...
 
     async def problem(self) -> str | None:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import structlog
 from aiohttp import WSCloseCode, web
+from prometheus_client import REGISTRY as PROMETHEUS
+from prometheus_client import CollectorRegistry
 
 from digital_actors.clock import Clock
 from digital_actors.config import Settings
@@ -31,6 +33,7 @@ from web.keys import (
     ASSETS,
     CATALOG,
     ENGINE,
+    METRICS,
     REGISTRY,
     SETTINGS,
     SHUTTING_DOWN,
@@ -48,17 +51,19 @@ log = structlog.get_logger()
 
 def create_app(settings: Settings, *, engine: Engine | None = None, memory: MemoryStore | None = None,
                extra_scenes: Sequence[Path] = (), open_memory: bool = False,
-               pace: float = READING_PACE, store: SessionStore | None = None) -> web.Application:
+               pace: float = READING_PACE, store: SessionStore | None = None,
+               metrics: CollectorRegistry | None = None) -> web.Application:
     """The aiohttp application. ``engine``/``memory``/``store`` are injected (tests) or built here.
 
     ``open_memory=True`` opens the SQLite store at DIGITAL_ACTORS_DB for the app's lifetime
     (``serve`` does); if it cannot be opened the server still plays, and /health says why.
     The session store is Redis at REDIS_URL when set (shared with every other server), else this
-    process's own.
+    process's own. ``metrics``: what /metrics exposes (a worker of several: every worker's, summed).
     """
     app = web.Application(middlewares=[access_log, errors, bounded_body], client_max_size=64 * 1024)
     owns_engine = engine is None
     app[SETTINGS] = settings
+    app[METRICS] = metrics or PROMETHEUS
     app[ENGINE] = engine or Engine(settings, extra_scenes=extra_scenes)
     if memory is not None:
         app[ENGINE].store = memory  # the engine owns the store: sessions, /health and tokens ask it

@@ -10,10 +10,10 @@ import uuid
 
 import structlog
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from web.clients import client_of
-from web.keys import ASSETS, CATALOG, ENGINE, SETTINGS, TRUSTED_PROXIES
+from web.keys import ASSETS, CATALOG, ENGINE, METRICS, SETTINGS, TRUSTED_PROXIES
 from web.keys import REGISTRY as SESSIONS
 from web.sessions import ClientLimited, RegistryFull
 from web.store import StoreUnavailable
@@ -66,7 +66,7 @@ async def metrics(request: web.Request) -> web.Response:
         if not hmac.compare_digest(sent.encode(), expected.encode()):
             return web.json_response({"error": "a bearer token is required"}, status=401,
                                      headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
-    body = await asyncio.to_thread(generate_latest, REGISTRY)
+    body = await asyncio.to_thread(generate_latest, request.app[METRICS])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, **NO_STORE})
 
 

@@ -4,7 +4,6 @@ Redis, a dead worker replaced, metrics summed over the workers, SIGTERM stops th
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -17,10 +16,8 @@ import aiohttp
 import pytest
 
 from tests.redis_server import free_port
+from tests.web.serving import GUARD, Served, server_env
 from web.workers import cpu_share, needs_redis
-
-ROOT = Path(__file__).resolve().parents[2]
-GUARD = 60.0  # a safety net against a hung process, never a way to wait for something
 
 
 def test_each_worker_gets_its_share_of_the_cores() -> None:
@@ -34,18 +31,10 @@ def test_workers_need_redis(settings_factory: Any) -> None:
     assert needs_redis(settings_factory(redis_url="redis://127.0.0.1:1/0"), 4) is None
 
 
-def _env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    env.update({"DIGITAL_ACTORS_HOME": str(home), "LOG_FORMAT_JSON": "true", "LOG_LEVEL": "INFO", "VOICE": "false",
-                "LLM_PROVIDER": "understudy", "PYTHONPATH": str(ROOT), **extra})
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return env
-
-
 async def test_more_than_one_worker_without_redis_is_one_line_and_exit_2(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "digital_actors", "serve", "--workers", "3", "--port", str(free_port()),
-        env=_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        env=server_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), GUARD)
     assert proc.returncode == 2, err
     lines = err.decode().splitlines()
@@ -53,49 +42,20 @@ async def test_more_than_one_worker_without_redis_is_one_line_and_exit_2(tmp_pat
     assert len(lines) == 2 and not out
 
 
-class Logs:
-    """The JSON log lines of a server process's stderr, read as they come."""
-
-    def __init__(self, stream: asyncio.StreamReader) -> None:
-        self.stream, self.seen = stream, []  # type: list[dict[str, Any]]
-
-    async def until(self, event: str, count: int = 1) -> list[dict[str, Any]]:
-        """Read until ``count`` lines with this event have been seen (in all); returns them."""
-        async with asyncio.timeout(GUARD):
-            while sum(1 for line in self.seen if line.get("event") == event) < count:
-                raw = await self.stream.readline()
-                if not raw:
-                    raise AssertionError(f"the server exited before {count} x {event}: {self.seen[-5:]}")
-                try:
-                    self.seen.append(json.loads(raw))
-                except ValueError:
-                    self.seen.append({"event": "text", "text": raw.decode(errors="replace")})
-        return [line for line in self.seen if line.get("event") == event]
-
-
 @pytest.fixture
-async def two_workers(tmp_path: Path, redis_url: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, Logs, str]]:
-    port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "digital_actors", "serve", "--workers", "2", "--port", str(port),
-        env=_env(tmp_path, REDIS_URL=redis_url, SESSION_RATE_BURST="50", WEB_MAX_SESSIONS_PER_CLIENT="50"),
-        stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL)
-    assert proc.stderr is not None
-    logs = Logs(proc.stderr)
+async def two_workers(tmp_path: Path, redis_url: str) -> AsyncIterator[Served]:
+    served = await Served.start(tmp_path, free_port(), "--workers", "2", ready=2,
+                                env={"REDIS_URL": redis_url, "SESSION_RATE_BURST": "50",
+                                     "WEB_MAX_SESSIONS_PER_CLIENT": "50"})
     try:
-        await logs.until("server_started", 2)
-        yield proc, logs, f"http://127.0.0.1:{port}"
+        yield served
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGKILL)  # its workers follow it (PR_SET_PDEATHSIG)
-            await proc.wait()
-        while await proc.stderr.readline():  # until the last worker has closed it
-            pass
+        await served.kill()
 
 
 @pytest.mark.slow
-async def test_two_workers_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_all(two_workers) -> None:  # type: ignore[no-untyped-def]
-    proc, logs, base = two_workers
+async def test_two_workers_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_all(two_workers: Served) -> None:
+    logs, base = two_workers.logs, two_workers.base
     [started] = await logs.until("workers_started")
     assert len(started["pids"]) == 2 and started["voice_workers_each"] == str(cpu_share(2))
     for _ in range(24):  # a new connection each: the kernel hashes them to both workers
@@ -116,9 +76,8 @@ async def test_two_workers_share_the_port_a_dead_one_is_replaced_and_sigterm_sto
     async with aiohttp.ClientSession() as http, http.get(f"{base}/health") as r:
         assert r.status == 200
 
-    proc.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(proc.wait(), GUARD) == 0
-    await logs.until("workers_stopped")
+    assert await two_workers.stop() == 0
+    assert [line["code"] for line in logs.seen if line.get("event") == "workers_stopped"] == [0]
 
 
 async def test_a_busy_port_is_refused_before_any_worker_starts(tmp_path: Path, redis_url: str) -> None:
@@ -129,6 +88,7 @@ async def test_a_busy_port_is_refused_before_any_worker_starts(tmp_path: Path, r
         port = taken.getsockname()[1]
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "digital_actors", "serve", "--workers", "2", "--port", str(port),
-            env=_env(tmp_path, REDIS_URL=redis_url), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            env=server_env(tmp_path, REDIS_URL=redis_url), stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
         _, err = await asyncio.wait_for(proc.communicate(), GUARD)
     assert proc.returncode == 2 and f"port {port} is in use" in err.decode()

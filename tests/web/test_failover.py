@@ -66,7 +66,10 @@ lines = ["Ann, from the exchange."]
 """
 
 
-async def frames_until(ws: aiohttp.ClientWebSocketResponse, kind: str, **match: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+Frame = dict[str, Any]
+
+
+async def frames_until(ws: aiohttp.ClientWebSocketResponse, kind: str, **match: Any) -> tuple[Frame, list[Frame]]:
     seen = []
     async with asyncio.timeout(GUARD):
         async for msg in ws:

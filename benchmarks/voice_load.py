@@ -16,6 +16,9 @@ scripted ``ChatModel`` paced like a hosted one: ``--ttft`` to the first token, t
 
     python benchmarks/voice_load.py                     # N = 1, 50, 200
     python benchmarks/voice_load.py -n 50 -n 200 --workers 1
+    python benchmarks/voice_load.py -n 200 --spread 20   # messages arriving over 20 s
+
+With ``--spread`` every time is from that player's own message.
 """
 
 from __future__ import annotations
@@ -139,10 +142,14 @@ async def round_of(engine: Engine, n: int, args: argparse.Namespace) -> tuple[li
     for session in sessions:
         session.voice_on = True
     cpu, start = time.process_time(), time.perf_counter()
-    listeners = [asyncio.create_task(listen(s, sub, start, args.deadline))
-                 for s, sub in zip(sessions, subs, strict=True)]
-    await asyncio.gather(*(s.say(MESSAGE) for s in sessions))
-    heard = await asyncio.gather(*listeners)
+    async def player(i: int, session: Session, sub: Any) -> Heard:
+        await asyncio.sleep(args.spread * i / n)  # 0: every message at the same moment
+        said = time.perf_counter()
+        listening = asyncio.create_task(listen(session, sub, said, args.deadline))
+        await session.say(MESSAGE)
+        return await listening
+
+    heard = await asyncio.gather(*(player(i, s, sub) for i, (s, sub) in enumerate(zip(sessions, subs, strict=True))))
     wall = time.perf_counter() - start
     used = time.process_time() - cpu
     for session in sessions:
@@ -197,7 +204,7 @@ async def main(args: argparse.Namespace) -> None:
         workers = f"{pool.workers} workers" if pool is not None else "one sentence at a time (no pool)"
         print(f"voice_load: piper {voice.model}, {workers}, usable cpus {len(os.sched_getaffinity(0))}, "
               f"reply {len(REPLY)} chars at {args.ttft:g} s TTFT + {args.tokens_per_s:g} tokens/s, "
-              f"deadline {args.deadline:g} s")
+              f"deadline {args.deadline:g} s, messages spread over {args.spread:g} s")
         for n in args.n or [1, 50, 200]:
             if n == 1:  # one player: repeated turns give a median
                 results: list[Heard] = []
@@ -220,5 +227,7 @@ if __name__ == "__main__":
     parser.add_argument("--tokens-per-s", type=float, default=50.0)
     parser.add_argument("--deadline", type=float, default=150.0, help="seconds a player waits for audio")
     parser.add_argument("--workers", type=int, help="VOICE_WORKERS (default: the usable cores)")
+    parser.add_argument("--spread", type=float, default=0.0,
+                        help="seconds over which the N messages arrive (default 0: all at once)")
     configure_logging(level="ERROR")
     asyncio.run(main(parser.parse_args()))

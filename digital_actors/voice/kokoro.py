@@ -59,12 +59,12 @@ class KokoroEngine:
                 return candidate
         return voices[0]
 
-    def render(self, text: str, profile: VoiceProfile) -> Iterator[bytes]:
+    def render(self, text: str, profile: VoiceProfile) -> Iterator[tuple[bytes, bool]]:
         speed = min(2.0, max(0.5, profile.speed / pcm.pitch_factor(profile.pitch)))
         samples, rate = self._engine.create(text, voice=self.voice_name(profile), speed=speed,
                                             lang=self.lang)
         yield pcm.shift_pitch(pcm.resample(pcm.from_float(samples), int(rate), self.sample_rate),
-                              profile.pitch)
+                              profile.pitch), True
 
 
 class KokoroVoice(LocalVoice):

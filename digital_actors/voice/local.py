@@ -33,8 +33,12 @@ class LocalEngine(Protocol):
     def load(self, *, threads: int) -> None:
         """Load the model once; ``threads`` is how many threads one synthesis may use."""
 
-    def render(self, text: str, profile: VoiceProfile) -> Iterator[bytes]:
-        """PCM16 of ``text``, one sentence per item: each ``next`` is one job in the pool."""
+    def render(self, text: str, profile: VoiceProfile) -> Iterator[tuple[bytes, bool]]:
+        """PCM16 of ``text``, one sentence per item, each with whether it is the last.
+
+        Each ``next`` is one job in the pool; the flag spares a job that would only find the
+        end (under load it would wait a turn and hold the line's next sentence back).
+        """
         ...
 
 
@@ -81,6 +85,10 @@ class LocalVoice:
     def pool(self) -> SynthesisPool:
         return self._pool
 
+    async def warm(self) -> None:
+        """Load the model now rather than on the first line."""
+        await self._load()
+
     async def _load(self) -> None:
         async with self._lock:
             if self._loaded:
@@ -108,7 +116,7 @@ class LocalVoice:
         for part in itertools.count():
             job = functools.partial(next, pieces, None)
             try:
-                audio = await self._pool.run(job, sentence=dataclasses.replace(ref, part=ref.part + part))
+                item = await self._pool.run(job, sentence=dataclasses.replace(ref, part=ref.part + part))
             except VoiceError:
                 record_error(self.name, "synthesis")
                 raise
@@ -116,12 +124,15 @@ class LocalVoice:
                 record_error(self.name, "synthesis")
                 raise VoiceError(f"{self.title} could not speak this line: {exc}",
                                  "The line is shown as text.") from exc
-            if audio is None:
+            if item is None:
                 return
+            audio, last = item
             if part == 0:
                 TTS_LATENCY.labels(provider=self.name).observe(self._clock.now() - started)
             for piece in pcm.split(audio, size):
                 yield piece
+            if last:
+                return
 
     async def aclose(self) -> None:
         if self._owns_pool:

@@ -81,6 +81,11 @@ class PiperEngine:
             raise VoiceError(f"Could not load the Piper voice {self.model_path.name}: {exc}",
                              "Reinstall it: " + INSTALL_HINT) from exc
 
+    @property
+    def session(self) -> Any:
+        """The onnxruntime session (None until loaded)."""
+        return None if self._voice is None else self._voice.session
+
     def _config(self, profile: VoiceProfile) -> Any:
         from piper import SynthesisConfig
 
@@ -92,10 +97,12 @@ class PiperEngine:
         return SynthesisConfig(speaker_id=speaker, length_scale=length, noise_scale=profile.noise,
                                volume=0.9)
 
-    def render(self, text: str, profile: VoiceProfile) -> Iterator[bytes]:
-        # Piper's generator phonemizes the text, then runs the model one sentence per next().
-        for chunk in self._voice.synthesize(text, self._config(profile)):
-            yield pcm.shift_pitch(chunk.audio_int16_bytes, profile.pitch)
+    def render(self, text: str, profile: VoiceProfile) -> Iterator[tuple[bytes, bool]]:
+        # Piper phonemizes the text, then runs the model one sentence per next(); phonemizing
+        # once more here (about a millisecond) counts the sentences it will skip none of.
+        count = sum(1 for phonemes in self._voice.phonemize(text) if phonemes)
+        for index, chunk in enumerate(self._voice.synthesize(text, self._config(profile))):
+            yield pcm.shift_pitch(chunk.audio_int16_bytes, profile.pitch), index + 1 >= count
 
 
 class PiperVoice(LocalVoice):

@@ -41,9 +41,10 @@ class ToneEngine:
     def load(self, *, threads: int) -> None:
         self.threads = threads
 
-    def render(self, text: str, profile: VoiceProfile) -> Iterator[bytes]:
-        for sentence in SENTENCES.split(text.strip()):
-            yield self._one(sentence, profile)
+    def render(self, text: str, profile: VoiceProfile) -> Iterator[tuple[bytes, bool]]:
+        sentences = SENTENCES.split(text.strip())
+        for index, sentence in enumerate(sentences):
+            yield self._one(sentence, profile), index == len(sentences) - 1
 
     def _one(self, sentence: str, profile: VoiceProfile) -> bytes:
         with self._count:

@@ -200,8 +200,8 @@ async def main(args: argparse.Namespace) -> None:
             raise SystemExit(f"needs Piper: {engine.voice_notice} (pip install -e '.[local-voice]')")
         async for _ in voice.synthesize("Ready.", VoiceProfile("bob")):  # loads the model
             pass
-        pool = getattr(voice, "pool", None)  # printed only; the engine never probes for it
-        workers = f"{pool.workers} workers" if pool is not None else "one sentence at a time (no pool)"
+        pool = voice.pool
+        workers = f"{pool.workers} workers" if pool is not None else "no pool"
         print(f"voice_load: piper {voice.model}, {workers}, usable cpus {len(os.sched_getaffinity(0))}, "
               f"reply {len(REPLY)} chars at {args.ttft:g} s TTFT + {args.tokens_per_s:g} tokens/s, "
               f"deadline {args.deadline:g} s, messages spread over {args.spread:g} s")

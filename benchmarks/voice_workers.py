@@ -56,10 +56,15 @@ def engine(threads: int | None) -> piper.PiperEngine:
     return loaded
 
 
+def speak(loaded: piper.PiperEngine, text: str) -> bytes:
+    """All of ``text`` from one engine, blocking."""
+    return b"".join(audio for audio, _last in loaded.render(text, PROFILE))
+
+
 def render(text: str) -> bytes:
     """One sentence in a worker process (the engine was loaded by ``_init``)."""
     assert _ENGINE is not None
-    return b"".join(_ENGINE.render(text, PROFILE))
+    return speak(_ENGINE, text)
 
 
 def _init(threads: int) -> None:
@@ -69,11 +74,11 @@ def _init(threads: int) -> None:
 
 def one_at_a_time(threads: int | None, runs: int) -> float:
     loaded = engine(threads)
-    b"".join(loaded.render(SENTENCES[0], PROFILE))  # warm-up
+    speak(loaded, SENTENCES[0])  # warm-up
     times = []
     for i in range(runs):
         start = time.perf_counter()
-        b"".join(loaded.render(SENTENCES[i % len(SENTENCES)], PROFILE))
+        speak(loaded, SENTENCES[i % len(SENTENCES)])
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000
 
@@ -109,14 +114,10 @@ async def burst(pool: SynthesisPool, job: Callable[[str], Callable[[], Any]], co
 async def threads(workers: int, per_job: int | None, count: int) -> dict[str, float]:
     loaded = engine(per_job)
     pool = SynthesisPool(workers=workers)
-    await pool.run(functools.partial(render_with, loaded, SENTENCES[0]))  # warm-up
-    result = await burst(pool, lambda text: functools.partial(render_with, loaded, text), count)
+    await pool.run(functools.partial(speak, loaded, SENTENCES[0]))  # warm-up
+    result = await burst(pool, lambda text: functools.partial(speak, loaded, text), count)
     await pool.aclose()
     return result
-
-
-def render_with(loaded: piper.PiperEngine, text: str) -> bytes:
-    return b"".join(loaded.render(text, PROFILE))
 
 
 async def processes(workers: int, per_job: int, count: int) -> dict[str, float]:
@@ -147,6 +148,19 @@ async def main(args: argparse.Namespace) -> None:
     print("one sentence at a time:")
     for label, per_job in (("1 model thread", 1), ("2 model threads", 2), ("onnxruntime default", None)):
         print(f"  {label:<38} {statistics.median(one_at_a_time(per_job, 12) for _ in range(args.repeat)):6.1f} ms")
+    print("cost per sentence (1 model thread, median of 5; what a reply asks of the CPU):")
+    loaded, costs = engine(1), []
+    speak(loaded, SENTENCES[0])
+    for text in SENTENCES:
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            audio = speak(loaded, text)
+            times.append(time.perf_counter() - start)
+        cost, seconds = statistics.median(times), len(audio) / 2 / loaded.sample_rate
+        costs.append(cost)
+        print(f"  {cost * 1000:6.1f} ms for {seconds:4.2f} s of audio (x{seconds / cost:4.1f} real time)  {text!r}")
+    print(f"  the whole {len(SENTENCES)}-sentence reply: {sum(costs) * 1000:.0f} ms of one core")
     print(f"a burst of {args.burst} sentences:")
     configs: list[tuple[str, Callable[[], Any]]] = [
         (f"threads {cpus}x1 (default)", lambda: threads(cpus, 1, args.burst)),

@@ -10,9 +10,10 @@ import pytest
 from digital_actors import events as ev
 from digital_actors.clock import MonotonicClock
 from digital_actors.config import Settings
+from digital_actors.engine import Engine
 from digital_actors.errors import VoiceError
 from digital_actors.voice import pcm
-from digital_actors.voice.base import SentenceRef, VoiceProfile
+from digital_actors.voice.base import SentenceRef, SilentVoice, VoiceProfile
 from digital_actors.voice.cache import MIB, CachedVoice, VoiceCache
 from digital_actors.voice.factory import choose_voice
 from digital_actors.voice.line import LineSpeech
@@ -169,3 +170,9 @@ async def test_network_voices_declare_no_pool_and_the_cache_shows_the_inner_one(
     await _drain(voice.synthesize("Hello there.", PROFILE, sentence=SentenceRef("s", "l", 0)))
     assert voice.pool.started == 1  # the second time came from the cache: no worker needed
     await voice.aclose()
+
+
+def test_the_engine_says_how_many_cpu_workers_speak() -> None:
+    engine = Engine(Settings(_env_file=None, voice=True), voice=LocalVoice(ToneEngine(), title="Tone", workers=3))  # type: ignore[call-arg]
+    assert engine.voice_status == "tone (tone, 3 CPU workers)"
+    assert Engine(Settings(_env_file=None, voice=True), voice=SilentVoice()).voice_status == "silent (silence)"  # type: ignore[call-arg]

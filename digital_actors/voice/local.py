@@ -46,9 +46,10 @@ def onnx_options(threads: int) -> Any:
     """onnxruntime session options for one job on ``threads`` threads.
 
     onnxruntime's default is a thread per physical core for every session; with one job per
-    core already running that only oversubscribes (Piper on 2 cores: 137 ms a sentence with
-    two jobs of two threads, 77 ms with two jobs of one; benchmarks/voice_workers.py).
-    Idle intra-op threads also spin, burning a core another job needs, so spinning is off.
+    core already running that only oversubscribes (Piper, a burst of sentences on 2 cores:
+    49 ms a sentence with two jobs of one thread, 71 ms with two jobs of two; see
+    benchmarks/voice_workers.py). Idle intra-op threads also spin, burning a core another job
+    (or the event loop) needs, so spinning is off.
     """
     import onnxruntime
 

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     piper_model_path: str | None = Field(None, description="A Piper .onnx voice (its .onnx.json beside it); default: the packaged en_US voice.")
     kokoro_model_path: str | None = Field(None, description="Kokoro ONNX model file (e.g. kokoro-v1.0.onnx) for the kokoro extra.")
     kokoro_voices_path: str | None = Field(None, description="Kokoro voices file (e.g. voices-v1.0.bin) for the kokoro extra.")
+    voice_workers: int = Field(
+        0, ge=0, description="Sentences a local voice (Piper, Kokoro) synthesises at once; 0 = one per usable CPU core.")
 
     # --- server ------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `digital-actors serve` listens on.")

@@ -243,6 +243,8 @@ class Engine:
         voice = self.voice_for_sessions()
         if voice is None:
             return self.voice_notice or "text only"
+        if voice.pool is not None:
+            return f"{voice.name} ({voice.model}, {voice.pool.workers} CPU workers)"
         return f"{voice.name} ({voice.model})"
 
     async def aclose(self) -> None:

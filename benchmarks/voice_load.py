@@ -45,7 +45,7 @@ from digital_actors.llm.base import ChatRequest, StreamItem
 from digital_actors.llm.fake import ScriptedChatModel
 from digital_actors.logging import configure_logging
 from digital_actors.scene.loader import load_scene
-from digital_actors.session import Session
+from digital_actors.turn.session import Session
 from digital_actors.voice import pcm
 from digital_actors.voice.base import VoiceProfile
 

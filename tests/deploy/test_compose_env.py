@@ -61,6 +61,7 @@ DOTENV = {
     "elevenlabs_base_url": "http://elevenlabs-proxy.internal",
     "voice": "false",
     "voice_cache_mb": "512",
+    "voice_workers": "3",
     "voice_provider": "elevenlabs",
     "piper_model_path": "/models/piper/en_GB.onnx",
     "kokoro_model_path": "/models/kokoro-v1.0.onnx",

@@ -243,13 +243,13 @@ class Engine:
                     memory = await store.snapshot(player_id, scene.id, scene.lead_id)
             except (MemoryStoreError, TimeoutError) as e:
                 log.error("memory_unavailable", event_type="memory_read", error=getattr(e, "message", "timeout"))
-                notices.append(Notice(MEMORY_OFF, "warning"))
+                notices.append(Notice(MEMORY_OFF, "warning", topic="memory"))
                 store = None
         memory = memory or PlayerMemory()
         performer = await self.performer()
         if performer.notice and not self._performer_told:
             self._performer_told = True  # once per process; SceneStarted.performer says it always
-            notices.append(Notice(performer.notice, "warning"))
+            notices.append(Notice(performer.notice, "warning", topic="performer"))
         actor = choose_actor(scene, self.settings, seed=seed, clock=self.clock, pace=request.pace,
                              performer=performer, audio_tags=self._audio_tags())
         signals, director = session_parts(scene, self.settings, actor)
@@ -261,7 +261,7 @@ class Engine:
         voice = self.voice_for_sessions()
         if self.voice_notice and not self._voice_told:
             self._voice_told = True  # said once per process, not at every scene
-            notices.append(Notice(self.voice_notice, "info"))
+            notices.append(Notice(self.voice_notice, "info", topic="voice"))
         profile = None
         if voice is not None:
             from digital_actors.voice.factory import profile_for

@@ -210,6 +210,7 @@ class GameOver(Event):
     epilogue: str
     elapsed: float
     stats: dict[str, float] = field(default_factory=dict)
+    hint: str = ""  # after a failure: the ending's authored hint for the next attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +223,10 @@ class TurnFailed(Event):
 class Notice(Event):
     message: str
     level: Literal["info", "warning", "error"] = "info"
+    # What the notice is about, so a front end whose player is not the operator (the web page)
+    # can word it for them: "memory", "performer", "voice", "voice_failed", "model"; "" for
+    # notices already in the player's words.
+    topic: str = ""
 
 
 @dataclass(frozen=True, slots=True)

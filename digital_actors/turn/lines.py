@@ -90,7 +90,7 @@ class LinePerformer:
         sentence_ms = total if sentence is None and text else (
             None if sentence is None else (sentence - started) * 1000)
         if performance.notice:
-            self.emit(ev.Notice(performance.notice, "warning", topic="model"))
+            self.emit(ev.Notice(performance.notice, "warning", topic=performance.notice_topic))
         usage = performance.usage
         self.emit(ev.Timing(line_id, first_ms, sentence_ms, first_audio_ms, total,
                             input_tokens=usage.total_input if usage is not None else None,

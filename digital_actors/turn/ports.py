@@ -55,6 +55,7 @@ class Performance(Protocol):
 
     ``notice`` (a message for the player, e.g. "the model is not answering") and ``usage``
     are read once the stream has ended; both are None when there is nothing to say.
+    ``notice_topic`` says what a notice is about (``Notice.topic``), read only with a notice.
     """
 
     @property
@@ -62,6 +63,9 @@ class Performance(Protocol):
 
     @property
     def notice(self) -> str | None: ...
+
+    @property
+    def notice_topic(self) -> str: ...
 
     @property
     def usage(self) -> TokenCount | None: ...

@@ -102,12 +102,13 @@ class PlayerSession:
             match command:
                 case protocol.Start(scene=scene_id):
                     await self._start(await self.catalog.find(scene_id))
-                case protocol.Resume():
+                case protocol.Resume(snapshot=snapshot):
                     if self.session is not None and self.session.paused:
                         self._paused_by_player = False
                         self.session.resume()
-                    await self.send(self.view.snapshot_frame(player_id=self.player_id, voice=self.voice,
-                                                             name=self.given_name))
+                    if snapshot:
+                        await self.send(self.view.snapshot_frame(player_id=self.player_id, voice=self.voice,
+                                                                 name=self.given_name))
                 case protocol.SetName(name=name):
                     await self._set_name(name)
                 case protocol.Leave():

@@ -2,14 +2,14 @@
 
 Client -> server: one JSON object per text frame, ``{"type": ..., ...}``:
 
-    start{scene}  say{text}  press{control}  interrupt  restart  pause  resume  leave
+    start{scene}  say{text}  press{control}  interrupt  restart  pause  resume{snapshot?}  leave
     settings{voice?, suggestions?, text_speed?}  name{name}
 
 ``name`` is what the characters call the player (the player id is never spoken); it is
 confirmed with a ``PlayerNamed`` frame and remembered with the player's memory.
 
 ``resume`` continues a session the player paused and asks for a ``Snapshot`` frame (sent after
-every reconnect). ``leave`` ends the scene (its attempt is recorded as ``quit`` unless it had
+every reconnect; ``"snapshot": false`` only resumes). ``leave`` ends the scene (its attempt is recorded as ``quit`` unless it had
 ended) and answers with a ``Snapshot`` of no scene; no frame of the scene that was left follows
 it. ``text_speed`` (slow, normal, fast, instant) paces the script's lines from the next scene
 or restart. A bad frame gets an ``Error`` frame (``code``, ``message`` and ``hint`` in the
@@ -84,6 +84,7 @@ class Pause(_Command):
 
 class Resume(_Command):
     type: Literal["resume"]
+    snapshot: bool = True  # false: only resume the clock (the page already shows everything)
 
 
 class Leave(_Command):

@@ -210,8 +210,7 @@ function entry(kind, who, text) {
   if (who) row.append(el("span", "who", who));
   const body = el("span", "text", text);
   row.append(body);
-  $("transcript").append(row);
-  follow.changed();
+  $("transcript").append(row); // the follower sees it (a mutation observer) and keeps it in view
   return body;
 }
 
@@ -247,7 +246,6 @@ function lineFinished(frame) {
   }
   state.lines.delete(frame.line_id);
   if (state.speaking === frame.line_id) state.speaking = null;
-  follow.changed();
 }
 
 // --- the ending -----------------------------------------------------------------------------------
@@ -335,7 +333,6 @@ function apply(frame) {
     case "LineDelta": {
       const body = state.lines.get(frame.line_id);
       if (body) body.textContent += frame.text;
-      follow.changed();
       break;
     }
     case "LineFinished": lineFinished(frame); break;

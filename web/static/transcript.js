@@ -21,6 +21,11 @@ export class Follower {
     }, { passive: true });
     // The log changes size when notices, suggestions or the keyboard come and go: stay down.
     if (window.ResizeObserver) new ResizeObserver(() => { if (this.pinned) this.toBottom(); }).observe(log);
+    // Anything that changes what the log holds (an entry, a streamed word, the speaking cursor, a line
+    // revealed later) is followed, whoever changed it: one call per batch, before the next paint.
+    new MutationObserver(() => this.changed()).observe(log, {
+      childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ["class"],
+    });
     jump.addEventListener("click", () => { this.pinned = true; this.toBottom(); });
   }
 
@@ -28,7 +33,7 @@ export class Follower {
     return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight <= SLACK;
   }
 
-  // Call after anything in the log grew: a new entry, a streamed piece of a line.
+  // Anything in the log grew (the mutation observer calls this).
   changed() {
     if (this.pinned) this.toBottom();
     else this.jump.hidden = false;

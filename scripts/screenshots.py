@@ -53,6 +53,7 @@ async def game_server() -> AsyncIterator[tuple[str, Any]]:
     from web import create_app
 
     with tempfile.TemporaryDirectory() as home:
+        was = os.environ.get("DIGITAL_ACTORS_HOME")
         os.environ["DIGITAL_ACTORS_HOME"] = home  # nothing of the developer's own data or scenes
         settings = Settings(_env_file=None, voice=False, session_rate_burst=100,  # type: ignore[call-arg]
                             web_max_sessions_per_client=100, suggestions=True)
@@ -65,6 +66,10 @@ async def game_server() -> AsyncIterator[tuple[str, Any]]:
             yield f"http://127.0.0.1:{runner.addresses[0][1]}", clock
         finally:
             await runner.cleanup()
+            if was is None:
+                os.environ.pop("DIGITAL_ACTORS_HOME", None)
+            else:
+                os.environ["DIGITAL_ACTORS_HOME"] = was
 
 
 async def take(out: Path = OUT, sizes: Sequence[tuple[int, int]] = SIZES, themes: Sequence[str] = THEMES,
@@ -137,6 +142,7 @@ async def _shoot(browser: Any, url: str, clock: Any, out: Path, width: int, heig
 
 
 async def _save(page: Any, path: Path) -> Path:
+    await page.mouse.move(0, 0)  # no hover highlight on the last thing clicked
     await page.evaluate("document.fonts.ready")
     await page.screenshot(path=str(path), animations="disabled", caret="hide")
     return path

@@ -135,3 +135,22 @@ async def test_the_text_speed_paces_the_next_scene(settings_factory: Callable[..
         assert session is not None
         assert session.actor.pace == pytest.approx(READING_PACE * share)  # type: ignore[attr-defined]
         await ws.close()
+
+
+async def test_resume_without_a_snapshot_only_resumes(client: Client) -> None:
+    issued = await new_token(client)
+    ws = await open_ws(client, issued["token"])
+    await ws.send_json({"type": "start", "scene": "mini"})
+    await until(ws, "LineFinished")
+    await ws.send_json({"type": "pause"})
+    await until(ws, "Paused")
+    await ws.send_json({"type": "resume", "snapshot": False})
+    resumed, before = await until(ws, "Paused")
+    assert resumed["paused"] is False
+    await ws.send_json({"type": "name", "name": "Ada"})  # a round trip: anything the resume sent is in
+    _, after = await until(ws, "PlayerNamed")
+    assert not any(f["type"] == "Snapshot" for f in before + after)
+    await ws.send_json({"type": "resume"})  # the default still answers with the whole view
+    snap = await frame(ws)
+    assert snap["type"] == "Snapshot" and snap["view"]["started"] is True
+    await ws.close()

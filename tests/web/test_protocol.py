@@ -20,6 +20,7 @@ from web.view import SessionView
     ('{"type": "settings", "voice": false}', protocol.SettingsCommand(type="settings", voice=False)),
     ('{"type": "resume"}', protocol.Resume(type="resume")),
     ('{"type": "leave"}', protocol.Leave(type="leave")),
+    ('{"type": "resume", "snapshot": false}', protocol.Resume(type="resume", snapshot=False)),
     ('{"type": "settings", "text_speed": "fast"}', protocol.SettingsCommand(type="settings", text_speed="fast")),
 ])
 def test_valid_commands(raw: str, expected: protocol.Command) -> None:

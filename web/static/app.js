@@ -13,7 +13,7 @@ const player = new PcmPlayer();
 const prefs = loadPrefs();
 // inScene: a scene of this page is on the stage (frames of a scene that was left are ignored).
 const state = { cast: {}, lines: new Map(), speaking: null, controls: [], keys: {}, paused: false, over: null,
-  inScene: false, title: "", autoPaused: false };
+  inScene: false, title: "", autoPaused: false, refused: null, refusedTimer: null };
 const follow = new Follower($("transcript"), $("jump"));
 const touch = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
 
@@ -161,6 +161,7 @@ function renderControls(controls) {
     const button = el("button", "control-button");
     button.type = "button";
     button.dataset.control = c.id;
+    if (state.refused === c.id && !c.available) button.classList.add("refused");
     button.disabled = Boolean(state.over);
     if (!c.available) button.setAttribute("aria-disabled", "true");
     const label = el("span", "control-label");
@@ -182,12 +183,11 @@ function press(id) {
   player.unlock();
   const control = state.controls.find((c) => c.id === id);
   if (control && !control.available) {
-    const button = $("controls").querySelector(`[data-control="${CSS.escape(id)}"]`);
-    if (button) {
-      button.classList.remove("refused");
-      void button.offsetWidth; // restart the animation
-      button.classList.add("refused");
-    }
+    // Shown on the button for a moment (and kept when the refusal re-renders the controls).
+    clearTimeout(state.refusedTimer);
+    state.refused = id;
+    state.refusedTimer = setTimeout(() => { state.refused = null; renderControls(state.controls); }, 900);
+    renderControls(state.controls);
   }
   // The server narrates a refusal with its reason (the view's controls carry it too).
   connection.send({ type: "press", control: id });

@@ -80,7 +80,7 @@ async def take(out: Path = OUT, sizes: Sequence[tuple[int, int]] = SIZES, themes
     from digital_actors.logging import configure_logging
 
     configure_logging(level="WARNING")  # the server's request lines are not what this script is for
-    out.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
     random.seed(SEED)
     written: list[Path] = []
     async with game_server() as (url, clock), async_playwright() as pw:
@@ -151,7 +151,8 @@ async def _save(page: Any, path: Path) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNG files")
-    parser.add_argument("--size", action="append", help="WIDTHxHEIGHT (repeatable; default: 1280x800, 1366x768, 360x740)")
+    parser.add_argument("--size", action="append",
+                        help="WIDTHxHEIGHT (repeatable; default: 1280x800, 1366x768, 360x740)")
     parser.add_argument("--theme", action="append", choices=THEMES, help="dark or light (repeatable; default both)")
     parser.add_argument("--chromium", type=Path, default=CHROMIUM, help="the Chromium executable")
     args = parser.parse_args(argv)

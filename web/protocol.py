@@ -9,11 +9,12 @@ Client -> server: one JSON object per text frame, ``{"type": ..., ...}``:
 confirmed with a ``PlayerNamed`` frame and remembered with the player's memory.
 
 ``resume`` continues a session the player paused and asks for a ``Snapshot`` frame (sent after
-every reconnect; ``"snapshot": false`` only resumes). ``leave`` ends the scene (its attempt is recorded as ``quit`` unless it had
-ended) and answers with a ``Snapshot`` of no scene; no frame of the scene that was left follows
-it. ``text_speed`` (slow, normal, fast, instant) paces the script's lines from the next scene
-or restart. A bad frame gets an ``Error`` frame (``code``, ``message`` and ``hint`` in the
-player's words, ``detail`` for the developer); it never closes the socket.
+every reconnect; ``"snapshot": false`` only resumes). ``leave`` ends the scene (its attempt is
+recorded as ``quit`` unless it had ended) and answers with a ``Snapshot`` of no scene; no frame of
+the scene that was left follows it. ``text_speed`` (slow, normal, fast, instant) paces the
+script's lines from the next scene or restart. A bad frame gets an ``Error`` frame (``code``,
+``message`` and ``hint`` in the player's words, ``detail`` for the developer); it never closes
+the socket.
 
 Server -> client: engine events as JSON (``events.to_dict``), without what only the inspector
 may see (``StateChanged.hidden``, ``DirectorNote``, ``SignalFired``), each with a ``view``

@@ -88,6 +88,8 @@ async def test_the_ending_keeps_focus_inside_and_esc_goes_back_to_the_scene(
     page = await open_page(g.url)
     await start_scene(page, "Chatty")
     await expect(page.locator("#transcript .entry.actor")).to_have_count(1)
+    await page.keyboard.press("2")  # TUNE TO CHANNEL SIXTEEN (id "tune")
+    await expect(page.locator("#transcript .entry.actor")).to_have_count(2)
     await g.clock.advance(400)  # the generator runs dry
     ending = page.locator("#ending")
     await expect(ending).to_be_visible()
@@ -102,7 +104,8 @@ async def test_the_ending_keeps_focus_inside_and_esc_goes_back_to_the_scene(
         await page.keyboard.press("Shift+Tab")
         assert await page.evaluate(inside)
     stats = await page.locator("#over-stats").text_content()
-    assert stats is not None and "boost" not in stats and "uses." not in stats  # the player's words only
+    assert stats is not None and "Tune To Channel Sixteenused once" in stats  # labels, never ids
+    assert "tune" not in stats and "uses." not in stats
 
     await page.keyboard.press("Escape")
     await expect(ending).to_be_hidden()

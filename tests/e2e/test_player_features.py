@@ -72,7 +72,8 @@ async def test_restart_asks_first_and_the_transcript_downloads(game: GameFactory
     async with page.expect_download() as caught:
         await page.get_by_role("button", name="Save transcript").click()
     download = await caught.value
-    assert download.suggested_filename.startswith("digital-actors-mini-") and download.suggested_filename.endswith(".txt")
+    name = download.suggested_filename
+    assert name.startswith("digital-actors-mini-") and name.endswith(".txt")
     text = (await download.path()).read_text(encoding="utf-8")
     assert text.startswith("Digital Actors: Mini\n")
     assert "Bob: Hello? Anyone?\nYou: What is your name?\nBob: Bob.\n" in text

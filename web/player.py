@@ -23,7 +23,7 @@ from digital_actors.scene.model import Scene
 from digital_actors.turn.session import Session
 from web import protocol
 from web.catalog import SceneCatalog
-from web.metrics import REQUESTS, RESPONSE_SECONDS, count_error
+from web.metrics import PLAYER_VISIBLE_ERRORS, REQUESTS, RESPONSE_SECONDS, count_error
 from web.view import SessionView
 
 log = structlog.get_logger()
@@ -62,6 +62,8 @@ class PlayerSession:
         self._paused_by_player = False
         self._awaiting: float | None = None
         self._reply_line: str | None = None
+        self._turn_open = False  # a turn whose outcome (delivered or failed) is not known yet
+        self._turn_line: str | None = None
         self._lock = asyncio.Lock()
 
     # --- connection ------------------------------------------------------------------
@@ -178,14 +180,7 @@ class PlayerSession:
             self.session.name_player(name)
             return
         await self.send(protocol.dumps({"type": "PlayerNamed", "name": name}))
-        store = self.engine.store
-        if store is not None:
-            try:
-                async with asyncio.timeout(MEMORY_TIMEOUT):
-                    await store.set_given_name(self.player_id, name)
-            except (DigitalActorsError, TimeoutError) as e:
-                count_error("memory_write")
-                self.log.error("memory_write_failed", error=getattr(e, "message", "timeout"))
+        self.engine.remember_name(self.player_id, name)  # the outbox lands it, however long the store refuses
 
     def _require(self) -> Session:
         if self.session is None:
@@ -196,6 +191,7 @@ class PlayerSession:
         REQUESTS.labels(session.scene.id, session.scene.lead_id, kind).inc()
         if not session.ended:
             self._awaiting, self._reply_line = time.perf_counter(), None
+            self._turn_open, self._turn_line = True, None
 
     # --- scene lifecycle ------------------------------------------------------------------
     async def _start(self, scene: Scene) -> None:
@@ -217,22 +213,14 @@ class PlayerSession:
     async def _remember_player(self) -> str | None:
         """The id to record this scene under: the player's row is made at their first scene, never
         when a token is issued, so tokens (which a flood gets for one request each) write nothing.
-        None plays without memory: no store, or the id belongs to someone who is not a web player."""
-        store = self.engine.store
-        if store is None:
+        None plays without memory: no store, or the id belongs to someone who is not a web player.
+        The row goes through the engine's outbox: a store that refuses writes now (a lock, a full
+        disk) gets it later, before this scene's attempt, so no attempt is lost for want of it."""
+        if self.engine.store is None:
             return None
         if self._remembered:
             return self.player_id
-        try:
-            async with asyncio.timeout(MEMORY_TIMEOUT):
-                record = await store.ensure_player(self.player_id, "web")
-                if record is not None and self.given_name and record.given_name != self.given_name:
-                    await store.set_given_name(self.player_id, self.given_name)  # named before playing
-        except (DigitalActorsError, TimeoutError) as e:
-            count_error("memory_write")
-            self.log.error("memory_write_failed", error=getattr(e, "message", "timeout"))
-            return self.player_id  # the engine tries the store itself and tells the player if it is down
-        if record is None:
+        if not await self.engine.web_player_row(self.player_id, self.given_name):
             self.log.warning("player_id_not_web", event_type="memory_unavailable")
             return None
         self._remembered = True
@@ -242,7 +230,7 @@ class PlayerSession:
         """Close the scene; its attempt is recorded (``quit`` unless it ended) before this returns."""
         session, self.session = self.session, None
         pump, self._pump = self._pump, None
-        self._awaiting = None
+        self._awaiting, self._turn_open = None, False
         if session is not None:
             await session.close()
         if pump is not None:
@@ -289,6 +277,7 @@ class PlayerSession:
             await self.send(protocol.dumps(body))
 
     def _measure(self, session: Session, event: ev.Event) -> None:
+        self._judge_turn(event)
         if self._awaiting is None:
             return
         if isinstance(event, ev.LineStarted) and event.cue in ("reply", "control"):
@@ -298,4 +287,22 @@ class PlayerSession:
             self._awaiting = self._reply_line = None
         elif isinstance(event, ev.GameOver):
             self._awaiting = None
+
+    def _judge_turn(self, event: ev.Event) -> None:
+        """Count a turn the player saw fail, once: its reply was a stand-in or cut short, or the
+        turn ended in TurnFailed. The turn's reply is the first reply/control line after it."""
+        if not self._turn_open:
+            return
+        if isinstance(event, ev.LineStarted) and event.cue in ("reply", "control"):
+            if self._turn_line is None:
+                self._turn_line = event.line_id
+        elif isinstance(event, ev.LineFinished) and event.line_id == self._turn_line:
+            self._turn_open = False
+            if event.failed:
+                PLAYER_VISIBLE_ERRORS.labels("actor_failed").inc()
+        elif isinstance(event, ev.TurnFailed):
+            self._turn_open = False
+            PLAYER_VISIBLE_ERRORS.labels("turn_failed").inc()
+        elif isinstance(event, ev.GameOver):
+            self._turn_open = False
 

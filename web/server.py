@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TypedDict
@@ -12,6 +15,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from digital_actors.config import Settings
+from digital_actors.errors import ConfigError
 from digital_actors.llm.select import import_provider
 from digital_actors.logging import configure_logging
 from web.app import create_app
@@ -19,6 +23,7 @@ from web.observability import init_sentry
 
 log = structlog.get_logger()
 SHUTDOWN_TIMEOUT = 20.0  # seconds handlers get to finish after the sockets are told to go away
+EXIT_USAGE = 2  # the CLI's exit code for a setting or an argument that cannot work
 # After an early answer (408, 413) to a body still on its way: seconds spent draining it, so the
 # client reads the answer rather than a reset. aiohttp's 10 s would let a stalled body hold on.
 LINGER_SECONDS = 1.0
@@ -66,22 +71,80 @@ def handler_options(settings: Settings) -> HandlerOptions:
 
 def serve(settings: Settings, *, extra_scenes: Sequence[Path] = (), host: str | None = None,
           port: int | None = None) -> None:
-    """Blocking: configure logs and Sentry, import the model SDK, open the memory store, check
-    the model, then serve until a signal arrives."""
-    configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env)
-    init_sentry(settings)
-    imported = import_provider(settings)  # before the loop runs: the import blocks for a second
-    if imported is not None:
-        log.info("provider_sdk_imported", event_type="server_start", module=imported[0],
-                 seconds=round(imported[1], 3))
-    app = create_app(settings, extra_scenes=extra_scenes, open_memory=True)
+    """Blocking: listen first (a busy port is one line and exit 2, before anything else starts),
+    then configure logs and Sentry, import the model SDK, open the memory store, check the
+    model, and serve until a signal arrives."""
     host = host or settings.host
     port = settings.port if port is None else port
+    try:
+        sockets = listen(host, port)
+    except ConfigError as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        if e.hint:
+            print(f"  hint: {e.hint}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+    try:
+        configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env)
+        init_sentry(settings)
+        imported = import_provider(settings)  # before the loop runs: the import blocks for a second
+        if imported is not None:
+            log.info("provider_sdk_imported", event_type="server_start", module=imported[0],
+                     seconds=round(imported[1], 3))
+        app = create_app(settings, extra_scenes=extra_scenes, open_memory=True)
+        bound = sockets[0].getsockname()[1]  # the real port when 0 asked for any free one
 
-    async def announce(_: web.Application) -> None:
-        log.info("server_started", event_type="server_started", host=host, port=port, env=settings.env)
+        async def announce(_: web.Application) -> None:
+            log.info("server_started", event_type="server_started", host=host, port=bound, env=settings.env)
 
-    app.on_startup.append(announce)
-    web.run_app(app, host=host, port=port, access_log=None, print=None,
-                shutdown_timeout=SHUTDOWN_TIMEOUT, handle_signals=True, **handler_options(settings))
+        app.on_startup.append(announce)
+        web.run_app(app, sock=sockets, access_log=None, print=None,
+                    shutdown_timeout=SHUTDOWN_TIMEOUT, handle_signals=True, **handler_options(settings))
+    finally:
+        for sock in sockets:
+            sock.close()
     log.info("server_stopped", event_type="server_stopped")
+
+
+def listen(host: str, port: int) -> list[socket.socket]:
+    """Bound, listening sockets for every address ``host`` names (both families for a name like
+    ``localhost``, as aiohttp would bind), or a ConfigError that says why and what to do."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise ConfigError(f"cannot listen on {host!r}: the name does not resolve ({e.strerror})",
+                          hint="set HOST (or --host) to an address of this machine, "
+                               "e.g. 127.0.0.1 or 0.0.0.0") from None
+    sockets: list[socket.socket] = []
+    seen: set[tuple[int, str]] = set()
+    try:
+        for family, _, _, _, address in infos:
+            key = (int(family), str(address[0]))
+            if key in seen:  # getaddrinfo repeats an address per protocol
+                continue
+            seen.add(key)
+            sockets.append(socket.create_server(address, family=family))
+    except OSError as e:
+        for sock in sockets:
+            sock.close()
+        raise _bind_error(e, host, port) from None
+    return sockets
+
+
+def _bind_error(e: OSError, host: str, port: int) -> ConfigError:
+    where = f"{host}:{port}"
+    if e.errno == errno.EADDRINUSE:
+        other = port + 1 if port < 65535 else 8080
+        return ConfigError(
+            f"port {port} is in use (another program is already listening on {where})",
+            hint=f"stop it (`ss -ltnp 'sport = :{port}'` shows which) or choose another port "
+                 f"(PORT={other} or --port {other})")
+    if e.errno == errno.EACCES:
+        return ConfigError(f"cannot listen on {where}: permission denied",
+                           hint="ports below 1024 need privileges; use a port above 1024 "
+                                "(PORT=8080) behind a reverse proxy")
+    if e.errno == errno.EADDRNOTAVAIL:
+        return ConfigError(f"cannot listen on {where}: {host} is not an address of this machine",
+                           hint="set HOST (or --host) to 127.0.0.1, 0.0.0.0 or one of this "
+                                "machine's addresses")
+    return ConfigError(f"cannot listen on {where}: {e.strerror or e}",
+                       hint="check HOST and PORT (or --host/--port)")

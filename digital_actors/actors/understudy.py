@@ -25,6 +25,7 @@ class ScriptedLine:
 
     notice: str | None = None  # an authored line never has news for the player
     notice_topic = ""
+    failed = False  # an authored line is always delivered as written
     usage: TokenCount | None = None
 
     def __init__(self, text: str, source: str, *, clock: Clock | None, pace: float) -> None:

@@ -22,7 +22,7 @@ async def test_the_input_has_focus_and_esc_pauses_as_in_the_terminal(game: GameF
     g = await game(scenes=("chatty",), pace=0.1)
     page = await open_page(g.url)
     await start_scene(page, "Chatty")
-    assert await focused(page) == "say"
+    await expect(page.locator("#say")).to_be_focused()
     session = g.player(await token_of(page)).session
     assert session is not None
 
@@ -47,7 +47,7 @@ async def test_the_input_has_focus_and_esc_pauses_as_in_the_terminal(game: GameF
     await page.keyboard.press("Escape")
     await expect(page.locator("#help")).to_be_hidden()
     await expect(page.locator("#pause")).to_have_text("Pause")
-    assert await focused(page) == "say"
+    await expect(page.locator("#say")).to_be_focused()
     assert page.problems == []
 
 
@@ -95,7 +95,7 @@ async def test_the_ending_keeps_focus_inside_and_esc_goes_back_to_the_scene(
     await expect(ending).to_be_visible()
     await expect(page.locator("#over-title")).to_have_text("The station goes dark")
     await expect(page.locator("#over-hint")).to_have_text("Next time: Restart the generator before the fuel runs out.")
-    assert await focused(page) == "retry"
+    await expect(page.locator("#retry")).to_be_focused()
     inside = "document.getElementById('ending').contains(document.activeElement)"
     for _ in range(7):
         await page.keyboard.press("Tab")
@@ -109,7 +109,7 @@ async def test_the_ending_keeps_focus_inside_and_esc_goes_back_to_the_scene(
 
     await page.keyboard.press("Escape")
     await expect(ending).to_be_hidden()
-    assert await focused(page) == "transcript"  # reading is what is left to do
+    await expect(page.locator("#transcript")).to_be_focused()  # reading is what is left to do
     await expect(page.locator("#ended")).to_be_visible()
     await expect(page.locator("#composer")).to_be_hidden()
     await page.keyboard.press("Escape")  # Esc on a finished scene does nothing (nothing to pause)
@@ -119,7 +119,7 @@ async def test_the_ending_keeps_focus_inside_and_esc_goes_back_to_the_scene(
     await page.locator("#retry").click()
     await expect(ending).to_be_hidden()
     await expect(page.locator("#composer")).to_be_visible()
-    assert await focused(page) == "say"
+    await expect(page.locator("#say")).to_be_focused()
     assert page.problems == []
 
 

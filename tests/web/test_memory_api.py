@@ -167,21 +167,16 @@ async def test_without_a_memory_store_the_page_is_told_plainly(client: Client) -
     assert response.status == 409 and (await response.json())["error"] == NOT_AVAILABLE
 
 
-class BrokenStore:
-    """A store that answers health checks but fails every read (a locked or damaged file)."""
-
-    async def healthy(self) -> tuple[bool, str]:
-        return True, ""
+class BrokenStore(SqliteMemoryStore):
+    """A store that opens and answers health checks but fails every read (a locked or damaged file)."""
 
     async def get_player(self, player_id: str) -> None:
         raise MemoryStoreError("database is locked", "retry")
 
-    async def ensure_player(self, player_id: str, kind: str = "web") -> None:
-        raise MemoryStoreError("database is locked", "retry")
-
 
 async def test_a_failing_store_is_a_503_in_the_players_words(settings: Settings, clock: FakeClock) -> None:
-    app = create_app(settings, engine=Engine(settings, clock=clock), memory=BrokenStore(), pace=0)  # type: ignore[arg-type]
+    broken = await BrokenStore.connect(":memory:")
+    app = create_app(settings, engine=Engine(settings, clock=clock), memory=broken, pace=0)
     async with TestClient(TestServer(app)) as client:
         issued = await new_token(client)
         response = await client.get("/api/memory", headers=bearer(issued["token"]))
@@ -189,3 +184,4 @@ async def test_a_failing_store_is_a_503_in_the_players_words(settings: Settings,
         assert response.status == 503 and body == {"error": NOT_READABLE, "hint": "try again in a minute"}
         response = await client.delete("/api/memory", headers=bearer(issued["token"]))
         assert response.status == 503 and "locked" not in (await response.text())
+    await broken.close()

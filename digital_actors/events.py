@@ -227,8 +227,9 @@ class Notice(Event):
     message: str
     level: Literal["info", "warning", "error"] = "info"
     # What the notice is about, so a front end whose player is not the operator (the web page)
-    # can word it for them: "memory", "performer", "voice", "voice_failed", "model" (the model
-    # stopped answering), "model_back"; "" for notices already in the player's words.
+    # can word it for them: "memory" (not read), "saving" (not being saved), "saving_back",
+    # "performer", "voice", "voice_failed", "model" (the model stopped answering), "model_back";
+    # "" for notices already in the player's words.
     topic: str = ""
 
 

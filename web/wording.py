@@ -12,7 +12,9 @@ from digital_actors import events as ev
 
 # Notice topics (events.Notice.topic) reworded for a web player; None: not the player's business.
 NOTICES: dict[str, str | None] = {
-    "memory": "The characters will not remember this visit: your progress is not being saved right now.",
+    "memory": "The characters cannot recall you this time; what happens now is still saved.",
+    "saving": "Your progress is not being saved right now. It will be as soon as it can be.",
+    "saving_back": "Your progress is being saved again.",
     "performer": None,  # which actor performs is the operator's choice; /health and the log say why
     "voice": "Voices are off on this server: you will read every line.",
     "voice_failed": "The voice stopped working: text only from here.",
@@ -44,4 +46,4 @@ def notice(event: ev.Notice) -> ev.Notice | None:
     message = NOTICES[event.topic]
     if message is None:
         return None
-    return ev.Notice(message, "info" if event.topic == "model_back" else event.level, event.topic)
+    return ev.Notice(message, "info" if event.topic.endswith("_back") else event.level, event.topic)

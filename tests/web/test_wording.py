@@ -18,7 +18,7 @@ from web import create_app, protocol, wording
 
 # What a player must never read: env vars, commands, HTTP, internal ids.
 DEVELOPER = re.compile(r"[A-Z][A-Z0-9]*_[A-Z0-9_]+|pip install|POST |/api/|HTTP \d|digital-actors |`|\btoken\b|"
-                       r"understudy|performer|ANTHROPIC|ELEVENLABS", re.I)
+                       r"understudy|performer|memory store|ANTHROPIC|ELEVENLABS", re.I)
 
 
 def test_every_sentence_of_the_wording_is_for_players() -> None:
@@ -39,6 +39,14 @@ def test_operator_news_is_reworded_or_kept_from_the_page() -> None:
     assert down is not None and down["message"] == wording.NOTICES["model"] and down["level"] == "warning"
     back = protocol.player_view(ev.Notice("Claude (x) is answering again.", "warning", topic="model_back"))
     assert back is not None and back["message"] == wording.NOTICES["model_back"] and back["level"] == "info"
+    from digital_actors.engine import MEMORY_UNREAD
+    from digital_actors.memory.binding import NOT_SAVED, SAVED_AGAIN
+
+    for text, level, topic in ((MEMORY_UNREAD, "warning", "memory"), (NOT_SAVED, "warning", "saving"),
+                               (SAVED_AGAIN, "info", "saving_back")):
+        shown = protocol.player_view(ev.Notice(text, level, topic=topic))  # type: ignore[arg-type]
+        assert shown is not None and shown["message"] == wording.NOTICES[topic] and shown["level"] == level
+        assert not DEVELOPER.search(shown["message"])
     plain = ev.Notice("The scene is over: restart to play again.", "info")  # already in the player's words
     assert protocol.player_view(plain) == {"type": "Notice", "message": plain.message, "level": "info", "topic": ""}
 

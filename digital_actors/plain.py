@@ -113,6 +113,8 @@ class LinePlayer:
             self.write(f"*** {event.title} ({event.kind}) ***")
             if event.epilogue:
                 self.write(event.epilogue)
+            if event.hint:
+                self.write(f"Hint: {event.hint}")
             self.write(f"(scene time {event.elapsed:.0f} s — /restart to play again, /quit to leave)")
         elif isinstance(event, ev.TurnFailed):
             self.write(f"! {event.message}" + (f" ({event.hint})" if event.hint else ""))

@@ -48,6 +48,7 @@ class LLMPerformance:
         self.usage: Usage | None = None
         self.error: ModelError | None = None
         self.notice: str | None = None
+        self.notice_topic = "model"  # "model_back" when this line shows the model answering again
         self.fell_back = False
         self._actor = actor
 
@@ -141,6 +142,7 @@ class LLMActor:
         if error is None and said.strip():
             if self._failing:
                 self._failing = False
+                performance.notice_topic = "model_back"
                 return f"{self.name} is answering again."
             return None
         self.failures += 1

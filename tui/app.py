@@ -75,8 +75,14 @@ class DigitalActorsApp(App[int]):
 
     # --- dialogs ------------------------------------------------------------------------------
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, HelpScreen):
+            return
+        playing = next((s for s in reversed(self.screen_stack) if isinstance(s, PlayScreen)), None)
+        if playing is None:
             self.push_screen(HelpScreen())
+            return
+        view = playing.renderer.view
+        self.push_screen(HelpScreen(view.controls, scene=view.title))
 
     def action_profile(self) -> None:
         if not isinstance(self.screen, ProfileScreen):

@@ -11,6 +11,7 @@ from digital_actors.engine import READING_PACE, Engine, SessionRequest
 from digital_actors.memory.views import StoreProfile
 from digital_actors.memory.views import best_results as store_best_results
 from tui.providers import BestResults, ProfileProvider
+from tui.scene_reads import read_scenes
 
 
 def start_request(scene: str | None, *, start_phase: int | None = None,
@@ -71,7 +72,7 @@ def _best_results(engine: Engine, player_id: str) -> BestResults:
     async def read() -> dict[str, str]:
         assert engine.store is not None
         titles = {ref.id: {e.id: e.title for e in ref.scene.endings}
-                  for ref in await asyncio.to_thread(engine.scenes) if ref.scene is not None}
+                  for ref in await read_scenes(engine.scenes) if ref.scene is not None}
         return await store_best_results(engine.store, player_id, titles)
 
     return read

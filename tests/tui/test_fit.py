@@ -44,3 +44,92 @@ async def test_every_control_is_on_screen_at_80x24_in_the_final_phase(scene_id: 
             assert button.region.width >= button_width(button_label(view)), control.id  # never cut with "…"
             assert control.label in str(button.label)
         assert len(bar.query(Button)) == len(scene.controls)
+
+
+async def tab_through(pilot: Any) -> dict[str, bool]:
+    """Press Tab round the whole focus chain: each button reached, and whether it was on screen then."""
+    screen = pilot.app.screen
+    reached: dict[str, bool] = {}
+    for _ in range(len(screen.focus_chain) + 2):
+        await pilot.press("tab")
+        await pilot.pause()
+        focused = pilot.app.focused
+        if isinstance(focused, Button) and focused.id:
+            reached[focused.id] = reached.get(focused.id, False) or fully_visible(focused)
+    return reached
+
+
+async def assert_every_button_reachable(pilot: Any) -> None:
+    screen = pilot.app.screen
+    await pilot.pause()
+    buttons = {b.id: b for b in screen.query(Button) if b.display}
+    assert buttons, "a dialog with no buttons"
+    for button_id, button in buttons.items():
+        assert fully_visible(button), (button_id, button.region, screen.region)
+    reached = await tab_through(pilot)
+    enabled = {i for i, b in buttons.items() if not b.disabled}
+    assert set(reached) == enabled, (sorted(reached), sorted(enabled))
+    assert all(reached.values()), reached
+
+
+def longest_ending() -> tuple[str, str]:
+    """The longest title and epilogue of any built-in scene's ending: what the game-over card must hold."""
+    from digital_actors.config import Settings
+    from digital_actors.engine import Engine
+
+    engine = Engine(Settings())
+    endings = [e for sid in builtin_scene_ids() for e in engine.load(sid).endings]
+    ending = max(endings, key=lambda e: len(e.title) + len(e.epilogue))
+    return ending.title, ending.epilogue
+
+
+class ManyMemories:
+    def __init__(self) -> None:
+        self.rows = [(str(i), "Hale", f"You asked about the trim pump ({i}), twice, early on.") for i in range(40)]
+
+    async def memories(self) -> list[tuple[str, str, str]]:
+        return list(self.rows)
+
+    async def forget(self, memory_id: str | None) -> None:
+        self.rows = []
+
+
+DIALOGS = ["settings", "help", "game_over", "profile", "error", "confirm"]
+
+
+@pytest.mark.parametrize("dialog", DIALOGS)
+@pytest.mark.parametrize("dark", [True, False], ids=["dark", "light"])
+async def test_every_dialog_fits_80x24_with_every_button_visible_and_reachable_by_tab(
+        dialog: str, dark: bool, make_builtin_app: Any) -> None:
+    from digital_actors.errors import SceneError
+    from digital_actors.events import GameOver
+    from tui.screens.confirm import ConfirmDialog
+    from tui.screens.error import ErrorDialog
+    from tui.screens.game_over import GameOverScreen
+
+    app, _ = make_builtin_app("life_raft", dark=dark, profile=ManyMemories(), player="Ada")
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        if dialog == "settings":
+            await pilot.press("f7")
+        elif dialog == "help":
+            await pilot.press("f8")
+        elif dialog == "profile":
+            await pilot.press("f6")
+            for worker in [w for w in app.workers if w.node is app.screen]:
+                await worker.wait()
+        elif dialog == "game_over":
+            title, epilogue = longest_ending()
+            over = GameOver("x", "failure", title, epilogue, 301.0, {"lines": 40.0})
+            await app.push_screen(GameOverScreen(over, [("Time", "5:01"), ("Lines spoken", "40"),
+                                                        ("Cross-Feed Valve", "used 3 times")]))
+        elif dialog == "error":
+            problems = [f"scene.toml: controls[{i}].when: unknown name 'uses.valve{i}'" for i in range(30)]
+            await app.push_screen(ErrorDialog(SceneError("life_raft cannot load", hint="fix the files and save again",
+                                                         problems=problems)))
+        else:
+            await app.push_screen(ConfirmDialog("Forget everything the characters remember about you? " * 3,
+                                                yes="Forget everything"))
+        await settle(pilot)
+        assert app.screen.is_modal
+        await assert_every_button_reachable(pilot)

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from digital_actors.errors import DigitalActorsError
 from digital_actors.scene.loader import SceneRef
+from tui.scene_reads import read_scenes
 
 TITLE = "D I G I T A L   A C T O R S"
 TAGLINE = "Short, tense scenes. Say anything. They answer."
@@ -69,7 +70,7 @@ class PickerScreen(Screen[None]):
     @work(exclusive=True, group="scenes")
     async def load_scenes(self) -> None:
         engine = self.app.engine  # type: ignore[attr-defined]
-        refs: list[SceneRef] = await asyncio.to_thread(engine.scenes)
+        refs: list[SceneRef] = await read_scenes(engine.scenes)
         best: dict[str, str] = {}
         provider = self.app.best_results  # type: ignore[attr-defined]
         if provider is not None:

@@ -52,7 +52,7 @@ async def test_picker_lists_scenes_with_best_results_and_starts_one(make_app: Ap
         await pilot.pause()
         option = picker.query_one(OptionList).get_option_at_index(0)
         text = str(option.prompt)
-        assert "Mini" in text and "tutorial · 2 min" in text and "★ Friends · 2 tries" in text
+        assert "Mini" in text and "tutorial · 2 min" in text and "best: Friends · 2 tries" in text
         assert "A tiny scene for testing" in text
         await pilot.press("enter")
         await settle(pilot)
@@ -65,7 +65,7 @@ async def test_picker_shows_no_best_results_without_a_memory_source(make_app: Ap
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await app.screen.workers.wait_for_complete()
-        assert "★" not in str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
+        assert "best:" not in str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
 
 
 async def test_profile_lists_memories_and_forgets(make_app: AppFactory) -> None:

@@ -25,15 +25,15 @@ TAGLINE = "Short, tense scenes. Say anything. They answer."
 def scene_option(ref: SceneRef, best: str | None) -> Option:
     if ref.scene is None:
         message = ref.error.message if ref.error else "could not be loaded"
-        text = Text.assemble((ref.id, "bold"), ("  cannot be played\n", "italic"), (message, "dim"))
+        text = Text.assemble((ref.id, "bold"), ("  cannot be played\n", "italic"), (message, "italic"))
         return Option(text, id=ref.id, disabled=True)
     s = ref.scene
     meta = f"{s.category} · {s.minutes:g} min"
     text = Text.assemble((s.title, "bold"), (f"  {meta}", "italic"))
     if best:
-        text.append(f"  ★ {best}", "bold")
+        text.append(f"  best: {best}", "bold")  # words, not a star: common terminal fonts lack it
     if s.tagline:
-        text.append("\n" + s.tagline, "dim")
+        text.append("\n" + s.tagline, "italic")  # not dim: on the highlighted row dim text falls below 4.5:1
     return Option(text, id=ref.id)
 
 

@@ -10,19 +10,21 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from digital_actors.events import ControlView
+from digital_actors.view import control_state
 from tui.widgets.flow import ButtonFlow, FlowButton
 
 
 def short_reason(view: ControlView) -> str:
     """A few words that fit on the button; the full reason is the tooltip."""
-    if view.available:
-        return f"×{view.uses_left}" if view.uses_left is not None else ""
-    if view.cooldown_left > 0:
-        return f"{view.cooldown_left:.0f}s"
-    if view.uses_left is not None and view.uses_left <= 0:
-        return "used up"
-    if view.reason == "the scene is over":
-        return "over"
+    match control_state(view):
+        case "ready":
+            return f"×{view.uses_left}" if view.uses_left is not None else ""
+        case "cooling":
+            return f"{view.cooldown_left:.0f}s"
+        case "used_up":
+            return "used up"
+        case "over":
+            return "over"
     return "locked"
 
 

@@ -67,11 +67,14 @@ class DigitalActorsApp(App[int]):
         self.theme = DARK.name if self.preferences.dark else LIGHT.name
         self.push_screen(PickerScreen())
         if self.ask_name is not None:
-            self.push_screen(WelcomeScreen(), self.named)
+            self.push_screen(WelcomeScreen(), self._answered)
         elif self.start_request is not None:
             self.push_screen(PlayScreen(self.start_request))
         for notice in self.startup_notices:
             self.notify(notice, severity="warning", timeout=12)
+
+    def _answered(self, name: str | None) -> None:
+        self.named(name)
 
     @work(exclusive=True, group="player")
     async def named(self, name: str | None) -> None:

@@ -156,12 +156,13 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
     if record_dir is not None and replay_dir is not None:
         raise click.UsageError("--record and --replay cannot be used together")
     engine = Engine(app.settings, extra_scenes=app.extra_scenes, record_dir=record_dir, replay_dir=replay_dir)
-    if not no_memory:
-        _first_run_profile(app)
     if not plain and _is_terminal() and record_dir is None and replay_dir is None:
+        # The game asks a first-time player's name itself, on its welcome screen.
         _play_tui(app, engine, scene, speed=speed, seed=seed, start_phase=start_phase, sets=sets,
                   difficulty=difficulty, memory=not no_memory)
         return
+    if not no_memory:
+        _first_run_profile(app)
     try:
         chosen = engine.load(scene) if scene else _pick_scene(app)
     except SceneError as e:
@@ -194,7 +195,8 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
 
 
 def _first_run_profile(app: AppContext) -> None:
-    """On a terminal with no profile yet, ask who is playing (several people may share a machine)."""
+    """Line mode on a terminal with no profile yet: ask who is playing (several people may share a
+    machine). Enter skips: the unnamed default profile, whose name is never spoken."""
     if app.player or not _is_terminal():
         return
 
@@ -213,7 +215,8 @@ def _first_run_profile(app: AppContext) -> None:
 
     if asyncio.run(existing()) == 0:
         click.echo("Characters remember the people they meet. (`--player NAME` switches profiles later.)")
-        app.player = click.prompt("Your name", default="player").strip() or "player"
+        name = click.prompt("Your name (Enter to skip)", default="", show_default=False)
+        app.player = " ".join(name.split()) or None
 
 
 def _terminal_audio(engine: Engine, interactive: bool) -> AudioSink | None:

@@ -187,6 +187,9 @@ class DirectorRule(_WithEffects):
 
 class Director(_Strict):
     rules: list[DirectorRule] = Field(default_factory=list)
+    background_gap: float = Field(15, ge=0, description=(
+        "the least scene time, in seconds, between two background lines (a rule's hint or nudge, the director "
+        "model's hint): a due rule that would speak waits until the gap has passed"))
 
 
 class DifficultyLevel(_Strict):

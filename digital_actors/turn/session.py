@@ -451,6 +451,11 @@ class Session:
         if decision.action == "continue":
             self._emit(ev.DirectorNote("llm", "continue", "", why))
             return
+        if decision.action == "hint":
+            if not w.background_due():  # the same gap as the scene's own hints and nudges
+                self._emit(ev.DirectorNote("llm", "continue", "", f"{why} (hint held: too soon after the last)"))
+                return
+            w.mark_background()
         self._stage.direct("llm", note=decision.text if decision.action == "npc_note" else "",
                            hint=decision.text if decision.action == "hint" else "",
                            narration=decision.text if decision.action == "event" else "", why=why)

@@ -153,7 +153,7 @@ class World:
     def gauges(self) -> tuple[GaugeView, ...]:
         out = []
         for name, var in self.scene.state.items():
-            if var.show == "hidden":
+            if var.show == "hidden" or var.countdown:  # a countdown is shown once, as time left
                 continue
             out.append(GaugeView(name, var.label or name.replace("_", " ").title(), self.values[name],
                                  var.min, var.max, var.unit, var.show, var.danger, var.danger_below))

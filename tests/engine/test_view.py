@@ -78,16 +78,18 @@ async def test_the_line_mode_announces_unlocked_controls_and_dangerous_gauges() 
     await session.settle()
     for event in player.sub.drain():
         player.show(event)
-    assert "* Now you can use /2 SWEEP THE BEAM | Lamp clockwork 65%\n" in out.getvalue()
+    assert "* Now you can use /2 SWEEP THE BEAM | Lamp clockwork 65% | The Marigold's way in 0%\n" in out.getvalue()
     await session.press("sweep")  # 65 - 15 = 50
     await session.settle()
-    for _ in range(70):  # the spring runs down 0.5 a second: under 20 after 60 s, then further
+    for second in range(70):  # the spring runs down 0.5 a second: under 20 after 60 s, then further
+        if second % 20 == 10:
+            await session.say("I'm still here")  # awake: the keeper lets nobody doze off at the lamp
         await clock.advance(1)
         for event in player.sub.drain():
             player.show(event)
     text = out.getvalue()
     assert text.count("* WARNING: Lamp clockwork") == 1  # once, when it crosses, not every tick
-    assert "* WARNING: Lamp clockwork 20%!\n" in text
+    assert "* WARNING: Lamp clockwork 20%! | The Marigold's way in 0%\n" in text
     assert text.count("* Now you can use /1") == 0  # the winding handle's cooldown running out is no unlock
     assert text.count("* Now you can use /2") == 1  # and the beam's cooldown after the sweep is none either
     await session.close()

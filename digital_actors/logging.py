@@ -38,7 +38,7 @@ SECRET_VALUES = re.compile(
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/\-]{6,}=*")
 # ``/ws?token=...``: a secret-looking query parameter's value (also after ``&`` or ``;``).
 _QUERY = re.compile(
-    r"(?i)([?&;](?:token|access_token|refresh_token|id_token|api_key|apikey|key|secret|password|"
+    r"(?i)((?:^|[?&;])(?:token|access_token|refresh_token|id_token|api_key|apikey|key|secret|password|"
     r"sig|signature|auth|dsn)=)[^&;\s\"'#<>\\]+")
 # ``https://user:pass@host``: credentials inside a URL (a Sentry DSN carries its key this way).
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s:@\"'<>]+(?::[^/\s@\"'<>]*)?@")
@@ -84,8 +84,10 @@ class Redactor:
         if isinstance(value, dict):
             return {k: REDACTED if isinstance(k, str) and SECRET_KEYS.search(k) and v
                     else self.value(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return type(value)(self.value(v) for v in value)
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.value(v) for v in value)
         return value
 
     def event(self, _: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -123,13 +125,17 @@ def _rename_for_json(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> M
 
 
 def _drop_prompts(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """The SDKs log whole requests (the prompt) at DEBUG as "Request options: ..."."""
-    record = event_dict.get("_record")
-    if isinstance(record, logging.LogRecord) and str(record.msg).startswith("Request options"):
-        raise structlog.DropEvent
+    """Our own prompt lines (``llm_prompt``) go only where LOG_PROMPTS lets them."""
     if event_dict.get("event") == "llm_prompt":
         raise structlog.DropEvent
     return event_dict
+
+
+class _NoPrompts(logging.Filter):
+    """The SDKs log whole requests (the prompt, the players' words) at DEBUG as "Request options"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Request options")
 
 
 def _exc_tuple(exc_info: Any) -> Any:
@@ -192,12 +198,10 @@ def configure_logging(*, level: str = "INFO", json: bool = False, env: str = "de
     if not isinstance(numeric, int):
         numeric = logging.INFO
     redactor = Redactor(secrets)
-    prompts: list[Any] = [] if log_prompts else [_drop_prompts]
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        *prompts,
         redactor.event,
     ]
     if json:
@@ -211,13 +215,16 @@ def configure_logging(*, level: str = "INFO", json: bool = False, env: str = "de
     else:
         renderer = [structlog.dev.ConsoleRenderer(colors=stream.isatty()), redactor.rendered]
     printer = structlog.PrintLogger(file=stream)
+    prompts: list[Any] = [] if log_prompts else [_drop_prompts]
     structlog.configure(
-        processors=[*shared, _forward_errors, *renderer],
+        processors=[*prompts, *shared, _forward_errors, *renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=lambda *_: printer,
         cache_logger_on_first_use=False,
     )
     handler = _LineHandler(printer)
+    if not log_prompts:
+        handler.addFilter(_NoPrompts())
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer]))

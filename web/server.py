@@ -22,7 +22,8 @@ def serve(settings: Settings, *, extra_scenes: Sequence[Path] = (), host: str | 
           port: int | None = None) -> None:
     """Blocking: configure logs and Sentry, import the model SDK, open the memory store, check
     the model, then serve until a signal arrives."""
-    configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env)
+    configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env,
+                      secrets=settings.secret_values(), log_prompts=settings.log_prompts)
     init_sentry(settings)
     imported = import_provider(settings)  # before the loop runs: the import blocks for a second
     if imported is not None:

@@ -3,8 +3,9 @@
 What reaches Sentry: every ERROR log line with its exception — the error middleware's
 ``http_handler_failed`` (a handler that raised; the player gets a plain 500), a session task
 that failed (``session_task_failed``, ``performance_failed``), the web player's event pump
-(``event_delivery_failed``, ``event_pump_failed``), a WebSocket command that raised, aiohttp's
-own "Error handling request" and any library's ERROR line. ``digital_actors.logging`` hands
+(``event_delivery_failed``, ``event_pump_failed``), a WebSocket command that raised, and any
+library's ERROR line (not aiohttp's "Error handling request" for a request it could not parse:
+Sentry's aiohttp integration ignores that logger, and a malformed request is the client's fault). ``digital_actors.logging`` hands
 structlog's error events to the standard library's ``digital_actors.errors`` logger, which
 Sentry's logging integration watches. Every event is scrubbed of the configured secret values
 before it leaves (``before_send``), as the logs are.
@@ -46,8 +47,13 @@ def init_sentry(settings: Settings) -> bool:
         return redactor.value(event)
 
     # No personal data: the SDK's default (``send_default_pii`` is deprecated and off by default).
+    # No auto-enabled integrations: Sentry's Anthropic and OpenAI ones would report every provider
+    # error the understudy already covers (80 events in a 24-turn outage) with the prompt in the
+    # frames. Frame variables hold players' words, so they go only with LOG_PROMPTS.
     sentry_sdk.init(dsn=dsn, environment=environment,
                     traces_sample_rate=settings.sentry_traces_sample_rate,
+                    auto_enabling_integrations=False,
+                    include_local_variables=settings.log_prompts,
                     integrations=[aiohttp_integration.AioHttpIntegration(),
                                   logging_integration.LoggingIntegration(
                                       level=logging.INFO, event_level=logging.ERROR)],

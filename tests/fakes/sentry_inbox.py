@@ -39,14 +39,15 @@ def parse_envelope(body: bytes) -> list[tuple[dict[str, Any], bytes]]:
 class SentryInbox:
     """Receives envelopes; ``raw`` keeps every decoded body (for greps), ``items`` the parsed items."""
 
-    def __init__(self) -> None:
+    def __init__(self, public_key: str = PUBLIC_KEY) -> None:
+        self.public_key = public_key
         self.raw: list[bytes] = []
         self.items: list[tuple[dict[str, Any], bytes]] = []
         self.paths: list[str] = []
         inbox = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 encoding = self.headers.get("Content-Encoding", "")
                 if encoding == "gzip":
@@ -65,7 +66,7 @@ class SentryInbox:
                 self.end_headers()
                 self.wfile.write(b"{}")
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet: the test reads what arrived
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -73,7 +74,7 @@ class SentryInbox:
 
     @property
     def dsn(self) -> str:
-        return f"http://{PUBLIC_KEY}@127.0.0.1:{self._server.server_address[1]}/42"
+        return f"http://{self.public_key}@127.0.0.1:{self._server.server_address[1]}/42"
 
     def events(self) -> list[dict[str, Any]]:
         """The payloads of every ``event`` item (errors), in arrival order."""

@@ -71,7 +71,8 @@ def test_sentry_is_configured_from_settings(settings_factory: Callable[..., Sett
     scrub = call.pop("before_send")
     assert call.pop("before_breadcrumb") is scrub
     assert call == {"dsn": "https://key@sentry.example/1", "environment": "production",
-                    "traces_sample_rate": 0.25,
+                    "traces_sample_rate": 0.25, "auto_enabling_integrations": False,
+                    "include_local_variables": False,
                     "integrations": ["aiohttp-integration",
                                      ("logging-integration", {"level": logging.INFO,
                                                               "event_level": logging.ERROR})]}
@@ -178,9 +179,10 @@ def json_lines(text: str) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 async def bad_request(server: TestServer, path: str) -> bytes:
-    """A request aiohttp cannot parse (its server logger writes an error with a traceback)."""
+    """A request aiohttp cannot parse: its server logger writes an error whose traceback quotes the
+    request line, query string included."""
     reader, writer = await asyncio.open_connection(server.host, server.port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n".encode())
+    writer.write(f"GET {path} HTTP/9.9\r\nHost: x\r\n\r\n".encode())
     await writer.drain()
     answer = await reader.read()
     writer.close()
@@ -268,13 +270,17 @@ async def test_one_session_id_follows_a_player_from_the_socket_into_the_dialogue
     # The documented queries find the same lines (jq itself when it is installed).
     queries = documented_queries()
     assert 'select(.session_id=="3f2a9c1b7d20")' in queries
-    jq = shutil.which("jq")
-    if jq is not None:
+    if shutil.which("jq") is not None:
         one_player = next(q for q in queries if "session_id==" in q).replace("3f2a9c1b7d20", welcome_id)
-        found = subprocess.run([jq, "-c", one_player], input=stream.getvalue(), capture_output=True,
-                               text=True, check=True).stdout.splitlines()
+        found = jq(one_player, stream.getvalue())
         assert [json.loads(line)["event"] for line in found] == [e["event"] for e in mine]
-        turns = next(q for q in queries if "dialogue_generated" in q)
-        rows = subprocess.run([jq, "-c", turns], input=stream.getvalue(), capture_output=True,
-                              text=True, check=True).stdout.splitlines()
+        rows = jq(next(q for q in queries if "dialogue_generated" in q), stream.getvalue())
         assert json.loads(rows[0])["session_id"] == welcome_id
+
+
+def jq(query: str, text: str) -> list[str]:
+    """The lines ``jq -c QUERY`` prints for ``text``."""
+    jq_path = shutil.which("jq")
+    assert jq_path is not None
+    return subprocess.run([jq_path, "-c", query], input=text, capture_output=True, text=True,
+                          check=True).stdout.splitlines()

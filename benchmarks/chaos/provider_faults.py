@@ -14,6 +14,7 @@ and session play ``pressure_point``; the campaign counts, per turn:
 
     python benchmarks/chaos/provider_faults.py --turns 245 --seed 7
     python benchmarks/chaos/provider_faults.py --provider openai --turns 100
+    python benchmarks/chaos/provider_faults.py --modes hang --first-token 8 --total 20 --turns 6
 
 Timeouts are shortened (``--first-token`` 1 s, ``--total`` 3 s) so hangs cost seconds, not
 minutes; the proportions are what matter. The circuit breaker is kept closed
@@ -125,7 +126,7 @@ async def turn(session: Any, sub: Any, text: str, tally: Tally, *, first_token: 
                 failed.append(event)
         if not session.busy or time.perf_counter() > deadline:
             break
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # polling the session from outside, as a front end would wait
     for event in sub.drain():  # the last few, emitted as the session went quiet
         if isinstance(event, ev.TurnFailed):
             failed.append(event)
@@ -167,8 +168,8 @@ def settings_for(server: FaultServer, provider: str, first_token: float, total: 
 
 
 async def campaign(turns: int, seed: int, provider: str, first_token: float, total: float,
-                   clean_share: float, threshold: int) -> Tally:
-    plan = FaultPlan(seed=seed, clean_share=clean_share)
+                   clean_share: float, threshold: int, modes: tuple[str, ...] = ()) -> Tally:
+    plan = FaultPlan(seed=seed, clean_share=clean_share, **({"modes": modes} if modes else {}))
     server_type = FaultyAnthropic if provider == "anthropic" else FaultyOpenAI
     tally = Tally()
     async with server_type(plan, speaker="James") as server, \
@@ -204,12 +205,14 @@ def main() -> None:
     parser.add_argument("--clean-share", type=float, default=0.2, help="share of clean answers")
     parser.add_argument("--breaker-threshold", type=int, default=1000,
                         help="LLM_BREAKER_FAILURE_THRESHOLD (3 in production)")
+    parser.add_argument("--modes", default="", help="only these fault modes (comma-separated)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     configure_logging(level="CRITICAL")
     started = time.perf_counter()
     tally = asyncio.run(campaign(args.turns, args.seed, args.provider, args.first_token,
-                                 args.total, args.clean_share, args.breaker_threshold))
+                                 args.total, args.clean_share, args.breaker_threshold,
+                                 tuple(m for m in args.modes.split(",") if m)))
     print(f"{tally.turns} turns, {tally.faults} provider faults → {tally.no_stand_in} lines without "
           f"stand-in, {tally.false_errors} false errors, {tally.junk} junk lines")
     print(f"provider text shown to players: {tally.leaked}; turns slower than the first-token "

@@ -6,6 +6,7 @@ The same names are documented in ``.env.example`` and the README.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -77,7 +78,7 @@ class Settings(BaseSettings):
     allowed_origins: str = Field("", description="Extra WebSocket origins allowed, comma-separated.")
     metrics_token: SecretStr | None = Field(None, description="If set, /metrics requires this bearer token.")
     session_token_ttl_seconds: float = Field(
-        600.0, gt=0, description="A web session token must open its WebSocket within this many seconds.")
+        60.0, gt=0, description="A web session token must open its WebSocket within this many seconds; an unused one is then forgotten (the page connects at once, so a flood of tokens cannot hold places for long).")
     ws_resume_seconds: float = Field(
         120.0, ge=0, description="A dropped WebSocket's session is paused and kept this long for a reconnect.")
     ws_heartbeat_seconds: float = Field(20.0, gt=0, description="WebSocket ping interval; a silent peer is dropped.")
@@ -88,7 +89,19 @@ class Settings(BaseSettings):
     ws_rate_abuse_limit: int = Field(
         30, ge=1, description="Messages in a row over the rate limit before the socket is closed (1008).")
     web_max_sessions: int = Field(
-        1000, ge=1, description="Player sessions one server process holds; more get 503 (scale out instead).")
+        1000, ge=1, description="Player sessions one server process holds. At the cap a new player takes the place of the oldest token that never connected; when every place has a socket, 503 (scale out instead).")
+    web_max_sessions_per_client: int = Field(
+        10, ge=1, description="Sessions one client address (an IPv6 /64) may hold at once; more get 429. Raise it when many players share one address (a school, an office, carrier-grade NAT).")
+    session_rate_per_minute: float = Field(
+        10.0, gt=0, description="New sessions (POST /api/session) one client address may open per minute, sustained; more get 429 with Retry-After.")
+    session_rate_burst: int = Field(
+        10, ge=1, description="New sessions one client address may open at once, above the sustained rate.")
+    trusted_proxies: str = Field(
+        "", description="Reverse proxies whose X-Forwarded-For (else Forwarded) header names the client, as comma-separated addresses or CIDRs (127.0.0.1, 10.0.0.0/8, ::1). Only a direct peer in this list is believed; empty: the peer is the client.")
+    http_header_timeout_seconds: float = Field(
+        10.0, gt=0, description="Seconds a client has to send a request's headers, from connecting (or from the previous response on a kept-alive connection); idle kept-alive connections close after it too.")
+    http_body_timeout_seconds: float = Field(
+        10.0, gt=0, description="Seconds a client has to send a request's body once its headers are in; a slower one gets 408 and the connection closes.")
 
     # --- logs and errors -------------------------------------------------------------
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
@@ -112,6 +125,17 @@ class Settings(BaseSettings):
         value = value.upper()
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{part.strip()!r} is not an address or CIDR (e.g. 10.0.0.0/8)") from None
         return value
 
     @model_validator(mode="after")

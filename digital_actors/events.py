@@ -141,13 +141,16 @@ class LineDelta(Event):
 
 @dataclass(frozen=True, slots=True)
 class LineFinished(Event):
-    """The end of a line. ``interrupted``: cut off; ``by_player``: cut off by the player speaking."""
+    """The end of a line. ``interrupted``: cut off; ``by_player``: cut off by the player speaking;
+    ``failed``: the actor failed the line (model error, timeout, empty answer, open breaker), so
+    the player saw the script's stand-in or a line cut short."""
 
     line_id: str
     speaker: str
     text: str
     interrupted: bool = False
     by_player: bool = False
+    failed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

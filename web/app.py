@@ -22,6 +22,7 @@ from digital_actors.engine import READING_PACE, Engine
 from digital_actors.memory.store import MemoryStore
 from web.assets import Assets
 from web.catalog import SceneCatalog
+from web.clients import parse_trusted
 from web.keys import (
     ALLOWED_ORIGINS,
     ASSETS,
@@ -31,8 +32,9 @@ from web.keys import (
     SETTINGS,
     SHUTTING_DOWN,
     SOCKETS,
+    TRUSTED_PROXIES,
 )
-from web.middlewares import access_log, errors, security_headers
+from web.middlewares import access_log, bounded_body, errors, security_headers
 from web.origin import parse_allowed
 from web.routes import setup_routes
 from web.sessions import SessionRegistry
@@ -49,7 +51,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
     ``open_memory=True`` opens the SQLite store at DIGITAL_ACTORS_DB for the app's lifetime
     (``serve`` does); if it cannot be opened the server still plays, and /health says why.
     """
-    app = web.Application(middlewares=[access_log, errors], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[access_log, errors, bounded_body], client_max_size=64 * 1024)
     owns_engine = engine is None
     app[SETTINGS] = settings
     app[ENGINE] = engine or Engine(settings, extra_scenes=extra_scenes)
@@ -60,6 +62,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
     app[SOCKETS] = weakref.WeakSet()
     app[SHUTTING_DOWN] = asyncio.Event()
     app[ALLOWED_ORIGINS] = parse_allowed(settings.allowed_origins)
+    app[TRUSTED_PROXIES] = parse_trusted(settings.trusted_proxies)
     clock = app[ENGINE].clock
     app[REGISTRY] = SessionRegistry(settings, engine=app[ENGINE], catalog=app[CATALOG], clock=clock, pace=pace)
     setup_routes(app)

@@ -5,22 +5,20 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import re
+import math
 import uuid
 
 import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from digital_actors.engine import MEMORY_TIMEOUT
-from digital_actors.errors import DigitalActorsError
-from web.keys import ASSETS, CATALOG, ENGINE, SETTINGS
+from web.clients import client_of
+from web.keys import ASSETS, CATALOG, ENGINE, SETTINGS, TRUSTED_PROXIES
 from web.keys import REGISTRY as SESSIONS
-from web.metrics import count_error
-from web.sessions import RegistryFull
+from web.sessions import ClientLimited, RegistryFull
 
 log = structlog.get_logger()
-PLAYER_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
+UUID_CHARS = 36  # player ids are UUIDs in their canonical 8-4-4-4-12 form
 HEALTH_TIMEOUT = 3.0
 YEAR = "public, max-age=31536000, immutable"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -68,14 +66,20 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def create_session(request: web.Request) -> web.Response:
-    """``{token, player_id}``: the token opens /ws; the browser keeps the player id and sends it back."""
-    wanted = await _wanted_player(request)
-    player_id = await _player_id(request, wanted)
+    """``{token, player_id}``: the token opens /ws; the browser keeps the player id and sends it back.
+
+    Nothing is written here: the player's memory row is made at their first scene (web/player.py),
+    so a refused request, or a token that never connects, costs the server no storage."""
+    client = client_of(request, request.app[TRUSTED_PROXIES])
+    registry = request.app[SESSIONS]
     try:
-        player = request.app[SESSIONS].issue(player_id)
-    except RegistryFull as e:
-        return web.json_response({"error": e.message, "hint": e.hint}, status=503,
-                                 headers={"Retry-After": "30", **NO_STORE})
+        registry.limit(client)
+        player_id = await _wanted_player(request) or str(uuid.uuid4())
+        player = await registry.issue(player_id, client=client)
+    except (ClientLimited, RegistryFull) as e:
+        status = 429 if isinstance(e, ClientLimited) else 503
+        return web.json_response({"error": e.message, "hint": e.hint}, status=status,
+                                 headers={"Retry-After": str(max(1, math.ceil(e.retry_after))), **NO_STORE})
     settings = request.app[SETTINGS]
     return web.json_response({"token": player.token, "player_id": player.player_id,
                               "expires_in": settings.session_token_ttl_seconds,
@@ -83,7 +87,8 @@ async def create_session(request: web.Request) -> web.Response:
 
 
 async def _wanted_player(request: web.Request) -> str | None:
-    if not request.can_read_body:
+    """The id the browser kept, if it sent one in the canonical form the server hands out (a UUID)."""
+    if not request.body_exists:  # (already read by the bounded_body middleware)
         return None
     try:
         data = json.loads(await request.text())
@@ -92,26 +97,13 @@ async def _wanted_player(request: web.Request) -> str | None:
     if not isinstance(data, dict):
         raise web.HTTPBadRequest(reason="expected a JSON object like {\"player_id\": \"...\"}")
     value = data.get("player_id")
-    return value if isinstance(value, str) and PLAYER_ID.match(value) else None
-
-
-async def _player_id(request: web.Request, wanted: str | None) -> str:
-    """The returning browser's id when it is known; otherwise a new one (from the store if there is one)."""
-    store = request.app[ENGINE].store
-    if store is None:
-        return wanted or str(uuid.uuid4())
+    if not isinstance(value, str) or len(value) != UUID_CHARS:
+        return None
     try:
-        async with asyncio.timeout(MEMORY_TIMEOUT):
-            if wanted is not None:
-                record = await store.get_player(wanted)
-                if record is not None and record.kind == "web":
-                    return record.id
-            return (await store.create_player("web")).id
-    except (DigitalActorsError, TimeoutError) as e:
-        count_error("memory_unavailable")
-        log.error("player_id_fallback", event_type="memory_unavailable",
-                  error=getattr(e, "message", None) or type(e).__name__)
-        return wanted or str(uuid.uuid4())
+        canonical = str(uuid.UUID(value))
+    except ValueError:
+        return None
+    return canonical if canonical == value.lower() else None
 
 
 async def scenes(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ from digital_actors.config import Settings
 from digital_actors.engine import Engine
 from web.assets import Assets
 from web.catalog import SceneCatalog
+from web.clients import Network
 from web.sessions import SessionRegistry
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -21,3 +22,4 @@ ASSETS = web.AppKey("assets", Assets)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet[web.WebSocketResponse])
 SHUTTING_DOWN = web.AppKey("shutting_down", asyncio.Event)
 ALLOWED_ORIGINS = web.AppKey("allowed_origins", frozenset[str])
+TRUSTED_PROXIES = web.AppKey("trusted_proxies", tuple[Network, ...])

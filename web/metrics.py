@@ -1,7 +1,9 @@
 """Prometheus metrics of the web front end, each defined once (DESIGN §6).
 
 Errors reuse the engine's ``digital_actors_errors_total`` (defined in ``digital_actors.llm.metrics``)
-so one counter, labelled by type, covers every layer.
+so one counter, labelled by type, covers every layer — retries and background calls included, so
+it is no error *rate*. What players saw is ``digital_actors_player_visible_errors_total``, counted
+per turn, which the error-rate alert divides by the turns.
 """
 
 from __future__ import annotations
@@ -35,6 +37,22 @@ WS_DISCONNECTS = Counter(
     "replaced, shutdown, auth, origin).",
     ["reason"],
 )
+PLAYER_VISIBLE_ERRORS = Counter(
+    "digital_actors_player_visible_errors_total",
+    "Failures a player saw, by kind: actor_failed (a turn's reply was the script's stand-in or "
+    "was cut short because the model failed), turn_failed (a turn ended in a TurnFailed frame), "
+    "error_frame (a command was answered with an internal-error frame). At most one per turn; "
+    "divide by digital_actors_requests_total for the share of turns that failed.",
+    ["kind"],
+)
+for _kind in ("actor_failed", "turn_failed", "error_frame"):
+    PLAYER_VISIBLE_ERRORS.labels(_kind)  # every series exists from the start: rates read 0, not "no data"
+SESSIONS_REFUSED = Counter(
+    "digital_actors_sessions_refused_total",
+    "POST /api/session refused, by reason: rate (one address asking too fast, 429), client_cap (one "
+    "address holding its share, 429), full (every place held by a connected player, 503).",
+    ["reason"],
+)
 HTTP_REQUESTS = Counter(
     "digital_actors_http_requests_total",
     "HTTP requests, by route, method and status.",
@@ -45,8 +63,10 @@ __all__ = [
     "ACTIVE_SESSIONS",
     "ERRORS",
     "HTTP_REQUESTS",
+    "PLAYER_VISIBLE_ERRORS",
     "REQUESTS",
     "RESPONSE_SECONDS",
+    "SESSIONS_REFUSED",
     "WS_CONNECTIONS",
     "WS_DISCONNECTS",
     "count_error",

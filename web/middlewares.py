@@ -1,9 +1,11 @@
 """Cross-cutting HTTP concerns: one JSON access-log line per request, errors without tracebacks,
-and security headers on every response (including static files, errors and WebSocket upgrades).
+request bodies read within a deadline, and security headers on every response (including static
+files, errors and WebSocket upgrades).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -11,11 +13,13 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
+from web.keys import SETTINGS
 from web.metrics import HTTP_REQUESTS, count_error
 
 log = structlog.get_logger()
 _SAFE_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for "the client hung up before the answer": it is never sent
 
 
 def _route(request: web.Request) -> str:
@@ -62,6 +66,32 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         count_error("http_handler")
         log.exception("http_handler_failed", event_type="http_error", path=request.path)
         return _error_body(request, 500, "internal server error")
+
+
+@web.middleware
+async def bounded_body(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Read the body (at most ``client_max_size``, 64 KiB) within HTTP_BODY_TIMEOUT_SECONDS before the
+    handler runs. A stalled body gets 408 and the connection closes; a client that hangs up or sends
+    a broken body is one quiet line (499 or 400), never a 500 with a traceback."""
+    if request.can_read_body:
+        seconds = request.app[SETTINGS].http_body_timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):
+                await request.read()
+        except TimeoutError:
+            log.info("request_body_timeout", event_type="http_client_error", path=request.path, seconds=seconds)
+            response = _error_body(request, 408, "request body not received in time")
+            response.force_close()
+            return response
+        except ConnectionError:
+            log.info("client_aborted", event_type="http_client_error", path=request.path)
+            return web.Response(status=CLIENT_CLOSED_REQUEST)
+        except web.RequestPayloadError:
+            log.info("request_body_malformed", event_type="http_client_error", path=request.path)
+            response = _error_body(request, 400, "malformed request body")
+            response.force_close()
+            return response
+    return await handler(request)
 
 
 def content_security_policy(request: web.Request) -> str:

@@ -4,11 +4,10 @@ What reaches Sentry: every ERROR log line with its exception — the error middl
 ``http_handler_failed`` (a handler that raised; the player gets a plain 500), a session task
 that failed (``session_task_failed``, ``performance_failed``), the web player's event pump
 (``event_delivery_failed``, ``event_pump_failed``), a WebSocket command that raised, and any
-library's ERROR line (not aiohttp's "Error handling request" for a request it could not parse:
-Sentry's aiohttp integration ignores that logger, and a malformed request is the client's fault). ``digital_actors.logging`` hands
-structlog's error events to the standard library's ``digital_actors.errors`` logger, which
-Sentry's logging integration watches. Every event is scrubbed of the configured secret values
-before it leaves (``before_send``), as the logs are.
+library's ERROR line (not a request aiohttp could not parse: the client's fault, logged at INFO).
+``digital_actors.logging`` hands structlog's error events to the standard library's
+``digital_actors.errors`` logger, which Sentry's logging integration watches. Every event is
+scrubbed of the configured secret values before it leaves (``before_send``), as the logs are.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from digital_actors.scene.model import Scene
 from digital_actors.turn.session import Session
 from web import protocol
 from web.catalog import SceneCatalog
-from web.metrics import REQUESTS, RESPONSE_SECONDS, count_error
+from web.metrics import PLAYER_VISIBLE_ERRORS, REQUESTS, RESPONSE_SECONDS, count_error
 from web.view import SessionView
 
 log = structlog.get_logger()
@@ -42,8 +42,8 @@ class PlayerSession:
     """A player's token, identity and scene; survives reconnects within the resume window."""
 
     def __init__(self, token: str, player_id: str, *, engine: Engine, catalog: SceneCatalog,
-                 clock: Clock, pace: float) -> None:
-        self.token, self.player_id = token, player_id
+                 clock: Clock, pace: float, client: str = "") -> None:
+        self.token, self.player_id, self.client = token, player_id, client
         self.id = uuid.uuid4().hex
         self.engine, self.catalog, self.clock, self.pace = engine, catalog, clock, pace
         self.issued_at = clock.now()
@@ -55,18 +55,26 @@ class PlayerSession:
         self.suggestions: bool | None = None
         self.given_name = ""  # what the player asked to be called here (memory keeps it too)
         self.closed = False
+        self._remembered = False  # the player's row is in the memory store (made at the first scene)
         self.log_id = short_hash(self.id)  # what logs and the Welcome frame call this session
         self.log = log.bind(session_id=self.log_id)
         self._pump: asyncio.Task[None] | None = None
         self._paused_by_player = False
         self._awaiting: float | None = None
         self._reply_line: str | None = None
+        self._turn_open = False  # a turn whose outcome (delivered or failed) is not known yet
+        self._turn_line: str | None = None
         self._lock = asyncio.Lock()
 
     # --- connection ------------------------------------------------------------------
     @property
     def connected(self) -> bool:
         return self.link is not None
+
+    @property
+    def waiting(self) -> bool:
+        """Issued, and no socket has attached yet: the first place to give up to a new player."""
+        return self.link is None and self.detached_at is None
 
     async def attach(self, link: Link) -> None:
         """A socket arrived with this session's token: it replaces any older one; the clock resumes."""
@@ -167,6 +175,7 @@ class PlayerSession:
         REQUESTS.labels(session.scene.id, session.scene.lead_id, kind).inc()
         if not session.ended:
             self._awaiting, self._reply_line = time.perf_counter(), None
+            self._turn_open, self._turn_line = True, None
 
     # --- scene lifecycle ------------------------------------------------------------------
     async def _start(self, scene: Scene) -> None:
@@ -175,7 +184,7 @@ class PlayerSession:
                                  player_name=self.given_name or None)
         # The engine loads the player's memory and records each attempt (memory/binding.py);
         # if the store is unusable, the session starts anyway with a Notice saying so.
-        player_id = self.player_id if self.engine.store is not None else None
+        player_id = await self._remember_player()
         session = await self.engine.new_session(request, scene=scene, player_id=player_id)
         subscription = session.events()
         session.voice_on = self.voice
@@ -185,11 +194,35 @@ class PlayerSession:
                       engine_session_id=short_hash(session.id))
         await session.start()
 
+    async def _remember_player(self) -> str | None:
+        """The id to record this scene under: the player's row is made at their first scene, never
+        when a token is issued, so tokens (which a flood gets for one request each) write nothing.
+        None plays without memory: no store, or the id belongs to someone who is not a web player."""
+        store = self.engine.store
+        if store is None:
+            return None
+        if self._remembered:
+            return self.player_id
+        try:
+            async with asyncio.timeout(MEMORY_TIMEOUT):
+                record = await store.ensure_player(self.player_id, "web")
+                if record is not None and self.given_name and record.given_name != self.given_name:
+                    await store.set_given_name(self.player_id, self.given_name)  # named before playing
+        except (DigitalActorsError, TimeoutError) as e:
+            count_error("memory_write")
+            self.log.error("memory_write_failed", error=getattr(e, "message", "timeout"))
+            return self.player_id  # the engine tries the store itself and tells the player if it is down
+        if record is None:
+            self.log.warning("player_id_not_web", event_type="memory_unavailable")
+            return None
+        self._remembered = True
+        return self.player_id
+
     async def _end_scene(self) -> None:
         """Close the scene; its attempt is recorded (``quit`` unless it ended) before this returns."""
         session, self.session = self.session, None
         pump, self._pump = self._pump, None
-        self._awaiting = None
+        self._awaiting, self._turn_open = None, False
         if session is not None:
             await session.close()
         if pump is not None:
@@ -239,6 +272,7 @@ class PlayerSession:
             await self.send(protocol.dumps(body))
 
     def _measure(self, session: Session, event: ev.Event) -> None:
+        self._judge_turn(event)
         if self._awaiting is None:
             return
         if isinstance(event, ev.LineStarted) and event.cue in ("reply", "control"):
@@ -248,4 +282,22 @@ class PlayerSession:
             self._awaiting = self._reply_line = None
         elif isinstance(event, ev.GameOver):
             self._awaiting = None
+
+    def _judge_turn(self, event: ev.Event) -> None:
+        """Count a turn the player saw fail, once: its reply was a stand-in or cut short, or the
+        turn ended in TurnFailed. The turn's reply is the first reply/control line after it."""
+        if not self._turn_open:
+            return
+        if isinstance(event, ev.LineStarted) and event.cue in ("reply", "control"):
+            if self._turn_line is None:
+                self._turn_line = event.line_id
+        elif isinstance(event, ev.LineFinished) and event.line_id == self._turn_line:
+            self._turn_open = False
+            if event.failed:
+                PLAYER_VISIBLE_ERRORS.labels("actor_failed").inc()
+        elif isinstance(event, ev.TurnFailed):
+            self._turn_open = False
+            PLAYER_VISIBLE_ERRORS.labels("turn_failed").inc()
+        elif isinstance(event, ev.GameOver):
+            self._turn_open = False
 

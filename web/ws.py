@@ -15,7 +15,7 @@ from digital_actors.errors import DigitalActorsError
 from digital_actors.logging import short_hash
 from web import protocol
 from web.keys import ALLOWED_ORIGINS, REGISTRY, SETTINGS, SHUTTING_DOWN, SOCKETS
-from web.metrics import WS_CONNECTIONS, WS_DISCONNECTS, count_error
+from web.metrics import PLAYER_VISIBLE_ERRORS, WS_CONNECTIONS, WS_DISCONNECTS, count_error
 from web.origin import origin_allowed
 from web.player import Link, PlayerSession
 from web.ratelimit import TokenBucket
@@ -131,6 +131,7 @@ async def _dispatch(link: Link, player: PlayerSession,
         await link.send_text(protocol.error_frame("refused", e.message, e.hint))
     except Exception:
         count_error("ws_command")
+        PLAYER_VISIBLE_ERRORS.labels("error_frame").inc()
         player.log.exception("ws_command_failed", command=command.type)
         await link.send_text(protocol.error_frame("internal", "Something went wrong on the server.",
                                                "the scene goes on; try again"))

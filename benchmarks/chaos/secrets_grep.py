@@ -147,7 +147,7 @@ async def campaign(players: int, turns: int, seed: int) -> dict[str, Any]:
                 server.send_signal(signal.SIGINT)
                 await asyncio.wait_for(server.wait(), 30)
                 log_file.close()
-        time.sleep(2)  # the server's Sentry transport flushes on exit
+        await asyncio.sleep(2)  # the server's Sentry transport flushes on exit
         logs = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
     secrets = {**SECRETS, "SENTRY_DSN": inbox.dsn, "SENTRY_KEY": SENTRY_KEY}
     # What Sentry receives, less each envelope's header (which names the DSN by design).

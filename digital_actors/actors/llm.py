@@ -56,6 +56,11 @@ class LLMPerformance:
         self.fell_back = False
         self._actor = actor
 
+    @property
+    def failed(self) -> bool:
+        """The model failed this line: the player saw the script's stand-in or a line cut short."""
+        return self.fell_back or self.error is not None
+
     async def __aiter__(self) -> AsyncIterator[str]:
         actor = self._actor
         cleaner = LineCleaner(names=actor.names, max_words=actor.scene.max_words)

@@ -24,6 +24,7 @@ class ScriptedLine:
     """A performance of one authored line, streamed a word at a time."""
 
     notice: str | None = None  # an authored line never has news for the player
+    failed = False  # an authored line is always delivered as written
     usage: TokenCount | None = None
 
     def __init__(self, text: str, source: str, *, clock: Clock | None, pace: float) -> None:

@@ -101,7 +101,7 @@ def is_aside(content: str, names: frozenset[str], *, opens_sentence: bool = True
     if not words:
         return False
     first = words[0]
-    if first in THIRD_PERSON or first in names or first in STAGE_WORDS and len(words) <= 12:
+    if first in THIRD_PERSON or first in names or (first in STAGE_WORDS and len(words) <= 12):
         return True
     if first in STAGE_VERBS and (len(words) > 1 or opens_sentence) and len(words) <= 12:
         return True

@@ -61,6 +61,7 @@ async def run_stream(attempt: Callable[[], AsyncGenerator[StreamItem, None]], *,
     _prompt(info, request)
     while True:
         yielded = False
+        metrics.LLM_REQUESTS.labels(info.provider).inc()
         items = attempt()
         try:
             try:
@@ -121,6 +122,7 @@ async def run_call(call: Callable[[], Awaitable[T]], *, info: CallInfo, timeouts
     tries = invalid = 0
     _prompt(info, request)
     while True:
+        metrics.LLM_REQUESTS.labels(info.provider).inc()
         try:
             try:
                 async with asyncio.timeout_at(deadline):
@@ -164,6 +166,7 @@ def _finish(info: CallInfo, seconds: float, usage: Usage) -> None:
 
 def _retrying(info: CallInfo, error: ProviderError, attempt: int, wait: float) -> None:
     metrics.count_error(f"llm_{error.kind}")
+    metrics.LLM_REQUEST_ERRORS.labels(info.provider, error.kind).inc()
     log.warning("llm_retry", provider=info.provider, model=info.model, purpose=info.purpose,
                 kind=error.kind, status=error.status, attempt=attempt, wait_s=round(wait, 3),
                 detail=error.detail)
@@ -171,6 +174,7 @@ def _retrying(info: CallInfo, error: ProviderError, attempt: int, wait: float) -
 
 def _failed(info: CallInfo, error: ProviderError, tries: int, *, partial: bool) -> None:
     metrics.count_error(f"llm_{error.kind}")
+    metrics.LLM_REQUEST_ERRORS.labels(info.provider, error.kind).inc()
     log.warning("llm_failed", provider=info.provider, model=info.model, purpose=info.purpose,
                 kind=error.kind, status=error.status, retries=tries, after_partial_text=partial,
                 detail=error.detail)

@@ -32,6 +32,20 @@ LLM_BREAKER_STATE = Gauge(
     ["provider"],
 )
 
+LLM_REQUESTS = Counter(
+    "digital_actors_llm_requests_total",
+    "Requests sent to a model provider, by provider: every attempt, retries included.",
+    ["provider"],
+)
+
+LLM_REQUEST_ERRORS = Counter(
+    "digital_actors_llm_request_errors_total",
+    "Requests to a model provider that failed, by provider and kind (rate_limit, server, "
+    "timeout, ...), retries included: divided by digital_actors_llm_requests_total, the "
+    "provider's error rate.",
+    ["provider", "kind"],
+)
+
 ERRORS = Counter(
     "digital_actors_errors_total",
     "Errors by type (e.g. llm_rate_limit, llm_timeout, tts_connection).",

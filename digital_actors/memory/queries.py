@@ -101,6 +101,22 @@ async def get_or_create_player(
     return record
 
 
+async def ensure_player(
+    conn: aiosqlite.Connection, player_id: str, kind: str, now: datetime
+) -> PlayerRecord | None:
+    """The player with this id (seen now), created if missing; None if it is of another kind."""
+    if kind not in PLAYER_KINDS:
+        raise MemoryStoreError(f"Unknown player kind {kind!r}.", "Use 'terminal' or 'web'.")
+    stamp = iso(now)
+    await conn.execute(
+        f"INSERT INTO players ({_PLAYER_COLS}) VALUES (?, ?, ?, ?, ?, '') ON CONFLICT(id) DO NOTHING",
+        (player_id, clean_name(f"{kind}-{player_id}"[:MAX_NAME]), kind, stamp, stamp),
+    )
+    await conn.execute("UPDATE players SET last_seen_at = ? WHERE id = ? AND kind = ?", (stamp, player_id, kind))
+    record = await get_player(conn, player_id)
+    return record if record is not None and record.kind == kind else None
+
+
 def clean_given_name(name: str) -> str:
     """A name a player gave: trimmed, 1-40 printable characters."""
     cleaned = " ".join(name.split())

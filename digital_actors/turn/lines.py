@@ -56,6 +56,7 @@ class LinePerformer:
         chunker = SentenceChunker()
         speech = self._speech(line_id)
         raw, shown = "", ""
+        broke = False
         try:
             async for delta in performance:
                 if first is None:
@@ -77,9 +78,10 @@ class LinePerformer:
                 await speech.cancel()
             raise
         except DigitalActorsError as e:
+            broke = True
             self.emit(ev.TurnFailed(e.message, e.hint))
         text = strip_tags(raw)
-        self.emit(ev.LineFinished(line_id, speaker, text))
+        self.emit(ev.LineFinished(line_id, speaker, text, failed=broke or performance.failed))
         if text:
             self.history.append(("actor", text))
         if text_done is not None:

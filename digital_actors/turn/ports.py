@@ -54,7 +54,9 @@ class Performance(Protocol):
     """One line being performed: raw text deltas (audio tags included) and where it came from.
 
     ``notice`` (a message for the player, e.g. "the model is not answering") and ``usage``
-    are read once the stream has ended; both are None when there is nothing to say.
+    are read once the stream has ended; both are None when there is nothing to say. ``failed``,
+    read then too, is True when the actor did not deliver the line itself in full (the script's
+    stand-in, or a line cut short by an error).
     """
 
     @property
@@ -62,6 +64,9 @@ class Performance(Protocol):
 
     @property
     def notice(self) -> str | None: ...
+
+    @property
+    def failed(self) -> bool: ...
 
     @property
     def usage(self) -> TokenCount | None: ...

@@ -3,9 +3,11 @@
 A keyword found in the text means something only in its clause: "I'm not saying I did it"
 holds "i did it" under a negation, "If I did it..." under a condition, "You want me to say
 I did it" in reported speech. The analysis marks, once per utterance, the clauses
-(sentence punctuation, commas, and conjunctions such as "but" or "and" before a new subject),
-which clauses are questions or requests, which words negate, report, or make what follows
-hypothetical, what is inside quote marks, and whether the whole utterance is sarcastic.
+(sentence punctuation, commas, conjunctions such as "but" or "and" before a new subject, and a
+trailing question tag: "It was Curtis right?" states, only "right?" asks), which clauses are
+questions or requests ("could you...", and suggestions: "why don't you..."), which words
+negate, report, or make what follows hypothetical, what is inside quote marks (to the end of
+the sentence for a mark never closed), and whether the whole utterance is sarcastic.
 Matching (``matching.py``) reads these marks around each keyword it finds.
 """
 
@@ -61,6 +63,7 @@ def analyse(text: str) -> Utterance:
     words, sentence_of, quoted, soft_before, asks = _words(tokenize(text))
     texts = [w.text for w in words]
     starts = _clause_starts(words, texts, sentence_of, soft_before)
+    starts |= _tag_starts(texts, sentence_of, asks, starts)
     clause_of: list[int] = []
     for i in range(len(words)):
         clause_of.append(clause_of[-1] + (i in starts) if clause_of else 0)
@@ -84,6 +87,8 @@ def _words(tokens: list[Token]) -> tuple[list[Token], list[int], list[bool], lis
     asks: set[int] = set()
     sentence, inside, single, pending = 0, False, False, False
     closes = [n for n, tok in enumerate(tokens) if tok.kind == "quote" and tok.text == "close"]
+    marks = [n for n, tok in enumerate(tokens) if tok.kind == "quote" and tok.text == '"']
+    unclosed = marks[-1] if len(marks) % 2 else -1  # 'He said "crank it. I left.': quoted to "it" only
     for n, token in enumerate(tokens):
         if token.kind == "word":
             words.append(token)
@@ -97,6 +102,8 @@ def _words(tokens: list[Token]) -> tuple[list[Token], list[int], list[bool], lis
             if words and sentence_of[-1] == sentence:
                 sentence += 1
             pending = False
+            if 0 <= unclosed < n:
+                inside = False  # a quote mark never closed quotes to the end of its sentence
         else:
             if token.kind == "quote" and token.text == '"':
                 inside = not inside
@@ -119,6 +126,35 @@ def _clause_starts(words: list[Token], texts: list[str], sentence_of: list[int],
                 and (i - 1 in starts or i == 1):
             starts.add(i)  # "no I was home": the "no" answers, it negates nothing after it
     return starts
+
+
+def _tag_starts(texts: list[str], sentence_of: list[int], asks: set[int], starts: set[int]) -> set[int]:
+    """ "It was Curtis right?": a question tag after a statement is a clause of its own, so only it asks."""
+    out: set[int] = set()
+    for sentence in asks:
+        end = max((i for i, s in enumerate(sentence_of) if s == sentence), default=-1) + 1
+        tag = end - _tag_size(texts, end)
+        if tag == end or tag in starts:
+            continue  # no tag, or one a comma already set apart ("It was Curtis, right?")
+        first = max(i for i in starts if i < tag)
+        if tag - first < 2 or _opens_question(_lead(texts, first, tag)):
+            continue  # "Turn right?", "Did he do it right?": the sentence asks, not its tag
+        if texts[tag] in lx.PREDICATE_TAGS and texts[tag - 1] in lx.NOT_BEFORE_TAG:
+            continue  # "It's okay?", "It's all right?": the word completes the question
+        out.add(tag)
+    return out
+
+
+def _tag_size(texts: list[str], end: int) -> int:
+    """How many words before ``end`` are a question tag ("right", "didn't you", "is it not"), or 0."""
+    for size in (4, 3, 2, 1):
+        tail = tuple(texts[end - size:end]) if end >= size else ()
+        if tail in lx.TAGS:
+            return size
+        if size == 3 and len(tail) == 3 and tail[0] in lx.AUXILIARIES and (
+                (tail[1] == "not" and tail[2] in lx.TAG_PRONOUNS) or (tail[1] in lx.TAG_PRONOUNS and tail[2] == "not")):
+            return size
+    return 0
 
 
 def _bounds(clause_of: list[int]) -> list[tuple[int, int]]:
@@ -153,8 +189,9 @@ def _clause(texts: list[str], words: list[Token], bounds: tuple[int, int], sente
         or (w0 in lx.AUXILIARIES and (w1 in lx.SUBJECTS or named))
     )
     perfect = w0 in ("could", "would") and w2 == "have"  # "could you have done it?" asks, requests nothing
+    suggestion = w0 == "why" and (w1 == "not" or (w1 == "do" and w2 == "not"))  # "why don't you...": asks for it
     request = (w0 in lx.REQUEST_MODALS and w1 in ("you", "i", "we") and not perfect) \
-        or (w0 == "may" and w1 == "i") or w0 == "please"
+        or (w0 == "may" and w1 == "i") or w0 == "please" or suggestion
     closes_sentence = last == len(texts) or sentence_of[last] != sentence
     question = opens_question or (sentence in asks and closes_sentence)
     return Clause(first, last, sentence, question, request, False, False)
@@ -191,7 +228,7 @@ def _find(texts: list[str], phrase: tuple[str, ...]) -> list[int]:
 
 def _negators(texts: list[str]) -> list[bool]:
     out = [t in lx.NEGATORS for t in texts]
-    for phrase in lx.NEUTRAL_NEGATIONS:
+    for phrase in lx.NEUTRAL_NEGATIONS + lx.SUGGESTIONS:
         for i in _find(texts, phrase):
             for j in range(i, i + len(phrase)):
                 out[j] = False
@@ -245,8 +282,9 @@ def _reports(texts: list[str], clauses: list[Clause], clause_of: list[int]) -> l
             continue
         if j < clause.first or i - j > 4 or texts[j] in lx.FIRST_PERSON:
             continue  # "I said...", or no subject ("said I was home"): the player's own words
-        if clause.question and j - 1 >= clause.first and texts[j] == "you" and texts[j - 1] in lx.AUXILIARIES:
-            continue  # "do you think it's an egg?" asks; it reports nothing
+        aux = j - 2 if j - 1 >= clause.first and texts[j - 1] == "not" else j - 1
+        if clause.question and aux >= clause.first and texts[j] == "you" and texts[aux] in lx.AUXILIARIES:
+            continue  # "do you think it's an egg?", "why don't you tell me": it asks, it reports nothing
         out[i] = True
     return out
 

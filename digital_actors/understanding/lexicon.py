@@ -22,6 +22,11 @@ NEUTRAL_NEGATIONS: tuple[Phrase, ...] = (
     ("no", "kidding"), ("not", "only"), ("not", "to", "mention"), ("nothing", "but"),
     ("no", "wonder"), ("can", "not", "wait"), ("can", "not", "believe"), ("not", "gonna", "lie"),
 )
+# "Why don't you tell me?", "why not ask him?": a suggestion, not a denial of what follows.
+SUGGESTIONS: tuple[Phrase, ...] = (
+    ("why", "do", "not", "you"), ("why", "do", "not", "we"), ("why", "do", "not", "i"), ("why", "not"),
+    ("do", "not", "you", "think"),
+)
 # Words that carry no content of their own; a clause of only these and a keyword is the keyword.
 INTERJECTIONS = frozenset({
     "oh", "um", "umm", "uh", "uhh", "er", "erm", "hmm", "hm", "ah", "ahh", "aha", "well", "so",
@@ -87,6 +92,21 @@ SPLITTERS = frozenset({"but", "because", "although", "though", "however", "where
 SPLITTERS_BEFORE_SUBJECT = frozenset({
     "and", "or", "so", "when", "while", "until", "till", "after", "before", "since", "if",
     "unless", "whether", "then",
+})
+# Question tags: a sentence ending in one asks only the tag, and the statement before it stands
+# ("It was Curtis right?"). Also any auxiliary, "not" and a pronoun ("didn't you", "is it not").
+TAGS: tuple[Phrase, ...] = (
+    ("right",), ("okay",), ("alright",), ("all", "right"), ("yeah",), ("eh",), ("innit",), ("you", "know"),
+    ("do", "not", "you", "think"), ("is", "that", "right"), ("is", "not", "that", "right"), ("am", "i", "right"),
+)
+TAG_PRONOUNS = frozenset({"i", "you", "he", "she", "it", "we", "they", "there", "that"})
+# "right" and "okay" complete what these words begin ("It's okay?", "Turn right?", "all right"): no tag then.
+PREDICATE_TAGS = frozenset({"right", "okay", "alright", "all"})
+NOT_BEFORE_TAG = frozenset({
+    "be", "is", "are", "am", "was", "were", "been", "being", "'s", "feel", "feels", "felt", "look", "looks",
+    "seem", "seems", "sound", "sounds", "go", "goes", "went", "gone", "going", "turn", "turns", "turned", "do",
+    "does", "did", "done", "doing", "get", "gets", "got", "all", "or", "and", "the", "to", "on", "at", "not",
+    "very", "so", "pretty", "quite", "just", "exactly", "totally", "perfectly", "completely",
 })
 ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "mt", "jr", "sr", "prof", "capt", "lt", "sgt", "det"})
 

@@ -3,7 +3,8 @@
 A keyword matches a run of the utterance's words in one sentence: each keyword word equal
 to the player's word, or (from five letters on, same first letter) within a small edit
 distance of it — one edit up to eight letters, two from nine — so "confes" finds "confess"
-and "enginer" finds "engineer", while "egg" needs "egg". A keyword of three words or more may
+and "enginer" finds "engineer", while "egg" needs "egg"; a common English word typed as itself
+is no typo ("hell" is not "hello": ``spelling.py``). A keyword of three words or more may
 have one extra word inside it ("i really did it" for "i did it"), never a negator.
 
 Each occurrence is then judged by its surroundings at one of two strengths:
@@ -11,7 +12,8 @@ Each occurrence is then judged by its surroundings at one of two strengths:
 - ``asserted`` (signals): not negated, not quoted or reported, not sarcastic; and, by the
   keyword's kind (``keywords.py``): a claim must not be a question or a hypothetical, a
   speech act must open or close its clause, a thing may be asked about.
-- ``mentioned`` (the understudy's replies, which answer questions): not negated, not quoted.
+- ``mentioned`` (the understudy's replies, which answer questions): not negated; not quoted or
+  reported, unless the player asks about it ("You said someone's in the med bay. Who is it?").
 
 The best occurrence wins: the longest keyword, then an exact one over a typo, then one
 without a filler word. A terse placeholder (``{yes}``, ``{no}``, ``{what}``) is not words: it
@@ -24,12 +26,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz.distance import OSA
-
 from digital_actors.text import TERSE_PLACEHOLDERS, is_placeholder
 from digital_actors.understanding import lexicon as lx
 from digital_actors.understanding.analysis import Utterance, analyse
 from digital_actors.understanding.keywords import Keyword, parse_keyword
+from digital_actors.understanding.spelling import typo_distance
 from digital_actors.understanding.terse import terse_kind
 
 Strength = Literal["asserted", "mentioned"]
@@ -57,20 +58,11 @@ class _Hit:
     filler: int | None
 
 
-def allowance(word: str) -> int:
-    """Edits forgiven in a word of this length: none up to four letters, one to eight, then two."""
-    return 0 if len(word) <= 4 else 1 if len(word) <= 8 else 2
-
-
 def _same(keyword_word: str, word: str, fuzzy: bool) -> int | None:
     """0 for equal words, the edit distance for a forgiven typo, None otherwise."""
     if keyword_word == word:
         return 0
-    limit = allowance(keyword_word)
-    if not fuzzy or not limit or len(word) < 4 or word[0] != keyword_word[0] or not word.isalpha():
-        return None
-    distance = OSA.distance(keyword_word, word, score_cutoff=limit)
-    return distance if distance <= limit else None
+    return typo_distance(keyword_word, word) if fuzzy else None
 
 
 def _hits(u: Utterance, words: list[str], keyword: Keyword, fuzzy: bool, filler: bool) -> list[_Hit]:
@@ -112,10 +104,11 @@ def _judge(u: Utterance, keyword: Keyword, hit: _Hit, strength: Strength) -> boo
     before = range(clause.first, hit.first)
     if any(u.negator[j] for j in before) or clause.retracted or _negated_after(u, keyword, hit):
         return False
-    if any(u.quoted[j] for j in range(hit.first, hit.last)) or any(u.report[j] for j in before):
-        return False
+    reported = any(u.quoted[j] for j in range(hit.first, hit.last)) or any(u.report[j] for j in before)
     if strength == "mentioned":
-        return True
+        return not reported or _asked_about(u, u.clause_of[hit.first])
+    if reported:
+        return False
     if u.sarcastic:
         return False
     touched = {u.clause_of[j] for j in range(hit.first, hit.last)}
@@ -131,6 +124,13 @@ def _judge(u: Utterance, keyword: Keyword, hit: _Hit, strength: Strength) -> boo
         at_edge = not lead or closing  # "hello there", "a hint, please"; not "my evening", "say hi to"
         return at_edge and not hypothetical and (alone or not question)
     return not hypothetical and (keyword.interrogative or not question)
+
+
+def _asked_about(u: Utterance, clause: int) -> bool:
+    """ "You said someone's in the med bay. Who is it?": the player asks about what was reported,
+    in its own clause, a later one of its sentence, or the next sentence."""
+    sentence = u.clauses[clause].sentence
+    return any(c.question for c in u.clauses[clause:] if c.sentence <= sentence + 1)
 
 
 def _terse(u: Utterance, keywords: list[str]) -> Match | None:

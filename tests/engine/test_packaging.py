@@ -48,6 +48,10 @@ def test_wheel_ships_scenes_and_lists_them_from_a_fresh_venv(tmp_path: Path) -> 
     install = subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
                              capture_output=True, text=True, timeout=300)
     assert install.returncode == 0, install.stderr
+    words = subprocess.run([str(py), "-c", "from digital_actors.understanding import spelling; "
+                            "w = spelling.common_words(); print('because' in w, 'zzqx' in w, len(w) > 10000)"],
+                           capture_output=True, text=True, timeout=60, cwd="/")
+    assert words.stdout.split() == ["True", "False", "True"], words.stdout + words.stderr  # the word list ships
     where = subprocess.run([str(py), "-c", "import digital_actors.paths as p; print(p.builtin_scenes_dir())"],
                            capture_output=True, text=True, timeout=60, cwd="/")
     scenes_dir = Path(where.stdout.strip())

@@ -238,6 +238,7 @@ class BrokenActor:
     tally = None
     notice = None
     usage = None
+    failed = False  # the stream itself raises
 
     def perform(self, cue: Cue) -> object:
         if cue.kind == "opening":

@@ -129,3 +129,38 @@ def test_single_quote_marks_but_not_apostrophes() -> None:
     inside = [w.text for w, q in zip(u.words, u.quoted, strict=True) if q]
     assert inside == ["i", "did", "it"]
     assert not any(analyse("'cause I did it, 'kay").quoted)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("It was Curtis right?", ["it was curtis", "right"]),
+    ("You killed him didn't you?", ["you killed him", "did not you"]),
+    ("It's broken isn't it", ["it is broken is not it"]),           # no "?": nothing is asked, no tag
+    ("It was Danny don't you think?", ["it was danny", "do not you think"]),
+    ("We'll get through this okay? Good.", ["we will get through this", "okay", "good"]),
+    ("It's okay?", ["it is okay"]), ("It's going to be alright?", ["it is going to be alright"]),
+    ("Turn right?", ["turn right"]), ("Did he do it right?", ["did he do it right"]),
+    ("It's all right?", ["it is all right"]), ("Left or right?", ["left or right"]),
+])
+def test_a_trailing_question_tag_is_a_clause_of_its_own(text: str, expected: list[str]) -> None:
+    assert clauses(text) == expected
+
+
+def test_the_tag_asks_and_the_statement_before_it_states() -> None:
+    statement, tag = analyse("It was Curtis right?").clauses
+    assert not statement.question and tag.question
+
+
+def test_why_dont_you_is_a_suggestion_a_request_that_negates_nothing() -> None:
+    for text in ("Why don't you tell me about the camera?", "why dont we seal it", "Why don't I crank it?"):
+        u = analyse(text)
+        assert not any(u.negator) and not any(u.report), text
+        assert u.clauses[0].question and u.clauses[0].request, text
+    u = analyse("Why didn't you tell me?")
+    assert u.negator[2] and not u.clauses[0].request
+
+
+def test_an_unclosed_quote_ends_with_its_sentence() -> None:
+    u = analyse('He said "crank it. I left at ten.')
+    assert [w.text for w, q in zip(u.words, u.quoted, strict=True) if q] == ["crank", "it"]
+    u = analyse('He said "crank it. I left at ten." Then he went.')
+    assert [w.text for w, q in zip(u.words, u.quoted, strict=True) if q] == ["crank", "it", "i", "left", "at", "ten"]

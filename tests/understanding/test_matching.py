@@ -6,7 +6,7 @@ import pytest
 
 from digital_actors.scene.model import Scene
 from digital_actors.text import keyword_hit
-from digital_actors.understanding import Context, find_keyword, offline_fires
+from digital_actors.understanding import Context, Strength, find_keyword, offline_fires
 from digital_actors.understanding.keywords import parse_keyword
 from tests.understanding.conftest import signal
 
@@ -200,3 +200,83 @@ def test_placeholders_are_not_words() -> None:
 def test_keyword_kinds(keyword: str, kind: str, asks: bool) -> None:
     parsed = parse_keyword(keyword)
     assert (parsed.kind, parsed.interrogative) == (kind, asks)
+
+
+# --- a persona benchmark's misreadings --------------------------------------------------------------
+@pytest.mark.parametrize(("text", "keyword"), [
+    ("bloody hell", "hello"), ("Harry Potter", "hurry"), ("I shall try", "shell"), ("what a smell", "shell"),
+    ("It's cold in here", "could"), ("we were there", "where"), ("I tried", "tired"), ("a new world", "would"),
+    ("all along", "alone"), ("the floor is wet", "flood"), ("I think so", "thing"), ("he thinks so", "thanks"),
+])
+def test_a_correctly_spelled_common_word_is_no_typo_for_another(text: str, keyword: str) -> None:
+    assert find_keyword(text, [keyword], strength="mentioned") is None
+
+
+@pytest.mark.parametrize(("text", "keyword"), [
+    ("helo", "hello"), ("the vent", "vents"), ("it cranks", "crank"), ("it changes", "changed"),
+    ("just breath", "breathe"), ("my favorite", "favourite"), ("I apologize", "apologise"), ("hurr up", "hurry"),
+])
+def test_typos_and_other_forms_of_the_same_word_are_still_forgiven(text: str, keyword: str) -> None:
+    match = find_keyword(text, [keyword], strength="mentioned")
+    assert match is not None and match.fuzzy
+
+
+@pytest.mark.parametrize(("text", "keyword"), [
+    ("It was Curtis right?", "it was curtis"), ("It was Curtis, right?", "it was curtis"),
+    ("We'll get through this okay?", "we'll get through this"), ("You killed him didn't you?", "you killed him"),
+    ("I was at home okay? All night.", "i was at home"), ("It's broken isn't it?", "it's broken"),
+    ("You're doing great yeah?", "you're doing great"), ("It was Danny, don't you think?", "it was danny"),
+    ("It was Danny don't you think?", "it was danny"), ("It was Danny is that right?", "it was danny"),
+])
+def test_a_question_tag_leaves_the_statement_before_it_asserted(text: str, keyword: str) -> None:
+    match = find_keyword(text, [keyword])
+    assert match is not None and match.keyword == keyword
+
+
+@pytest.mark.parametrize(("text", "keyword"), [
+    ("It's going to be okay?", "it's going to be okay"), ("It's okay?", "it's okay"), ("Turn right?", "turn right"),
+    ("It's all right?", "it's all right"), ("Did you do it right?", "you do it"), ("So I'm right?", "i'm right"),
+    ("It was Curtis?", "it was curtis"), ("Left or right?", "left or right"),
+])
+def test_a_tag_word_that_belongs_to_the_question_is_no_tag(text: str, keyword: str) -> None:
+    assert find_keyword(text, [keyword]) is None
+
+
+def test_a_question_about_what_was_reported_still_mentions_it() -> None:
+    keywords = ["someone in the med bay", "med bay"]
+    for text in ("You said someone's in the med bay. Who is it?", "You said someone's in the med bay?",
+                 "You told me someone's in the med bay. Can you tell me who?"):
+        match = find_keyword(text, keywords, strength="mentioned")
+        assert match is not None and match.keyword == "someone in the med bay", text
+    for text in ("You said someone's in the med bay.", "You said someone's in the med bay. I'm cranking.",
+                 "You said someone's in the med bay. Okay."):
+        assert find_keyword(text, keywords, strength="mentioned") is None, text
+    # Signals still need the player's own words: the report is someone else's.
+    assert find_keyword("You said someone's in the med bay. Who is it?", keywords) is None
+
+
+def test_a_report_ends_with_its_sentence() -> None:
+    assert find_keyword("You said the vents were fine. Seal the vents.", ["seal the vents"]) is not None
+    assert find_keyword('He said "crank it. I left at ten.', ["i left at ten"]) is not None
+    assert find_keyword('He said "crank it. I left at ten."', ["i left at ten"]) is None  # closed: all quoted
+
+
+@pytest.mark.parametrize(("text", "keyword", "strength"), [
+    ("Why don't you tell me about the camera?", "camera", "mentioned"),
+    ("Why don't you tell me about the camera?", "camera", "asserted"),
+    ("Why don't you tell me the truth?", "tell me the truth", "asserted"),
+    ("why dont we use the chamber", "chamber", "asserted"),
+    ("Why don't I seal the vents?", "seal the vents", "asserted"),
+    ("Why not an egg?", "egg", "asserted"),
+    ("Don't you think it's an egg?", "egg", "mentioned"),
+])
+def test_why_dont_you_suggests_it_denies_nothing(text: str, keyword: str, strength: Strength) -> None:
+    match = find_keyword(text, [keyword], strength=strength)
+    assert match is not None and match.keyword == keyword
+
+
+def test_other_negative_questions_still_negate() -> None:
+    assert find_keyword("Why didn't you tell me the truth?", ["tell me the truth"]) is None
+    assert find_keyword("Why don't you believe me? I did it.", ["i did it"]) is not None
+    assert find_keyword("You don't seal the vents.", ["seal the vents"]) is None
+    assert find_keyword("I don't know why not. Not an egg.", ["egg"]) is None

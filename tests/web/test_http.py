@@ -16,7 +16,7 @@ from digital_actors.config import Settings
 from digital_actors.engine import Engine
 from digital_actors.errors import MemoryStoreError
 from digital_actors.memory.store import SqliteMemoryStore
-from tests.web.conftest import new_token, open_ws, until, yield_until
+from tests.web.conftest import closed, new_token, open_ws, until, yield_until
 from web import create_app
 from web.keys import ASSETS, ENGINE
 
@@ -144,7 +144,7 @@ async def test_session_issue_without_memory(client) -> None:
     first = await new_token(client)
     assert TOKEN.match(first["token"])
     uuid.UUID(first["player_id"])
-    assert first["expires_in"] == 600 and first["resume_seconds"] == 120
+    assert first["expires_in"] == 60 and first["resume_seconds"] == 120
     again = await new_token(client, player_id=first["player_id"])
     assert again["player_id"] == first["player_id"]
     assert again["token"] != first["token"]
@@ -154,19 +154,46 @@ async def test_session_issue_without_memory(client) -> None:
     assert bad.status == 400 and "error" in await bad.json()
 
 
-async def test_session_issue_with_memory_gives_stable_store_ids(settings: Settings, engine: Engine,
-                                                                store) -> None:
+async def test_a_player_row_appears_at_the_first_scene_not_at_token_issue(settings: Settings, engine: Engine,
+                                                                          store) -> None:
     client = await serve(create_app(settings, engine=engine, memory=store, pace=0))
     try:
         first = await new_token(client)
+        again = await new_token(client, player_id=first["player_id"])  # the browser came back before playing
+        assert again["player_id"] == first["player_id"]
+        assert await store.list_players() == []  # tokens write nothing
+        ws = await open_ws(client, again["token"])
+        await ws.send_json({"type": "name", "name": "Ada"})  # named before the first scene
+        await until(ws, "PlayerNamed")
+        assert await store.list_players() == []
+        await ws.send_json({"type": "start", "scene": "mini"})
+        await until(ws, "SceneStarted")
         record = await store.get_player(first["player_id"])
-        assert record is not None and record.kind == "web"
-        assert (await new_token(client, player_id=first["player_id"]))["player_id"] == first["player_id"]
-        stranger = await new_token(client, player_id=str(uuid.uuid4()))
-        assert stranger["player_id"] != first["player_id"]
-        assert await store.get_player(stranger["player_id"]) is not None
+        assert record is not None and record.kind == "web" and record.given_name == "Ada"
+        await ws.close()
+        assert [p.id for p in await store.list_players()] == [first["player_id"]]
+        returning = await new_token(client, player_id=first["player_id"])
+        assert returning["player_id"] == first["player_id"]
+        lookalike = await new_token(client, player_id=first["player_id"].replace("-", ""))  # not canonical
+        assert lookalike["player_id"] not in (first["player_id"], first["player_id"].replace("-", ""))
     finally:
         await client.close()
+
+
+async def test_a_terminal_players_id_sent_by_a_browser_plays_without_touching_their_memory(
+        settings: Settings, engine: Engine, store) -> None:
+    terminal = await store.player("Ada", "terminal")
+    client = await serve(create_app(settings, engine=engine, memory=store, pace=0))
+    try:
+        issued = await new_token(client, player_id=terminal.id)
+        ws = await open_ws(client, issued["token"])
+        await ws.send_json({"type": "start", "scene": "mini"})
+        await until(ws, "SceneStarted")
+        await ws.close()
+    finally:
+        await client.close()
+    assert (await store.export(terminal.id))["scene_attempts"] == []
+    assert [(p.id, p.kind) for p in await store.list_players()] == [(terminal.id, "terminal")]
 
 
 async def test_memory_records_the_attempt(settings: Settings, engine: Engine, store, clock) -> None:
@@ -188,14 +215,30 @@ async def test_memory_records_the_attempt(settings: Settings, engine: Engine, st
     assert outcomes == ["failure", "quit"]
 
 
-async def test_registry_full_is_503(settings_factory: Callable[..., Settings], engine: Engine) -> None:
-    client = await serve(create_app(settings_factory(web_max_sessions=1), engine=engine, pace=0))
+async def test_registry_full_is_503_only_when_every_place_has_a_socket(
+        settings_factory: Callable[..., Settings], engine: Engine) -> None:
+    client = await serve(create_app(settings_factory(web_max_sessions=2), engine=engine, pace=0))
     try:
-        await new_token(client)
+        playing = await open_ws(client)
+        waiting = await new_token(client)
+        newcomer = await new_token(client)  # takes the place of the token that never connected
+        code, reason = await _close_code(client, f"/ws?token={waiting['token']}")
+        assert code == 4401 and reason.startswith("token expired")
+        second = await open_ws(client, newcomer["token"])
         full = await client.post("/api/session")
         assert full.status == 503 and full.headers["Retry-After"] == "30"
+        assert (await full.json())["error"] == "This server is full."
+        await playing.close()
+        await second.close()
     finally:
         await client.close()
+
+
+async def _close_code(client, url: str) -> tuple[int, str]:
+    ws = await client.ws_connect(url)
+    msg = await closed(ws)
+    await ws.close()
+    return msg.data, msg.extra
 
 
 async def test_security_headers_everywhere(client) -> None:

@@ -205,7 +205,7 @@ def test_serve_imports_the_sdk_before_the_event_loop_runs() -> None:
             seen["before_run_app"] = "anthropic" in sys.modules
 
         web.run_app = run_app
-        serve(Settings(_env_file=None, anthropic_api_key="sk-ant-fake", log_format_json=True))
+        serve(Settings(_env_file=None, anthropic_api_key="sk-ant-fake", log_format_json=True), port=0)
         print("RESULT " + json.dumps(seen))
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

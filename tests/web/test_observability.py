@@ -32,8 +32,10 @@ from tests.llm.helpers import REQUEST, drain
 from tests.llm_actor.helpers import harness
 from tests.web.conftest import FIXTURES, open_ws, until
 from web import create_app
+from web.keys import SETTINGS
 from web.middlewares import access_log
 from web.observability import init_sentry
+from web.server import handler_options
 
 ROOT = Path(__file__).parents[2]
 KEY = "fake-anthropic-key-Hq2Zx9"
@@ -178,10 +180,10 @@ def json_lines(text: str) -> tuple[list[dict[str, Any]], list[str]]:
     return good, bad
 
 
-async def bad_request(server: TestServer, path: str) -> bytes:
+async def bad_request(address: tuple[str, int], path: str) -> bytes:
     """A request aiohttp cannot parse: its server logger writes an error whose traceback quotes the
     request line, query string included."""
-    reader, writer = await asyncio.open_connection(server.host, server.port)
+    reader, writer = await asyncio.open_connection(*address)
     writer.write(f"GET {path} HTTP/9.9\r\nHost: x\r\n\r\n".encode())
     await writer.drain()
     answer = await reader.read()
@@ -200,8 +202,16 @@ async def test_every_log_line_is_json(level: str, app: web.Application) -> None:
                                        max_retries=0)
             assert (await drain(model.stream(REQUEST))).text == "Hello there."
             await model.aclose()
-        async with TestServer(app) as server:
-            assert b"400" in await bad_request(server, "/ws?token=PLAYERTOKEN123&x=1")
+        async with TestServer(app) as server:  # aiohttp's own logger: an ERROR with a traceback
+            assert b"400" in await bad_request((server.host, server.port), "/ws?token=PLAYERTOKEN123&x=1")
+        runner = web.AppRunner(app, access_log=None, **handler_options(app[SETTINGS]))  # as `serve` runs
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            assert b"400" in await bad_request(runner.addresses[0][:2], "/ws?token=PLAYERTOKEN456&x=1")
+        finally:
+            await runner.cleanup()
         logging.getLogger("some.library").warning("a library line with %s", KEY)
     finally:
         configure_logging(level="WARNING")
@@ -209,7 +219,11 @@ async def test_every_log_line_is_json(level: str, app: web.Application) -> None:
     good, bad = json_lines(text)
     assert bad == []
     assert any(e["event"].startswith("Error handling request") and e["severity"] == "ERROR"
-               and "exception" in e for e in good)  # aiohttp's traceback, inside the JSON
+               and "PLAYERTOKEN123" in e["exception"].replace("[redacted]", "PLAYERTOKEN123")
+               for e in good)  # aiohttp's traceback quoted the request line, inside the JSON
+    assert any(e["event"].startswith("malformed request") and e["severity"] == "INFO"
+               and "token=[redacted]" in e["event"] for e in good)
+    assert "PLAYERTOKEN456" not in text
     assert any(e["event"] == "a library line with [redacted]" for e in good)
     assert "PLAYERTOKEN123" not in text and KEY not in text
     assert "You are Mara" not in text  # prompts are not logged unless LOG_PROMPTS

@@ -125,8 +125,8 @@ garbage = st.one_of(
 
 @pytest.fixture
 async def tolerant_client(settings_factory: Callable[..., Settings]):
-    """One server for every generated example, with no rate limit to trip over."""
-    settings = settings_factory(ws_rate_burst=10**6)
+    """One server for every generated example, with no rate limit or per-client cap to trip over."""
+    settings = settings_factory(ws_rate_burst=10**6, session_rate_burst=10**6, web_max_sessions_per_client=10**6)
     app = create_app(settings, engine=Engine(settings, clock=FakeClock()), pace=0)
     async with TestClient(TestServer(app)) as client:
         yield client

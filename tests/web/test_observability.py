@@ -20,6 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from structlog.testing import capture_logs
 
+from digital_actors import events as ev
 from digital_actors.config import Settings
 from digital_actors.engine import Engine
 from digital_actors.llm.anthropic import AnthropicChatModel
@@ -31,7 +32,7 @@ from tests.fakes.sentry_inbox import SentryInbox
 from tests.llm.helpers import REQUEST, drain
 from tests.llm_actor.helpers import harness
 from tests.web.conftest import FIXTURES, open_ws, until
-from web import create_app
+from web import create_app, protocol
 from web.keys import SETTINGS
 from web.middlewares import access_log
 from web.observability import init_sentry
@@ -298,3 +299,30 @@ def jq(query: str, text: str) -> list[str]:
     assert jq_path is not None
     return subprocess.run([jq_path, "-c", query], input=text, capture_output=True, text=True,
                           check=True).stdout.splitlines()
+
+
+async def test_a_broken_event_pump_reaches_sentry(settings_factory: Callable[..., Settings], engine: Engine,
+                                                  sentry_inbox: SentryInbox,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_factory(sentry_dsn=sentry_inbox.dsn)
+    configure_logging(level="INFO", json=True, stream=io.StringIO())
+    assert init_sentry(settings) is True
+    real = protocol.player_view
+
+    def broken(event: ev.Event) -> dict[str, Any] | None:
+        if isinstance(event, ev.PlayerSaid):
+            raise RuntimeError("the pump broke on PlayerSaid")
+        return real(event)
+
+    monkeypatch.setattr(protocol, "player_view", broken)
+    async with TestClient(TestServer(create_app(settings, engine=engine, pace=0))) as client:
+        ws = await open_ws(client)
+        await ws.send_json({"type": "start", "scene": "mini"})
+        await until(ws, "LineFinished")
+        await ws.send_json({"type": "say", "text": "What is your name?"})
+        reply, _ = await until(ws, "LineFinished")  # the scene goes on without that one frame
+        assert reply["text"] == "Bob."
+        await ws.close()
+    [event] = error_events(sentry_inbox)
+    assert exceptions(event) == [("RuntimeError", "the pump broke on PlayerSaid")]
+    assert event["logentry"]["message"] == "event_delivery_failed"

@@ -85,7 +85,9 @@ class Tally:
     leaked: int = 0
     slow: int = 0
     slowest: float = 0.0
+    cut: int = 0  # replies cut off by the scene itself (an ending), not by a fault
     junk_examples: list[str] = field(default_factory=list)
+    lost_examples: list[str] = field(default_factory=list)
     leak_examples: list[str] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
 
@@ -104,6 +106,7 @@ async def turn(session: Any, sub: Any, text: str, tally: Tally, *, first_token: 
     first: float | None = None
     reply_id: str | None = None
     reply_text: str | None = None
+    interrupted = False
     failed: list[ev.TurnFailed] = []
     deadline = started + guard
     while True:
@@ -117,7 +120,7 @@ async def turn(session: Any, sub: Any, text: str, tally: Tally, *, first_token: 
                 first = time.perf_counter() - started
             elif isinstance(event, ev.LineFinished):
                 if event.line_id == reply_id:
-                    reply_text = event.text
+                    reply_text, interrupted = event.text, event.interrupted
                 reasons = junk_reasons(event.text)
                 if reasons:
                     tally.junk += 1
@@ -131,10 +134,14 @@ async def turn(session: Any, sub: Any, text: str, tally: Tally, *, first_token: 
         if isinstance(event, ev.TurnFailed):
             failed.append(event)
         elif isinstance(event, ev.LineFinished) and event.line_id == reply_id:
-            reply_text = event.text
+            reply_text, interrupted = event.text, event.interrupted
     tally.turns += 1
     shown = bool(reply_text and reply_text.strip())
-    if reply_id is not None and not shown:
+    if reply_id is not None and not shown and interrupted and session.ended:
+        tally.cut += 1  # an ending cut the reply off before its first word: the ending line plays
+    elif reply_id is not None and not shown:
+        tally.lost_examples.append(f"{text!r}: finished={reply_text is not None} "
+                                   f"interrupted={interrupted} ended={session.ended}")
         tally.no_stand_in += 1
         tally.failures["no text"] += 1
     elif shown:
@@ -218,8 +225,10 @@ def main() -> None:
     print(f"provider text shown to players: {tally.leaked}; turns slower than the first-token "
           f"timeout ({args.first_token:g} s): {tally.slow}; slowest first text {tally.slowest:.2f} s; "
           f"{time.perf_counter() - started:.0f} s in all")
-    if args.verbose or tally.junk or tally.leaked:
-        for example in (tally.junk_examples + tally.leak_examples)[:12]:
+    if tally.cut:
+        print(f"replies cut off by an ending before their first word (not faults): {tally.cut}")
+    if args.verbose or tally.junk or tally.leaked or tally.no_stand_in:
+        for example in (tally.junk_examples + tally.leak_examples + tally.lost_examples)[:12]:
             print("  ", example)
     if tally.failures:
         print("  failures:", dict(tally.failures))

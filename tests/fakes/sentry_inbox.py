@@ -44,6 +44,7 @@ class SentryInbox:
         self.raw: list[bytes] = []
         self.items: list[tuple[dict[str, Any], bytes]] = []
         self.paths: list[str] = []
+        self.refused: list[str] = []  # content encodings this inbox cannot read
         inbox = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -54,10 +55,11 @@ class SentryInbox:
                     body = gzip.decompress(body)
                 elif encoding == "deflate":
                     body = zlib.decompress(body)
-                elif encoding == "br":
-                    import brotli  # type: ignore[import-not-found]  # only if the SDK chose it
-
-                    body = brotli.decompress(body)
+                elif encoding:  # "br" only when the brotli package is installed (it is not declared)
+                    inbox.refused.append(encoding)
+                    self.send_response(415)
+                    self.end_headers()
+                    return
                 inbox.paths.append(self.path)
                 inbox.raw.append(body)
                 inbox.items.extend(parse_envelope(body))

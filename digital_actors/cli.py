@@ -320,6 +320,8 @@ def check(app: AppContext, targets: tuple[str, ...], explain: bool, strict: bool
             if explain:
                 for ending, steps in report.witnesses.items():
                     click.echo(f"  {ending}: {' · '.join(steps) or '(at once)'}")
+                    if ending in report.fastest:
+                        click.echo(f"    (the fastest playthrough found took {report.fastest[ending]:.0f} s)")
     sys.exit(1 if failed else 0)
 
 

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     # --- files -------------------------------------------------------------------------
     digital_actors_scenes: str = Field("", description="Extra scene folders, separated by the OS path separator.")
     digital_actors_db: str | None = Field(None, description="Player-memory database: a path or sqlite:/// URL.")
+    memory_abandon_after_hours: float = Field(
+        24.0, gt=0, description="Attempts still in progress after this many hours (a player who never came back, a crash) are marked abandoned, at start and daily while serving.")
+    memory_retry_max_seconds: float = Field(
+        10.0, gt=0, description="Longest wait between two tries of a player-memory write the database refused (locked, disk full); it is kept until it lands.")
 
     # --- derived -----------------------------------------------------------------------
     elevenlabs_voices: dict[str, str] = Field(default_factory=dict, description="ELEVENLABS_VOICE_<ID> overrides.")

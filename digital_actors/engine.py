@@ -6,7 +6,9 @@ performer, clock and player memory, so the TUI, the web server and the line play
         session = await engine.new_session(SessionRequest("pressure_point"), player_id=player.id)
 
 With memory, each session's attempts are recorded (see memory/binding.py) and the player's
-history shapes the cue, the difficulty and the understudy's greeting.
+history shapes the cue, the difficulty and the understudy's greeting. Every write goes through the
+engine's outbox (memory/outbox.py): kept and retried while the database refuses it, spooled at
+shutdown, replayed at the next start; players hear once when saving stops and once when it is back.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Sequence
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -26,9 +30,11 @@ from digital_actors.errors import MemoryStoreError, SceneError
 from digital_actors.events import Notice
 from digital_actors.llm.base import ChatModel
 from digital_actors.llm.breaker import BreakerStatus
-from digital_actors.memory.binding import MemoryBinding
-from digital_actors.memory.records import PlayerRecord
-from digital_actors.memory.store import MemoryStore, SqliteMemoryStore
+from digital_actors.memory import spool, writes
+from digital_actors.memory.binding import NOT_SAVED, MemoryBinding
+from digital_actors.memory.outbox import BUSY_TIMEOUT_MS, Outbox
+from digital_actors.memory.records import PlayerRecord, iso, utc_now
+from digital_actors.memory.store import MemoryStore, SqliteMemoryStore, default_name
 from digital_actors.performers import Performer, choose_actor, prepare_performer, session_parts
 from digital_actors.player import PlayerMemory
 from digital_actors.scene.loader import SceneRef, discover, find_scene, scene_search_path
@@ -37,12 +43,14 @@ from digital_actors.turn.session import Session, SessionOptions
 from digital_actors.voice.base import Voice
 
 log = structlog.get_logger()
-MEMORY_TIMEOUT = 5.0  # seconds a memory read or write may take before the scene goes on without it
+MEMORY_TIMEOUT = 5.0  # seconds a memory read may take before the scene goes on without it (writes never wait)
 READING_PACE = 0.045  # seconds per word when the understudy streams authored lines: a natural reading speed
 # Offered to a model when the voice performs tags (ElevenLabs with ELEVENLABS_PRESERVE_AUDIO_TAGS).
 PERFORMABLE_TAGS = ("sighs", "laughs", "whispers", "gasps", "coughs", "clears throat", "pauses", "crying")
 DEFAULT_PROFILE = "player"  # the terminal profile of someone who gave no name: never spoken
-MEMORY_OFF = "Your progress will not be remembered this time (the memory store is unavailable)."
+MEMORY_UNREAD = ("The characters cannot recall you this time (the memory store did not answer); "
+                 "what happens now is still saved.")
+HOUSEKEEPING_EVERY = 86400.0  # seconds between two sweeps of stale in-progress attempts while serving
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +75,8 @@ class Engine:
                  clock: Clock | None = None, store: MemoryStore | None = None,
                  model: ChatModel | None = None, record_dir: Path | None = None,
                  replay_dir: Path | None = None, audio_tags: tuple[str, ...] = (),
-                 voice: Voice | None = None) -> None:
+                 voice: Voice | None = None, wall_clock: Callable[[], datetime] = utc_now,
+                 write_busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.settings = settings
         # The voice: chosen once per process on first use (see voice_for_sessions()).
         self.voice, self._voice_chosen, self._voice_owned = voice, voice is not None, False
@@ -81,10 +90,35 @@ class Engine:
         self._performer_told = False
         self.extra_scenes = tuple(extra_scenes)
         self.clock = clock or MonotonicClock()
+        self.wall_clock = wall_clock
+        self._write_busy_ms = write_busy_timeout_ms  # how long one write try waits for another program's lock
+        self.outbox: Outbox | None = None
+        self._store: MemoryStore | None = None
         self.store = store
         self.memory_error: MemoryStoreError | None = None
         self._bindings: dict[str, MemoryBinding] = {}
         self._owns_store = False
+        self._upkeep: asyncio.Task[None] | None = None
+
+    @property
+    def store(self) -> MemoryStore | None:
+        """The player-memory store (None: memory is off). Setting one gives it an outbox."""
+        return self._store
+
+    @store.setter
+    def store(self, store: MemoryStore | None) -> None:
+        self._store = store
+        self.outbox = None
+        if store is not None:
+            self.outbox = Outbox(store, clock=self.clock, spool_file=spool.spool_path(store.path),
+                                 busy_timeout_ms=self._write_busy_ms,
+                                 retry_max=self.settings.memory_retry_max_seconds)
+            self.outbox.on_change(self._memory_saving_changed)
+
+    def _memory_saving_changed(self, failing: bool) -> None:
+        """Writes began failing, or everything kept has landed: each recorded session hears it once."""
+        for binding in list(self._bindings.values()):
+            binding.tell(failing)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -100,20 +134,52 @@ class Engine:
             await engine.aclose()
 
     async def open_memory(self) -> bool:
-        """Open the store at DIGITAL_ACTORS_DB (or the default). False, with ``memory_error``, on failure."""
+        """Open the store at DIGITAL_ACTORS_DB (or the default). False, with ``memory_error``, on failure.
+
+        Writes the last run spooled are replayed first; stale in-progress attempts are abandoned now
+        and every day while the engine lives."""
         try:
-            self.store = await SqliteMemoryStore.connect(self.settings.digital_actors_db)
+            store = await SqliteMemoryStore.connect(self.settings.digital_actors_db, wall_clock=self.wall_clock)
         except MemoryStoreError as e:
             self.memory_error = e
             return False
-        self._owns_store = True
+        self.store, self._owns_store = store, True
+        assert self.outbox is not None
+        self.outbox.replay()
+        self.housekeep()
+        self._upkeep = asyncio.ensure_future(self._daily_housekeeping())
         return True
 
+    def housekeep(self) -> None:
+        """Queue the sweep that marks attempts in progress for longer than MEMORY_ABANDON_AFTER_HOURS abandoned."""
+        if self.outbox is None or self.store is None:
+            return
+        age = timedelta(hours=self.settings.memory_abandon_after_hours)
+        self.outbox.submit(writes.AbandonStale(before=iso(self.store.now() - age)))
+
+    async def _daily_housekeeping(self) -> None:
+        while True:
+            await self.clock.sleep(HOUSEKEEPING_EVERY)
+            self.housekeep()
+
     async def close_memory(self) -> None:
-        """Close the store if the engine opened it (an injected one belongs to its owner)."""
+        """Land or spool what is pending, then close the store if the engine opened it (an injected
+        one belongs to its owner)."""
+        if self._upkeep is not None:
+            self._upkeep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._upkeep
+            self._upkeep = None
+        if self.outbox is not None:
+            await self.outbox.aclose()
         if self.store is not None and self._owns_store:
-            await self.store.close()  # type: ignore[attr-defined]
+            await self.store.close()
             self.store, self._owns_store = None, False
+
+    async def check_memory_writes(self, within: float = 1.0) -> None:
+        """For /health: can a write land now? The answer shows in ``degraded_reasons()``."""
+        if self.outbox is not None:
+            await self.outbox.check(within)
 
     async def performer(self) -> Performer:
         """Who performs: selected, checked with one tiny call and cached. A bad key costs one
@@ -144,10 +210,13 @@ class Engine:
         return performer.breaker.status()
 
     def degraded_reasons(self) -> list[str]:
-        """Sentences for operators (``/health``) while players get less than was configured."""
+        """Sentences for operators (``/health``) while players get less than was configured: the model's
+        breaker is open, memory writes are failing (kept for retry), or the last write probe failed."""
         status = self.model_status
-        reason = status.reason() if status is not None else None
-        return [reason] if reason else []
+        reasons = [status.reason() if status is not None else None]
+        if self.outbox is not None:
+            reasons += [self.outbox.status().reason(), self.outbox.probe_problem]
+        return [r for r in reasons if r]
 
     def voice_for_sessions(self) -> Voice | None:
         """The shared voice (one client, connections kept warm), chosen from settings once."""
@@ -193,19 +262,81 @@ class Engine:
         """A terminal profile by name, created on first use; with no name, the most recent one.
 
         A name the person typed (``--player Ada``, the first-run question) is also the name the
-        characters use, until the player tells them another; the default profile has none."""
+        characters use, until the player tells them another; the default profile has none.
+        When the profile cannot be written (a read-only file, a full disk, a lock) it is found
+        by reading, or made with a new id whose row the outbox writes once it can: play goes on."""
         if self.store is None:
             return None
+        try:
+            async with asyncio.timeout(MEMORY_TIMEOUT):
+                return await self._terminal_player(self.store, name)
+        except (MemoryStoreError, TimeoutError) as e:
+            log.error("memory_unavailable", event_type="memory_write", error=getattr(e, "message", "timeout"))
+            return await self._terminal_player_offline(name)
+
+    async def _terminal_player(self, store: MemoryStore, name: str | None) -> PlayerRecord:
         if not name:
-            recent = [p for p in await self.store.list_players() if p.kind == "terminal"]
+            recent = [p for p in await store.list_players() if p.kind == "terminal"]
             if recent:
                 return max(recent, key=lambda p: p.last_seen_at)
-            return await self.store.player(DEFAULT_PROFILE, "terminal")
-        record = await self.store.player(name, "terminal")
+            return await store.player(DEFAULT_PROFILE, "terminal")
+        record = await store.player(name, "terminal")
         if not record.given_name and record.name.lower() != DEFAULT_PROFILE:
-            await self.store.set_given_name(record.id, record.name)
+            await store.set_given_name(record.id, record.name)
             record = replace(record, given_name=record.name)
         return record
+
+    async def _terminal_player_offline(self, name: str | None) -> PlayerRecord | None:
+        store, outbox = self.store, self.outbox
+        assert store is not None and outbox is not None
+        wanted = name or DEFAULT_PROFILE
+        with contextlib.suppress(MemoryStoreError, TimeoutError):
+            async with asyncio.timeout(MEMORY_TIMEOUT):
+                found = (await store.find_player(wanted, "terminal") if name else
+                         max((p for p in await store.list_players() if p.kind == "terminal"),
+                             key=lambda p: p.last_seen_at, default=None))
+                if found is not None:
+                    return found
+        now = outbox.now()
+        record = PlayerRecord(str(uuid.uuid4()), wanted, "terminal", now, now,
+                              given_name=name if name and name.lower() != DEFAULT_PROFILE else "")
+        outbox.submit(writes.EnsurePlayer(record.id, record.name, "terminal", now))
+        if record.given_name:
+            outbox.submit(writes.SetGivenName(record.id, record.given_name))
+        return record
+
+    async def web_player_row(self, player_id: str, given_name: str = "") -> bool:
+        """Make sure a web player's row exists before their scene is recorded; False when the id
+        belongs to a profile of another kind (that scene plays without memory).
+
+        The row (and a name given before the first scene) goes through the outbox: written at once
+        when the store takes it, kept and written later when it cannot (a lock, a full disk, a
+        read-only file), always before the attempts queued after it: never an id that fails them all."""
+        store, outbox = self.store, self.outbox
+        if store is None or outbox is None:
+            return False
+        record: PlayerRecord | None = None
+        try:
+            async with asyncio.timeout(MEMORY_TIMEOUT):
+                record = await store.get_player(player_id)
+        except (MemoryStoreError, TimeoutError) as e:  # cannot tell now: keep the id, write its row later
+            log.error("player_row_deferred", event_type="memory_unavailable",
+                      error=getattr(e, "message", None) or type(e).__name__)
+        if record is not None and record.kind != "web":
+            return False
+        receipts = []
+        if record is None:
+            receipts.append(outbox.submit(writes.EnsurePlayer(player_id, default_name("web", player_id), "web",
+                                                              outbox.now())))
+        if given_name and (record is None or record.given_name != given_name):
+            receipts.append(outbox.submit(writes.SetGivenName(player_id, given_name)))  # named before playing
+        await asyncio.gather(*receipts)  # tried once: landed, or kept (at most one short lock wait)
+        return True
+
+    def remember_name(self, player_id: str, name: str) -> None:
+        """Keep the name a player gave (outside a scene: the web's name field); it lands when it can."""
+        if self.outbox is not None:
+            self.outbox.submit(writes.SetGivenName(player_id, name))
 
     def search_path(self) -> list[tuple[Path, str]]:
         return scene_search_path(self.extra_scenes, self.settings.scene_dirs())
@@ -236,15 +367,15 @@ class Engine:
                                  hint="known: " + ", ".join(scene.state))
         seed = request.seed if request.seed is not None else random.randrange(1 << 30)
         store = self.store if player_id else None
+        outbox = self.outbox if player_id else None
         notices: list[Notice] = []
         if memory is None and store is not None and player_id:
             try:
                 async with asyncio.timeout(MEMORY_TIMEOUT):
                     memory = await store.snapshot(player_id, scene.id, scene.lead_id)
-            except (MemoryStoreError, TimeoutError) as e:
+            except (MemoryStoreError, TimeoutError) as e:  # a stranger's start, but the scene is still recorded
                 log.error("memory_unavailable", event_type="memory_read", error=getattr(e, "message", "timeout"))
-                notices.append(Notice(MEMORY_OFF, "warning"))
-                store = None
+                notices.append(Notice(MEMORY_UNREAD, "warning"))
         memory = memory or PlayerMemory()
         performer = await self.performer()
         if performer.notice and not self._performer_told:
@@ -269,22 +400,26 @@ class Engine:
             profile = profile_for(self.settings, scene.lead_id, scene.lead.voice)
         session = Session(scene, actor=actor, clock=self.clock, memory=memory, options=options,
                           signals=signals, director=director, voice=voice, voice_profile=profile)
-        session.start_notices.extend(notices)
         if request.player_name:
             session.player_name = request.player_name
-        if store is not None and player_id:
+        if store is not None and outbox is not None and player_id:
             lead = scene.lead_id
 
             async def reload() -> PlayerMemory:
-                return await store.snapshot(player_id, scene.id, lead)
+                async with asyncio.timeout(MEMORY_TIMEOUT):
+                    return await store.snapshot(player_id, scene.id, lead)
 
             session.memory_source = reload
-            binding = MemoryBinding(store, session.events(), player_id=player_id, scene_id=scene.id,
-                                    character_id=lead, clock=self.clock, timeout=MEMORY_TIMEOUT)
+            binding = MemoryBinding(outbox, session.events(), player_id=player_id, scene_id=scene.id,
+                                    character_id=lead, clock=self.clock, notify=session.notify)
+            if outbox.status().failing:  # saving is down already: this player hears it at the start
+                binding.told_not_saved = True
+                notices.append(Notice(NOT_SAVED, "warning"))
             binding.start()
             self._bindings[session.id] = binding
             assert binding.task is not None
             binding.task.add_done_callback(lambda _t: self._bindings.pop(session.id, None))
+        session.start_notices.extend(notices)
         return session
 
     async def recorded(self, session: Session) -> None:

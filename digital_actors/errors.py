@@ -65,4 +65,15 @@ class VoiceError(DigitalActorsError):
 
 
 class MemoryStoreError(DigitalActorsError):
-    """The player-memory store is unusable (locked, corrupt, read-only, missing)."""
+    """The player-memory store is unusable (locked, corrupt, read-only, full, missing).
+
+    ``kind`` names the fault (locked, full, readonly, io, corrupt, notadb, closed, missing, invalid,
+    other); ``retryable`` tells whether the same write may land later (a lock, a full disk) or never
+    will (a player who was forgotten, a value the schema refuses).
+    """
+
+    def __init__(self, message: str, hint: str | None = None, *, kind: str = "other",
+                 retryable: bool = False) -> None:
+        super().__init__(message, hint)
+        self.kind = kind
+        self.retryable = retryable

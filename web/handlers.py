@@ -20,16 +20,18 @@ from web.sessions import ClientLimited, RegistryFull
 log = structlog.get_logger()
 UUID_CHARS = 36  # player ids are UUIDs in their canonical 8-4-4-4-12 form
 HEALTH_TIMEOUT = 3.0
+WRITE_PROBE_TIMEOUT = 1.0
 YEAR = "public, max-age=31536000, immutable"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def health(request: web.Request) -> web.Response:
-    """200 ``{"status": "ok"}``; 503 with a reason when memory or every scene is unusable.
+    """200 ``{"status": "ok"}``; 503 with a reason when memory cannot even be read or every scene is unusable.
 
-    200 ``{"status": "degraded", "reasons": [...]}`` while the model's circuit breaker is open:
-    every player is still served (the understudy answers), so a load balancer must keep the
-    instance; restarting it would not bring the provider back. Alert on the breaker metric.
+    200 ``{"status": "degraded", "reasons": [...]}`` while the model's circuit breaker is open, or
+    while memory writes fail (kept for retry; players are told): every player is still served, so
+    a load balancer must keep the instance; restarting it would not bring the provider or the disk
+    back. Alert on the breaker metric and on ``digital_actors_memory_writes_pending``.
     """
     engine = request.app[ENGINE]
     problem = f"memory store: {engine.memory_error.message}" if engine.memory_error is not None else None
@@ -41,6 +43,8 @@ async def health(request: web.Request) -> web.Response:
         except TimeoutError:
             ok, reason = False, f"memory store did not answer within {HEALTH_TIMEOUT:g}s"
         problem = None if ok else f"memory store: {reason}"
+        if ok:  # readable: can a write land too? (failing writes or a test write; degraded, not 503)
+            await engine.check_memory_writes(WRITE_PROBE_TIMEOUT)
     if problem is None and not await request.app[CATALOG].playable():
         problem = "no scene loads: check DIGITAL_ACTORS_SCENES and run `digital-actors check`"
     if problem is not None:

@@ -157,14 +157,7 @@ class PlayerSession:
             self.session.name_player(name)
             return
         await self.send(protocol.dumps({"type": "PlayerNamed", "name": name}))
-        store = self.engine.store
-        if store is not None:
-            try:
-                async with asyncio.timeout(MEMORY_TIMEOUT):
-                    await store.set_given_name(self.player_id, name)
-            except (DigitalActorsError, TimeoutError) as e:
-                count_error("memory_write")
-                self.log.error("memory_write_failed", error=getattr(e, "message", "timeout"))
+        self.engine.remember_name(self.player_id, name)  # the outbox lands it, however long the store refuses
 
     def _require(self) -> Session:
         if self.session is None:
@@ -197,22 +190,14 @@ class PlayerSession:
     async def _remember_player(self) -> str | None:
         """The id to record this scene under: the player's row is made at their first scene, never
         when a token is issued, so tokens (which a flood gets for one request each) write nothing.
-        None plays without memory: no store, or the id belongs to someone who is not a web player."""
-        store = self.engine.store
-        if store is None:
+        None plays without memory: no store, or the id belongs to someone who is not a web player.
+        The row goes through the engine's outbox: a store that refuses writes now (a lock, a full
+        disk) gets it later, before this scene's attempt, so no attempt is lost for want of it."""
+        if self.engine.store is None:
             return None
         if self._remembered:
             return self.player_id
-        try:
-            async with asyncio.timeout(MEMORY_TIMEOUT):
-                record = await store.ensure_player(self.player_id, "web")
-                if record is not None and self.given_name and record.given_name != self.given_name:
-                    await store.set_given_name(self.player_id, self.given_name)  # named before playing
-        except (DigitalActorsError, TimeoutError) as e:
-            count_error("memory_write")
-            self.log.error("memory_write_failed", error=getattr(e, "message", "timeout"))
-            return self.player_id  # the engine tries the store itself and tells the player if it is down
-        if record is None:
+        if not await self.engine.web_player_row(self.player_id, self.given_name):
             self.log.warning("player_id_not_web", event_type="memory_unavailable")
             return None
         self._remembered = True

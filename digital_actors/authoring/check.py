@@ -3,8 +3,10 @@
 Beyond loading (which already reports every schema, expression and reference problem),
 it proves no ending holds at the start and explores the scene with bounded random walks
 over controls, signals, interruptions and time, recording for each ending the shortest
-action sequence found. It warns about unused state, dead controls and missing lines (a phase
-without steering lines among them: offline, words nothing answers there get "say again").
+action sequence found and the least scene time each ending was reached in. It warns about
+unused state, dead controls, missing lines (a phase without steering lines among them: offline,
+words nothing answers there get "say again"), and a success reachable in under a third of the
+scene's advertised ``minutes`` (the scene is shorter than it says for a player who knows the way).
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ from digital_actors.scene.model import Scene
 from digital_actors.world import World
 
 WAITS = (1.0, 5.0, 15.0)
+# Walks to make at least (budget allowing) once every ending is reached, so the least time to a
+# success is measured over enough temperaments to mean something (~2 ms a walk).
+SPEED_WALKS = 300
+# A success the explorer reaches in less than this share of `minutes` warns: a player who knows
+# the way would be done long before the length the picker promises.
+FASTEST_SHARE = 1 / 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,7 @@ class CheckReport:
     scene: Scene | None = None
     findings: list[Finding] = field(default_factory=list)
     witnesses: dict[str, list[str]] = field(default_factory=dict)
+    fastest: dict[str, float] = field(default_factory=dict)  # ending -> least scene seconds to reach it
     counts: dict[str, int] = field(default_factory=dict)
     walks: int = 0
 
@@ -100,6 +109,9 @@ def _lint(scene: Scene, report: CheckReport) -> None:
             report.add("warning", f"script.hints.{r.id}", "a hint rule with no hint or idle lines is silent offline")
     if not script.opening:
         report.add("warning", "script.opening", "no opening lines: the scene starts in silence offline")
+    role = scene.player.role.rstrip()
+    if role.endswith((".", "!", "?", ",", ";", ":")):
+        report.add("warning", "player.role", f"ends with {role[-1]!r}: front ends show it as \"You are <role>.\"")
 
 
 def _explore(scene: Scene, report: CheckReport, *, budget: float, max_walks: int, seed: int,
@@ -114,8 +126,10 @@ def _explore(scene: Scene, report: CheckReport, *, budget: float, max_walks: int
     has_interrupt = bool(scene.interruptions.compiled_effects)
     walks = 0
 
+    least_walks = max(min_walks, SPEED_WALKS if any(e.kind == "success" for e in scene.endings) else 0)
+
     def more() -> bool:
-        return bool(wanted - set(report.witnesses)) or walks < min_walks
+        return bool(wanted - set(report.witnesses)) or walks < least_walks
 
     while walks < max_walks and time.process_time() < deadline and more():
         walks += 1
@@ -167,6 +181,8 @@ def _explore(scene: Scene, report: CheckReport, *, budget: float, max_walks: int
             report.counts[eid] = report.counts.get(eid, 0) + 1
             if eid not in report.witnesses or len(path) < len(report.witnesses[eid]):
                 report.witnesses[eid] = path
+            if eid not in report.fastest or world.elapsed < report.fastest[eid]:
+                report.fastest[eid] = world.elapsed
             if world.ending.kind == "success" and world.phase.id != last_phase:
                 early_success[eid] = world.phase.id
     report.walks = walks
@@ -177,9 +193,22 @@ def _explore(scene: Scene, report: CheckReport, *, budget: float, max_walks: int
     for eid, phase in early_success.items():
         report.add("warning", f"endings.{eid}",
                    f"a success reached in phase {phase}, before the last phase ({last_phase})")
+    _too_fast(scene, report)
     for c in scene.controls:
         if c.id not in ever_available:
             report.add("warning", f"controls.{c.id}", "never became available in any explored playthrough")
+
+
+def _too_fast(scene: Scene, report: CheckReport) -> None:
+    """Warn about each success the explorer reached in under a third of the scene's ``minutes``."""
+    least = scene.minutes * 60 * FASTEST_SHARE
+    for ending in scene.endings:
+        seconds = report.fastest.get(ending.id)
+        if ending.kind == "success" and seconds is not None and seconds < least:
+            report.add("warning", f"endings.{ending.id}",
+                       f"reached {seconds:.0f} s in, under a third of the scene's {scene.minutes:g} minutes "
+                       f"({least:.0f} s): gate it on time (a phase's `enter`, a countdown, a beat that takes "
+                       f"a while) or lower `minutes`")
 
 
 def check_path(path: Path, **kwargs: float) -> list[CheckReport]:

@@ -2,40 +2,59 @@
 
 The engine attaches a binding to each session it makes for a known player. A restart
 (a second SceneStarted) finishes the previous attempt (``quit`` unless it already ended)
-and begins the next; the binding ends when the session closes.
+and begins the next; the binding ends when the session closes. Every write goes to the
+outbox, which lands it however long the database refuses it, so the binding never waits
+on the database and a slow store never skews the attempt's timings.
+
+The binding also tells its player, once per outage, when their progress is not being saved
+and when it is again (``tell``, called by the engine as the outbox's state changes).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import structlog
 
 from digital_actors import events as ev
 from digital_actors.bus import Subscription
 from digital_actors.clock import Clock
-from digital_actors.errors import MemoryStoreError
+from digital_actors.memory import writes
 from digital_actors.memory.observer import MemoryObserver
+from digital_actors.memory.outbox import Outbox
 from digital_actors.memory.records import AttemptHandle
-from digital_actors.memory.store import MemoryStore
 
 log = structlog.get_logger()
+NOT_SAVED = ("Your progress is not being saved right now. It is kept, and saved as soon as the memory "
+             "store recovers.")
+SAVED_AGAIN = "Your progress is being saved again."
 
 
 class MemoryBinding:
     """Feeds one session's events to a MemoryObserver per attempt. Start before the session."""
 
-    def __init__(self, store: MemoryStore, events: Subscription, *, player_id: str, scene_id: str,
-                 character_id: str, clock: Clock, timeout: float = 5.0) -> None:
-        self._store, self._events, self._clock, self._timeout = store, events, clock, timeout
+    def __init__(self, outbox: Outbox, events: Subscription, *, player_id: str, scene_id: str,
+                 character_id: str, clock: Clock, notify: Callable[[ev.Notice], None] | None = None) -> None:
+        self._outbox, self._events, self._clock = outbox, events, clock
         self.player_id, self.scene_id, self.character_id = player_id, scene_id, character_id
+        self._notify = notify
         self._observer: MemoryObserver | None = None
         self._handle: AttemptHandle | None = None
+        self._receipts: list[asyncio.Future[bool]] = []
         self.attempts = 0
+        self.told_not_saved = False
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self.task = asyncio.ensure_future(self._run())
+
+    def tell(self, failing: bool) -> None:
+        """The outbox's state changed: one notice when saving stops, one when it is back."""
+        if failing == self.told_not_saved or self._notify is None:
+            return
+        self.told_not_saved = failing
+        self._notify(ev.Notice(NOT_SAVED, "warning") if failing else ev.Notice(SAVED_AGAIN, "info"))
 
     async def _run(self) -> None:
         try:
@@ -43,7 +62,7 @@ class MemoryBinding:
                 if isinstance(event, ev.SceneStarted):
                     await self._next_attempt()
                 elif isinstance(event, ev.PlayerNamed):
-                    await self._remember_name(event.name)
+                    self._receipts.append(self._outbox.submit(writes.SetGivenName(self.player_id, event.name)))
                 if self._observer is not None:
                     self._observer.feed(event)
         finally:
@@ -52,35 +71,23 @@ class MemoryBinding:
     async def _next_attempt(self) -> None:
         await self._finish()
         session_id = self._handle.session_id if self._handle else None
-        try:
-            async with asyncio.timeout(self._timeout):
-                self._handle = await self._store.begin_attempt(self.player_id, self.scene_id, self.character_id,
-                                                               session_id=session_id)
-        except (MemoryStoreError, TimeoutError) as e:
-            log.error("memory_unavailable", event_type="memory_write", error=getattr(e, "message", "timeout"))
-            self._observer = None
-            return
-        self._observer = MemoryObserver(self._store, self._handle, clock=self._clock,
+        self._handle, receipt = self._outbox.begin_attempt(self.player_id, self.scene_id, self.character_id,
+                                                           session_id=session_id)
+        self._receipts.append(receipt)
+        self._observer = MemoryObserver(self._outbox, self._handle, clock=self._clock,
                                         character_id=self.character_id)
         self.attempts += 1
 
-    async def _remember_name(self, name: str) -> None:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._store.set_given_name(self.player_id, name)
-        except (MemoryStoreError, TimeoutError) as e:
-            log.error("memory_unavailable", event_type="memory_write", error=getattr(e, "message", "timeout"))
-
     async def _finish(self) -> None:
         observer, self._observer = self._observer, None
-        if observer is None:
-            return
-        try:
-            await observer.close(outcome="quit")
-        except MemoryStoreError as e:
-            log.error("memory_unavailable", event_type="memory_write", error=e.message)
+        if observer is not None:
+            await observer.close(outcome="quit")  # queued: True once it landed, False while it is kept
 
     async def wait(self) -> None:
-        """Wait until the last attempt is written (after the session closed)."""
+        """Wait until the session closed and each of its writes has been tried once: landed, or kept
+        by the outbox (which lands it later)."""
         if self.task is not None:
             await asyncio.shield(self.task)
+        pending = [r for r in self._receipts if not r.done()]
+        if pending:
+            await asyncio.shield(asyncio.gather(*pending))

@@ -24,6 +24,7 @@ from digital_actors.config import Settings
 from digital_actors.errors import DigitalActorsError, MemoryStoreError
 from digital_actors.logging import configure_logging
 from digital_actors.memory import location, maintenance
+from digital_actors.memory.occupancy import FileUse
 from digital_actors.memory.records import PlayerRecord, utc_now
 from digital_actors.memory.salvage import salvage_database
 from digital_actors.memory.show import describe_player, describe_salvage
@@ -228,11 +229,16 @@ def backup(app: MemoryCli, dest_dir: Path, keep_days: float | None) -> None:
 def restore(app: MemoryCli, backup_path: Path, yes: bool) -> None:
     """Replace the database with a backup, after checking it. Stop servers using it first."""
     db = _file(app)
+    FileUse.take(db, "exclusive", "restore").release()  # refuse before asking, while a server has it open
     if not yes and not click.confirm(f"Replace {db} with {backup_path}? The current file is kept aside.",
                                      default=False):
         click.echo("Nothing was restored.", err=True)
         sys.exit(1)
-    aside = _run(asyncio.to_thread(maintenance.restore_database, db, backup_path, utc_now()))
+    use = FileUse.take(db, "exclusive", "restore")  # refused while a server or a game has the file open
+    try:
+        aside = _run(asyncio.to_thread(maintenance.restore_database, db, backup_path, utc_now()))
+    finally:
+        use.release()
     click.echo(f"Restored {db} from {backup_path}.")
     if aside:
         click.echo(f"The previous file is kept as {aside}.")
@@ -274,7 +280,7 @@ def salvage(app: MemoryCli, output: Path | None) -> None:
 @click.pass_obj
 @_guarded
 def vacuum(app: MemoryCli) -> None:
-    """Rebuild the database file to reclaim space left by forgotten data."""
+    """Rebuild the database file to reclaim space left by forgotten data. Stop servers using it first."""
 
     async def go() -> tuple[int, int]:
         async with SqliteMemoryStore.open(app.db) as store:
@@ -282,3 +288,19 @@ def vacuum(app: MemoryCli) -> None:
 
     before, after = _run(go())
     click.echo(f"Vacuumed: {before / 1024:.0f} KiB -> {after / 1024:.0f} KiB")
+
+
+@memory.command("import-legacy")
+@click.argument("legacy_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+@_guarded
+def import_legacy(app: MemoryCli, legacy_file: Path) -> None:
+    """Bring players, attempts, personality and relationships over from the earlier project's
+    player_memory.db. Safe to run again: what was imported once is not imported twice."""
+
+    async def go() -> list[str]:
+        async with SqliteMemoryStore.open(app.db) as store:
+            return (await store.import_legacy(legacy_file)).lines()
+
+    for line in _run(go()):
+        click.echo(line)

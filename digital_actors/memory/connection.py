@@ -6,6 +6,11 @@ an asyncio lock (one connection, many sessions), in a transaction (``BEGIN IMMED
 writes, so a second process waits in SQLite's busy handler instead of deadlocking), and a
 database still locked after ``busy_timeout`` is retried a bounded number of times with
 backoff and jitter before a clear MemoryStoreError. Timings go to the query histogram.
+
+Each operation runs in a task of its own that the caller only awaits (shielded): a caller's
+timeout or cancellation never cuts a transaction in half. Before this, a ``BEGIN IMMEDIATE``
+queued behind another process's lock went on to succeed after its caller had timed out, and the
+connection held the write lock, with no owner, until the process restarted.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import aiosqlite
 import structlog
@@ -44,6 +49,7 @@ class Database:
         self._sleep = sleep  # the pause between lock retries (tests inject their own)
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._inflight: set[asyncio.Task[Any]] = set()
 
     async def open(self, *, quick_check: bool = True) -> None:
         """Connect, check, set PRAGMAs and migrate; on any failure nothing stays open."""
@@ -51,16 +57,41 @@ class Database:
             await self._open(quick_check)
 
     async def close(self) -> None:
-        """Close the connection (SQLite checkpoints the WAL when the last connection closes)."""
+        """Let operations in flight finish, then close (SQLite checkpoints the WAL on the last close)."""
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+        await self._close()
+
+    async def _close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
 
-    async def run(self, operation: str, work: Work[T], *, mode: Mode = "write") -> T:
-        """Run ``work`` under the lock, in a transaction (unless mode is "none"), with retries."""
+    async def run(self, operation: str, work: Work[T], *, mode: Mode = "write",
+                  busy_timeout_ms: int | None = None, retry: bool = True) -> T:
+        """Run ``work`` under the lock, in a transaction (unless mode is "none"), with retries.
+
+        The transaction belongs to a task of its own: BEGIN, the work and COMMIT or ROLLBACK run
+        to the end whatever happens to the caller (a timeout, a cancelled request). An owner that
+        waits for a lock should use a short ``busy_timeout_ms`` and ``retry=False`` and do its own
+        waiting outside the connection (memory/outbox.py does), so reads are not held up meanwhile.
+        """
+        task = asyncio.ensure_future(self._owned(operation, work, mode, busy_timeout_ms, retry))
+        self._inflight.add(task)
+        task.add_done_callback(self._settled)
+        return await asyncio.shield(task)
+
+    def _settled(self, task: asyncio.Task[Any]) -> None:
+        self._inflight.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a caller that went away must not leave a "never retrieved" error
+
+    async def _owned(self, operation: str, work: Work[T], mode: Mode, busy_timeout_ms: int | None,
+                     retry: bool) -> T:
         async with self._lock:
             conn = self._require()
-            return await self._timed(operation, lambda: self._transaction(conn, work, mode))
+            return await self._timed(operation, lambda: self._transaction(conn, work, mode, busy_timeout_ms),
+                                     retries=self._lock_retries if retry else 0)
 
     async def swap(self, operation: str, replace: Callable[[], T]) -> T:
         """Close, run ``replace`` in a thread (it may replace the file), reopen: all under the lock.
@@ -68,7 +99,7 @@ class Database:
         The connection is reopened even when ``replace`` fails, so the store stays usable.
         """
         async with self._lock:
-            await self.close()
+            await self._close()
             try:
                 with DB_QUERY_SECONDS.labels(operation).time():
                     return await asyncio.to_thread(replace)
@@ -77,7 +108,8 @@ class Database:
 
     def _require(self) -> aiosqlite.Connection:
         if self._conn is None:
-            raise MemoryStoreError("The memory store is closed.", "Open it again with open().")
+            raise MemoryStoreError("The memory store is closed.", "Open it again with open().",
+                                   kind="closed", retryable=True)
         return self._conn
 
     async def _open(self, quick_check: bool) -> None:
@@ -91,12 +123,12 @@ class Database:
             raise location.store_error(e, path, "open") from e
         self._conn = conn
         try:
-            await self._timed("open", lambda: self._setup(conn, quick_check))
+            await self._timed("open", lambda: self._setup(conn, quick_check), retries=self._lock_retries)
         except BaseException:
-            await self.close()
+            await self._close()
             raise
 
-    async def _timed(self, operation: str, attempt_once: Callable[[], Awaitable[T]]) -> T:
+    async def _timed(self, operation: str, attempt_once: Callable[[], Awaitable[T]], *, retries: int) -> T:
         """Retry a locked database with backoff and jitter; map sqlite errors; observe the time."""
         started = time.perf_counter()
         try:
@@ -105,7 +137,7 @@ class Database:
                 try:
                     return await attempt_once()
                 except sqlite3.OperationalError as e:
-                    if not location.is_locked(e) or retry >= self._lock_retries:
+                    if not location.is_locked(e) or retry >= retries:
                         raise
                     retry += 1
                     DB_LOCK_RETRIES.labels(operation).inc()
@@ -119,12 +151,17 @@ class Database:
         finally:
             DB_QUERY_SECONDS.labels(operation).observe(time.perf_counter() - started)
 
-    @staticmethod
-    async def _transaction(conn: aiosqlite.Connection, work: Work[T], mode: Mode) -> T:
+    async def _transaction(self, conn: aiosqlite.Connection, work: Work[T], mode: Mode,
+                           busy_timeout_ms: int | None) -> T:
         if mode == "none":
             return await work(conn)
-        await conn.execute("BEGIN IMMEDIATE" if mode == "write" else "BEGIN")
+        if conn.in_transaction:  # never expected: every owner ends its transaction; heal rather than wedge
+            log.error("memory_stale_transaction_rolled_back")
+            await conn.execute("ROLLBACK")
+        if busy_timeout_ms is not None:
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         try:
+            await conn.execute("BEGIN IMMEDIATE" if mode == "write" else "BEGIN")
             result = await work(conn)
             await conn.execute("COMMIT")
             return result
@@ -135,6 +172,9 @@ class Database:
                 except sqlite3.Error as e:
                     log.warning("memory_rollback_failed", error=str(e))
             raise
+        finally:
+            if busy_timeout_ms is not None:
+                await conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
 
     async def _setup(self, conn: aiosqlite.Connection, quick_check: bool) -> None:
         await conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")

@@ -90,6 +90,7 @@ async def export(conn: aiosqlite.Connection, player_id: str, now: datetime) -> d
             "kind": player.kind,
             "created_at": player.created_at,
             "last_seen_at": player.last_seen_at,
+            "given_name": player.given_name,
         },
         "personality": profile[0] if profile else None,
         "relationships": await rows(

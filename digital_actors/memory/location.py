@@ -93,6 +93,7 @@ def readonly_error(path: Path, cause: BaseException | None = None) -> MemoryStor
     return MemoryStoreError(
         f"The player-memory database {path} is in a read-only place{detail}.",
         f"Make {path.parent} writable for this user, or set DIGITAL_ACTORS_DB to a writable file.",
+        kind="readonly", retryable=True,
     )
 
 
@@ -102,22 +103,40 @@ def is_locked(error: BaseException) -> bool:
 
 
 def error_kind(error: BaseException) -> str:
-    """'locked', 'corrupt', 'notadb', 'readonly' or 'other' for an sqlite3 error."""
+    """'locked', 'full', 'io', 'corrupt', 'notadb', 'readonly', 'invalid' or 'other' for an sqlite3 error."""
     text = str(error).lower()
     if is_locked(error):
         return "locked"
+    if isinstance(error, sqlite3.IntegrityError):
+        return "invalid"  # the schema refuses the row: trying again cannot help
     if "not a database" in text:
         return "notadb"
     if "malformed" in text or "disk image" in text or "corrupt" in text:
         return "corrupt"
+    if "full" in text:
+        return "full"  # SQLITE_FULL: "database or disk is full"
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return "readonly"
+    if "i/o error" in text:
+        return "io"
     return "other"
 
 
+# Faults that can clear by themselves or by an operator's hand without losing the write: a lock, a
+# full disk, a read-only mount, an I/O hiccup, a damaged file being salvaged. A write that failed
+# this way is kept and tried again (memory/outbox.py); any other failure will fail the same way.
+RETRYABLE = frozenset({"locked", "full", "readonly", "io", "corrupt", "notadb", "closed"})
+
+
 def store_error(error: BaseException, path: Path | str, operation: str) -> MemoryStoreError:
-    """Map an sqlite3 error to the MemoryStoreError a human can act on."""
+    """Map an sqlite3 error to the MemoryStoreError a human can act on (with its kind)."""
     kind = error_kind(error)
+    mapped = _mapped(kind, error, path, operation)
+    mapped.kind, mapped.retryable = kind, kind in RETRYABLE
+    return mapped
+
+
+def _mapped(kind: str, error: BaseException, path: Path | str, operation: str) -> MemoryStoreError:
     if kind == "notadb":
         return MemoryStoreError(
             f"{path} is not a SQLite database (or its first page is damaged).", RECOVERY
@@ -128,6 +147,12 @@ def store_error(error: BaseException, path: Path | str, operation: str) -> Memor
         )
     if kind == "readonly":
         return readonly_error(Path(path), error) if path != MEMORY else MemoryStoreError(str(error))
+    if kind == "full":
+        return MemoryStoreError(
+            f"The disk holding the player-memory database {path} is full (during {operation}).",
+            f"Free space on the disk holding {Path(path).parent}; writes that failed are kept and land "
+            "once there is room.",
+        )
     if kind == "locked":
         return MemoryStoreError(
             f"The player-memory database {path} stayed locked by another program "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 DB_QUERY_SECONDS = Histogram(
     "digital_actors_db_query_seconds",
@@ -21,4 +21,22 @@ DB_ERRORS = Counter(
     "digital_actors_db_errors_total",
     "Player-memory operations that failed, by kind (locked, corrupt, readonly, other).",
     ["operation", "kind"],
+)
+
+MEMORY_WRITES_PENDING = Gauge(
+    "digital_actors_memory_writes_pending",
+    "Player-memory writes accepted but not yet in the database (queued, or kept for retry).",
+)
+
+MEMORY_WRITE_FAILURES = Counter(
+    "digital_actors_memory_write_failures_total",
+    "Tries of a player-memory write that failed and were kept for retry, by kind "
+    "(locked, full, readonly, io, corrupt, notadb, closed, timeout).",
+    ["kind"],
+)
+
+MEMORY_WRITES_DROPPED = Counter(
+    "digital_actors_memory_writes_dropped_total",
+    "Player-memory writes the database refused for good (the player was forgotten, a value it rejects).",
+    ["kind"],
 )

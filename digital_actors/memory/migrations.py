@@ -111,6 +111,24 @@ MIGRATIONS: tuple[Migration, ...] = (
         "m005_players_given_name",
         ("ALTER TABLE players ADD COLUMN given_name TEXT NOT NULL DEFAULT ''",),
     ),
+    Migration(
+        # One row that /health rewrites to prove a write can land (a lock, a full disk or a read-only
+        # file all fail it); memory/store.py probe_write.
+        "m006_health_probe",
+        ("""CREATE TABLE _health (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            probed_at TEXT NOT NULL
+        )""",),
+    ),
+    Migration(
+        # Rows brought over by `memory import-legacy`: the legacy key of each, so a second run adds nothing.
+        "m007_legacy_imports",
+        ("""CREATE TABLE legacy_imports (
+            source_key TEXT PRIMARY KEY,
+            target TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        )""",),
+    ),
 )
 
 _TABLE = """CREATE TABLE IF NOT EXISTS _migrations (

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import Protocol
 
 import structlog
 
@@ -34,9 +35,8 @@ from digital_actors.events import (
     PlayerSaid,
 )
 from digital_actors.memory import rules
-from digital_actors.memory.records import AttemptHandle
+from digital_actors.memory.records import AttemptHandle, MemoryNote
 from digital_actors.memory.rules import AttemptStats
-from digital_actors.memory.store import MemoryStore
 from digital_actors.memory.wording import count_harsh, count_kind
 
 log = structlog.get_logger()
@@ -46,10 +46,18 @@ PATIENT_WAIT = 3.0  # waiting this long after a line finished, before acting, is
 PLAYER = "player"
 
 
+class AttemptRecorder(Protocol):
+    """Where a finished attempt goes: a store (written now) or the outbox (written until it lands)."""
+
+    async def finish_attempt(self, handle: AttemptHandle, outcome: str, ending_id: str | None,
+                             stats: AttemptStats, memories: list[MemoryNote], *,
+                             elapsed: float | None = None) -> bool: ...
+
+
 class MemoryObserver:
     """Counts what the player does during one attempt and writes it when the attempt ends."""
 
-    def __init__(self, store: MemoryStore, handle: AttemptHandle, *, clock: Clock,
+    def __init__(self, store: AttemptRecorder, handle: AttemptHandle, *, clock: Clock,
                  character_id: str | None = None) -> None:
         self._store = store
         self._handle = handle

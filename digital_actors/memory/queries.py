@@ -37,6 +37,7 @@ def clean_name(name: str) -> str:
         raise MemoryStoreError(
             f"{name!r} is not a usable player name.",
             f"Use 1 to {MAX_NAME} printable characters, e.g. --player Alex.",
+            kind="invalid",
         )
     return cleaned
 
@@ -84,7 +85,7 @@ async def get_or_create_player(
     conn: aiosqlite.Connection, name: str, kind: str, now: datetime
 ) -> PlayerRecord:
     if kind not in PLAYER_KINDS:
-        raise MemoryStoreError(f"Unknown player kind {kind!r}.", "Use 'terminal' or 'web'.")
+        raise MemoryStoreError(f"Unknown player kind {kind!r}.", "Use 'terminal' or 'web'.", kind="invalid")
     name = clean_name(name)
     stamp = iso(now)
     row = await one(
@@ -121,7 +122,8 @@ def clean_given_name(name: str) -> str:
     """A name a player gave: trimmed, 1-40 printable characters."""
     cleaned = " ".join(name.split())
     if not cleaned or len(cleaned) > MAX_NAME or not cleaned.isprintable():
-        raise MemoryStoreError(f"{name!r} is not a usable name.", f"Use 1 to {MAX_NAME} printable characters.")
+        raise MemoryStoreError(f"{name!r} is not a usable name.", f"Use 1 to {MAX_NAME} printable characters.",
+                               kind="invalid")
     return cleaned
 
 
@@ -187,21 +189,51 @@ async def snapshot(
     )
 
 
+async def ensure_player_row(conn: aiosqlite.Connection, player_id: str, name: str, kind: str, now: datetime) -> bool:
+    """Create the profile ``player_id`` unless it exists; False when it did. A taken name gets the id's start.
+    (The outbox's write: idempotent, and never touches an existing row, whatever its kind.)"""
+    if kind not in PLAYER_KINDS:
+        raise MemoryStoreError(f"Unknown player kind {kind!r}.", "Use 'terminal' or 'web'.", kind="invalid")
+    if await get_player(conn, player_id) is not None:
+        return False
+    name = clean_name(name)
+    if await one(conn, "SELECT 1 FROM players WHERE kind = ? AND name = ?", (kind, name)):
+        name = f"{name[:MAX_NAME - 9]}-{player_id.replace('-', '')[:8]}"
+    stamp = iso(now)
+    await conn.execute(
+        f"INSERT INTO players ({_PLAYER_COLS}) VALUES (?, ?, ?, ?, ?, ?)",
+        (player_id, name, kind, stamp, stamp, ""),
+    )
+    return True
+
+
 async def begin_attempt(
-    conn: aiosqlite.Connection,
-    player_id: str,
-    scene_id: str,
-    character_id: str,
-    session_id: str | None,
-    now: datetime,
-) -> tuple[AttemptHandle, int]:
-    """Write the session (unless continuing one) and an in_progress attempt; abandon stale ones."""
+    conn: aiosqlite.Connection, handle: AttemptHandle, new_session: bool
+) -> tuple[bool, int]:
+    """Write the session (when new) and an in_progress attempt; this player's older in_progress ones
+    become abandoned. Returns (written, abandoned); an attempt already written is left alone."""
+    if await one(conn, "SELECT 1 FROM scene_attempts WHERE id = ?", (handle.attempt_id,)):
+        return False, 0
+    player_id, stamp = handle.player_id, handle.started_at
     if await get_player(conn, player_id) is None:
         raise MemoryStoreError(
             f"No player with id {player_id!r}.",
             "Create the profile first with store.player(name) or create_player().",
+            kind="missing",
         )
-    stamp = iso(now)
+    owner = await one(conn, "SELECT player_id FROM sessions WHERE id = ?", (handle.session_id,))
+    if owner is not None and owner[0] != player_id:
+        raise MemoryStoreError(
+            f"No session {handle.session_id!r} for this player.",
+            "Pass session_id only to continue a session begun by this player.",
+            kind="invalid",
+        )
+    if owner is None and not new_session:
+        raise MemoryStoreError(
+            f"No session {handle.session_id!r} for this player.",
+            "Pass session_id only to continue a session begun by this player.",
+            kind="missing",
+        )
     cur = await conn.execute(
         "UPDATE scene_attempts SET outcome = 'abandoned' "
         "WHERE player_id = ? AND outcome = 'in_progress'",
@@ -209,35 +241,39 @@ async def begin_attempt(
     )
     abandoned = cur.rowcount
     await cur.close()
-    if session_id is None:
-        session_id = str(uuid.uuid4())
+    if owner is None:
         await conn.execute(
             "INSERT INTO sessions (id, player_id, scene_id, started_at) VALUES (?, ?, ?, ?)",
-            (session_id, player_id, scene_id, stamp),
+            (handle.session_id, player_id, handle.scene_id, stamp),
         )
-    elif not await one(
-        conn, "SELECT 1 FROM sessions WHERE id = ? AND player_id = ?", (session_id, player_id)
-    ):
-        raise MemoryStoreError(
-            f"No session {session_id!r} for this player.",
-            "Pass session_id only to continue a session begun by this player.",
-        )
-    handle = AttemptHandle(str(uuid.uuid4()), session_id, player_id, scene_id, character_id, stamp)
     await conn.execute(
         "INSERT INTO scene_attempts (id, player_id, session_id, scene_id, character_id, "
         "started_at, outcome, stats) VALUES (?, ?, ?, ?, ?, ?, 'in_progress', ?)",
         (
             handle.attempt_id,
             player_id,
-            session_id,
-            scene_id,
-            character_id,
+            handle.session_id,
+            handle.scene_id,
+            handle.character_id,
             stamp,
             rules.AttemptStats().to_json(),
         ),
     )
-    await conn.execute("UPDATE players SET last_seen_at = ? WHERE id = ?", (stamp, player_id))
-    return handle, abandoned
+    await conn.execute(
+        "UPDATE players SET last_seen_at = max(last_seen_at, ?) WHERE id = ?", (stamp, player_id)
+    )
+    return True, abandoned
+
+
+async def abandon_stale(conn: aiosqlite.Connection, before: str) -> int:
+    """Mark attempts still in progress that started before ``before`` (ISO UTC) abandoned; how many."""
+    cur = await conn.execute(
+        "UPDATE scene_attempts SET outcome = 'abandoned' WHERE outcome = 'in_progress' AND started_at < ?",
+        (before,),
+    )
+    count = cur.rowcount
+    await cur.close()
+    return count
 
 
 async def finish_attempt(
@@ -253,7 +289,8 @@ async def finish_attempt(
     """Complete attempt, session, personality, relationship and memories; False if already done."""
     if outcome not in FINAL_OUTCOMES:
         raise MemoryStoreError(
-            f"Unknown attempt outcome {outcome!r}.", "Use success, failure, quit or abandoned."
+            f"Unknown attempt outcome {outcome!r}.", "Use success, failure, quit or abandoned.",
+            kind="invalid",
         )
     row = await one(
         conn, "SELECT outcome, started_at FROM scene_attempts WHERE id = ?", (handle.attempt_id,)
@@ -307,7 +344,7 @@ async def finish_attempt(
     for note in notes:
         await _remember(conn, handle, note, stamp)
     await conn.execute(
-        "UPDATE players SET last_seen_at = ? WHERE id = ?", (stamp, handle.player_id)
+        "UPDATE players SET last_seen_at = max(last_seen_at, ?) WHERE id = ?", (stamp, handle.player_id)
     )
     return True
 

@@ -11,7 +11,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,19 +19,22 @@ import aiosqlite
 import structlog
 
 from digital_actors.errors import MemoryStoreError
-from digital_actors.memory import control, location, maintenance, migrations, queries
+from digital_actors.memory import control, legacy, location, maintenance, migrations, queries, writes
 from digital_actors.memory.connection import Database, Mode, T, Work
 from digital_actors.memory.metrics import DB_QUERY_SECONDS
+from digital_actors.memory.occupancy import FileUse, Use
 from digital_actors.memory.records import (
     AttemptHandle,
     IntegrityReport,
     MemoryNote,
     PlayerRecord,
     SalvageReport,
+    iso,
     utc_now,
 )
 from digital_actors.memory.rules import AttemptStats
 from digital_actors.memory.salvage import salvage_database
+from digital_actors.memory.writes import Write
 from digital_actors.player import PlayerMemory
 
 log = structlog.get_logger()
@@ -40,8 +43,15 @@ log = structlog.get_logger()
 class MemoryStore(Protocol):
     """What sessions, front ends and the web server need from a player-memory store."""
 
+    @property
+    def path(self) -> Path | str: ...
+    def now(self) -> datetime: ...
+    async def write(self, write: Write, *, busy_timeout_ms: int | None = None, retry: bool = True) -> bool: ...
+    async def probe_write(self, *, busy_timeout_ms: int = 250) -> None: ...
+    async def close(self) -> None: ...
     async def player(self, name: str, kind: str = "terminal") -> PlayerRecord: ...
-    async def create_player(self, kind: str = "web", name: str | None = None) -> PlayerRecord: ...
+    async def create_player(self, kind: str = "web", name: str | None = None, *,
+                            player_id: str | None = None) -> PlayerRecord: ...
     async def get_player(self, player_id: str) -> PlayerRecord | None: ...
     async def ensure_player(self, player_id: str, kind: str = "web") -> PlayerRecord | None: ...
     async def find_player(self, name: str, kind: str | None = None) -> PlayerRecord | None: ...
@@ -73,6 +83,11 @@ class MemoryStore(Protocol):
     async def healthy(self) -> tuple[bool, str]: ...
 
 
+def default_name(kind: str, player_id: str) -> str:
+    """The profile name of a profile made from an id alone: ``web-<the id>`` (cut to 40 characters)."""
+    return f"{kind}-{player_id}"[:queries.MAX_NAME]
+
+
 class SqliteMemoryStore:
     """The default store: one SQLite file (or ``:memory:``), migrated on open.
 
@@ -95,6 +110,7 @@ class SqliteMemoryStore:
                             retry_base_seconds=retry_base_seconds, sleep=sleep)
         self._now = wall_clock
         self._memory_limit = memory_limit
+        self._use: FileUse | None = None
 
     @property
     def path(self) -> Path | str:
@@ -103,15 +119,24 @@ class SqliteMemoryStore:
 
     @classmethod
     async def connect(
-        cls, where: str | os.PathLike[str] | None = None, *, quick_check: bool = True, **options: Any
+        cls, where: str | os.PathLike[str] | None = None, *, quick_check: bool = True, use: Use = "shared",
+        **options: Any
     ) -> SqliteMemoryStore:
         """Open (creating and migrating if needed) the store at ``where``; call ``close`` after.
 
         ``None`` means ``player_memory.db`` in the data dir; pass ``settings.digital_actors_db``
         to honour DIGITAL_ACTORS_DB. Options: busy_timeout_ms, lock_retries, wall_clock, ...
+        ``use``: "shared" (play, servers, player commands: the file is in use and maintenance is
+        refused meanwhile), "exclusive" (vacuum, restore: refused while anyone else has it open).
         """
         store = cls(location.resolve(where), **options)
-        await store._db.open(quick_check=quick_check)
+        await store._db.open(quick_check=quick_check)  # creates the folder the lock file lives in
+        if isinstance(store.path, Path):
+            try:
+                store._use = await asyncio.to_thread(FileUse.take, store.path, use, "this command")
+            except BaseException:
+                await store._db.close()
+                raise
         return store
 
     @classmethod
@@ -127,10 +152,40 @@ class SqliteMemoryStore:
             await store.close()
 
     async def close(self) -> None:
-        await self._db.close()
+        try:
+            await self._db.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        use, self._use = self._use, None
+        if use is not None:
+            use.release()
+
+    def now(self) -> datetime:
+        """The store's wall clock (UTC): what timestamps written now will say."""
+        return self._now()
 
     async def _run(self, operation: str, work: Work[T], *, mode: Mode = "write") -> T:
         return await self._db.run(operation, work, mode=mode)
+
+    async def write(self, write: Write, *, busy_timeout_ms: int | None = None, retry: bool = True) -> bool:
+        """Apply one write record (memory/writes.py) in its own transaction; False if it was already there.
+
+        The outbox passes a short ``busy_timeout_ms`` and ``retry=False``: it waits for locks itself.
+        """
+        return await self._db.run(writes.describe(write), lambda c: writes.apply(c, write),
+                                  busy_timeout_ms=busy_timeout_ms, retry=retry)
+
+    async def probe_write(self, *, busy_timeout_ms: int = 250) -> None:
+        """Rewrite the one-row ``_health`` table: raises MemoryStoreError when a write cannot land now."""
+        stamp = iso(self._now())
+
+        async def work(conn: aiosqlite.Connection) -> None:
+            await conn.execute("INSERT INTO _health (id, probed_at) VALUES (1, ?) "
+                               "ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at", (stamp,))
+
+        await self._db.run("probe", work, busy_timeout_ms=busy_timeout_ms, retry=False)
 
     # --- players ---------------------------------------------------------------------------
 
@@ -141,10 +196,20 @@ class SqliteMemoryStore:
             "player", lambda c: queries.get_or_create_player(c, name, kind, now)
         )
 
-    async def create_player(self, kind: str = "web", name: str | None = None) -> PlayerRecord:
-        """A new profile (the web server issues these); the name defaults to ``<kind>-<8 hex>``."""
-        chosen = name or f"{kind}-{os.urandom(4).hex()}"
-        return await self.player(chosen, kind)
+    async def create_player(self, kind: str = "web", name: str | None = None, *,
+                            player_id: str | None = None) -> PlayerRecord:
+        """A new profile (the web server issues these); the name defaults to ``<kind>-<8 hex>``.
+
+        With ``player_id`` the profile gets that id (created if missing: the same call twice is one profile).
+        """
+        if player_id is None:
+            chosen = name or f"{kind}-{os.urandom(4).hex()}"
+            return await self.player(chosen, kind)
+        await self.write(writes.EnsurePlayer(player_id, name or default_name(kind, player_id), kind,
+                                             iso(self._now())))
+        found = await self.get_player(player_id)
+        assert found is not None
+        return found
 
     async def get_player(self, player_id: str) -> PlayerRecord | None:
         return await self._run("get_player", lambda c: queries.get_player(c, player_id), mode="read")
@@ -187,14 +252,9 @@ class SqliteMemoryStore:
 
         Attempts of this player still in_progress (a crash, a killed server) become abandoned.
         """
-        now = self._now()
-        handle, abandoned = await self._run(
-            "begin_attempt",
-            lambda c: queries.begin_attempt(c, player_id, scene_id, character_id, session_id, now),
-        )
-        if abandoned:
-            log.info("memory_attempts_abandoned", count=abandoned, scene=scene_id)
-        return handle
+        begin = writes.new_attempt(player_id, scene_id, character_id, at=iso(self._now()), session_id=session_id)
+        await self.write(begin)
+        return begin.handle
 
     async def finish_attempt(
         self,
@@ -210,17 +270,17 @@ class SqliteMemoryStore:
 
         ``elapsed`` is play time in seconds (the game clock); by default, wall time since start.
         """
-        now = self._now()
-        notes = list(memories)
-        written = await self._run(
-            "finish_attempt",
-            lambda c: queries.finish_attempt(
-                c, handle, outcome, ending_id, stats, notes, elapsed, now
-            ),
-        )
+        finish = writes.FinishAttempt(handle, outcome, ending_id, stats, tuple(memories), elapsed,
+                                      iso(self._now()))
+        written = await self.write(finish)
         if not written:
             log.warning("memory_attempt_not_written", reason="already finished or forgotten")
         return written
+
+    async def abandon_stale(self, older_than_seconds: float) -> int:
+        """Mark attempts in progress for longer than ``older_than_seconds`` abandoned; how many."""
+        before = iso(self._now() - timedelta(seconds=older_than_seconds))
+        return await self._run("abandon_stale", lambda c: queries.abandon_stale(c, before))
 
     # --- player control -------------------------------------------------------------------
 
@@ -267,8 +327,9 @@ class SqliteMemoryStore:
         writing to the old file, now renamed aside).
         """
         db, now = self._file("restore"), self._now()
-        return await self._db.swap(
-            "restore", lambda: maintenance.restore_database(db, Path(backup), now))
+        async with self._exclusive("restore"):
+            return await self._db.swap(
+                "restore", lambda: maintenance.restore_database(db, Path(backup), now))
 
     async def pragmas(self) -> dict[str, Any]:
         """The connection settings that matter for safety: journal mode, foreign keys, busy timeout."""
@@ -302,6 +363,12 @@ class SqliteMemoryStore:
         with DB_QUERY_SECONDS.labels("salvage").time():
             return await asyncio.to_thread(salvage_database, Path(src), Path(dest))
 
+    async def import_legacy(self, src: str | os.PathLike[str]) -> legacy.LegacyImportReport:
+        """Bring over the earlier project's player_memory.db (memory/legacy.py); safe to run twice."""
+        rows = await asyncio.to_thread(legacy.read_legacy, Path(src))
+        now = self._now()
+        return await self._run("import_legacy", lambda c: legacy.import_rows(c, rows, str(src), now))
+
     async def vacuum(self) -> tuple[int, int]:
         """Rebuild the file to reclaim space; returns its size in bytes before and after."""
 
@@ -317,8 +384,21 @@ class SqliteMemoryStore:
             await conn.execute("VACUUM")
             await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-        await self._run("vacuum", work, mode="none")
+        async with self._exclusive("vacuum"):
+            await self._run("vacuum", work, mode="none")
         return before, size()
+
+    @asynccontextmanager
+    async def _exclusive(self, operation: str) -> AsyncIterator[None]:
+        """Hold the file alone for a maintenance step; refused while another process has it open."""
+        if self._use is None:
+            yield
+            return
+        await asyncio.to_thread(self._use.upgrade, operation)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(self._use.downgrade)
 
     async def healthy(self, within: float = 2.0) -> tuple[bool, str]:
         """For /health: (True, "ok") when a trivial read answers within ``within`` seconds."""

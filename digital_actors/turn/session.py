@@ -261,8 +261,8 @@ class Session:
         if self.memory_source is not None:
             try:
                 self.memory = await self.memory_source()
-            except DigitalActorsError as e:
-                self.log.warning("memory_reload_failed", error=e.message)
+            except (DigitalActorsError, TimeoutError) as e:  # play on with what was known
+                self.log.warning("memory_reload_failed", error=getattr(e, "message", "timeout"))
         self.player_name = self.player_name or self.memory.player_name
         self.actor.reset()
         self.signals.reset()
@@ -290,6 +290,11 @@ class Session:
                 continue
             if self._is_quiet():
                 return
+
+    def notify(self, notice: ev.Notice) -> None:
+        """Tell the player something from outside the scene (the engine: saving stopped or is back)."""
+        if not self._closed:
+            self._emit(notice)
 
     def name_player(self, name: str) -> None:
         """The player set the name the characters call them (a front end's name field)."""

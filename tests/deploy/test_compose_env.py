@@ -93,6 +93,8 @@ DOTENV = {
     "sentry_traces_sample_rate": "0.25",
     "digital_actors_scenes": "/srv/scenes",
     "digital_actors_db": "/home/me/.local/share/digital-actors/player_memory.db",
+    "memory_abandon_after_hours": "12",
+    "memory_retry_max_seconds": "5",
 }
 VOICES = {"ELEVENLABS_VOICE_MARA_VANE": "21m00Tcm4TlvDq8ikWAM", "ELEVENLABS_VOICE_CAPTAIN_HALE": "SOYHLrjzK2X1ezoPC6cr"}
 

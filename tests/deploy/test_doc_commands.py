@@ -29,6 +29,7 @@ from digital_actors.memory.records import MemoryNote
 from digital_actors.memory.store import SqliteMemoryStore
 from tests.deploy.doc_commands import Command, commands, cron_entry
 from tests.memory.conftest import play
+from tests.memory.legacy_fixture import build_legacy_db
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ("docs/DEPLOYMENT.md", "docs/OPERATIONS.md")
@@ -97,6 +98,8 @@ REVIEWED: dict[str, tuple[str, str]] = {
         (RUN, "operations: <time> is the file salvage wrote, in the data folder"),
     "digital-actors memory restore player_memory.salvaged-<time>.db": (RUN, "operations: answering y"),
     "digital-actors memory vacuum": (RUN, "operations"),
+    "digital-actors memory import-legacy /old/data/player_memory.db":
+        (RUN, "operations: the earlier project's file built by tests/memory/legacy_fixture.py, at that path moved"),
 }
 
 
@@ -123,7 +126,8 @@ class Place:
                  "/var/backups/digital-actors": self.tmp / "var/backups/digital-actors",
                  "/etc/digital-actors": self.tmp / "etc/digital-actors",
                  "/etc/systemd/system": self.tmp / "etc/systemd/system",
-                 "/opt/digital-actors": VENV, "/tmp/rescued.db": self.tmp / "rescued.db"}
+                 "/opt/digital-actors": VENV, "/tmp/rescued.db": self.tmp / "rescued.db",
+                 "/old/data": self.tmp / "old/data"}
         text = text.removeprefix("sudo ")
         for old, new in moves.items():
             text = text.replace(old, str(new))
@@ -390,6 +394,9 @@ def test_operations_commands(tmp_path: Path) -> None:
         as_run=f"digital-actors memory restore {salvaged.name}", answer="y\n", cwd=data)
     run("digital-actors memory vacuum")
     assert names(data / "player_memory.db") == {"Alex", "Sam"}
+    build_legacy_db(tmp_path / "old/data/player_memory.db")
+    imported = run("digital-actors memory import-legacy /old/data/player_memory.db")
+    assert "3 imported" in imported and len(names(data / "player_memory.db")) == 5
 
 
 def test_every_runnable_command_is_run() -> None:

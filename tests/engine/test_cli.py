@@ -23,6 +23,7 @@ def test_scenes_lists_scene_folders(mini_dir: Path) -> None:
 def test_check_exit_codes(mini_dir: Path, tmp_path: Path) -> None:
     code, out = run("check", str(mini_dir), "--explain")
     assert code == 0 and "ok" in out and "friends:" in out
+    assert "(the fastest playthrough found took " in out
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "scene.toml").write_text('id = "bad"\ntitle = 3\n', encoding="utf-8")

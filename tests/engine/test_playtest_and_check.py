@@ -46,8 +46,9 @@ def test_check_finds_witnesses_for_every_ending(mini_dir: Path) -> None:
     [report] = check_path(mini_dir)
     assert report.ok and set(report.witnesses) == {"friends", "suffocated"}
     # The mini scene has no steering lines (its fallback is what other tests hear): one warning a phase.
+    # And two pumps and two thank-yous make friends at once, far under a third of its 5 minutes.
     assert [(f.level, f.where.rsplit(": ", 1)[-1]) for f in report.findings] == [
-        ("warning", "script.steer.1"), ("warning", "script.steer.2")]
+        ("warning", "script.steer.1"), ("warning", "script.steer.2"), ("warning", "endings.friends")]
 
 
 def test_check_warns_about_each_phase_without_steering_lines(tmp_path: Path) -> None:
@@ -93,3 +94,40 @@ def test_check_reports_load_errors_with_locations(tmp_path: Path) -> None:
     folder = write_scene(tmp_path / "d", BASE.replace('when = "air >= 100"', 'when = "oxygen > 1"'))
     [report] = check_path(folder)
     assert not report.ok and "endings[0].when" in str(report.findings[0])
+
+
+RISING = BASE.replace('[state.air]\nstart = 50', '[state.air]\nstart = 50\nrate = 1')  # `done` at 50 s, untouched
+TIMED = RISING.replace("[[endings]]", '''[[controls]]
+id = "pump"
+label = "PUMP"
+key = "1"
+effects = { air = "+25" }
+[[endings]]''')
+
+
+def test_check_warns_when_a_success_comes_in_under_a_third_of_minutes(tmp_path: Path) -> None:
+    # Four presses of the pump reach `done` (air 100) at once: far under a third of 3 minutes (60 s).
+    quick = check_scene(load_scene(write_scene(tmp_path / "a", 'minutes = 3\n' + TIMED)), budget=2)
+    [finding] = [f for f in quick.findings if f.where.rsplit(": ", 1)[-1] == "endings.done"]
+    assert finding.level == "warning"
+    assert "under a third of the scene's 3 minutes (60 s)" in finding.message
+    assert f"reached {quick.fastest['done']:.0f} s in" in finding.message and quick.fastest["done"] < 60
+
+
+def test_check_is_quiet_when_the_fastest_success_takes_a_third_of_minutes(tmp_path: Path) -> None:
+    # The same scene with the pump gone: air rises 1 a second, so `done` takes 50 s, a third of
+    # 2.5 minutes exactly (50 s), and no faster path exists.
+    report = check_scene(load_scene(write_scene(tmp_path / "b", 'minutes = 2.5\n' + RISING)), budget=2)
+    assert report.fastest["done"] == 50
+    assert not [f for f in report.findings if "under a third" in f.message]
+    # ...and a third of 3 minutes (60 s) is more than 50 s: the same scene advertised longer warns.
+    longer = check_scene(load_scene(write_scene(tmp_path / "c", 'minutes = 3\n' + RISING)), budget=2)
+    assert [f.where.rsplit(": ", 1)[-1] for f in longer.findings if "under a third" in f.message] == ["endings.done"]
+
+
+def test_check_warns_about_a_role_that_ends_with_a_full_stop(tmp_path: Path) -> None:
+    dotted = check_scene(load_scene(write_scene(tmp_path / "a", BASE.replace('role = "tester"', 'role = "a tester."'))),
+                         budget=0.5)
+    assert any(f.where.endswith("player.role") and "ends with '.'" in f.message for f in dotted.findings)
+    plain = check_scene(load_scene(write_scene(tmp_path / "b", BASE)), budget=0.5)
+    assert not any(f.where.endswith("player.role") for f in plain.findings)

@@ -26,6 +26,8 @@ TOKEN = re.compile(r"^[A-Za-z0-9_\-]{43,}$")
 class BrokenMemory:
     """A memory store whose health check fails (a full disk, say)."""
 
+    path = ":memory:"
+
     async def healthy(self) -> tuple[bool, str]:
         return False, "database is locked"
 

@@ -70,7 +70,8 @@ def cli(ctx: click.Context, extra_scenes: tuple[Path, ...], player: str | None) 
     """
     ctx.obj = AppContext(_settings(), extra_scenes, player)
     # Commands print what matters themselves; stray library logs stay quiet unless they are warnings.
-    configure_logging(level="WARNING", json=ctx.obj.settings.log_format_json, env=ctx.obj.settings.env)
+    configure_logging(level="WARNING", json=ctx.obj.settings.log_format_json, env=ctx.obj.settings.env,
+                      secrets=ctx.obj.settings.secret_values())
     if ctx.invoked_subcommand is None:
         ctx.invoke(play, scene=None)
 
@@ -83,7 +84,8 @@ def _is_terminal() -> bool:
 def _log_to_file(settings: Settings) -> Iterator[None]:
     """The games own the terminal: log to the log dir while they run."""
     opened = configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env,
-                               file=paths.log_dir() / "digital-actors.log")
+                               file=paths.log_dir() / "digital-actors.log", secrets=settings.secret_values(),
+                               log_prompts=settings.log_prompts)
     try:
         yield
     finally:

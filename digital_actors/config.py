@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     # --- logs and errors -------------------------------------------------------------
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format_json: bool = Field(False, description="JSON log lines (for log collectors) instead of console lines.")
+    log_prompts: bool = Field(False, description="Write whole model prompts (players' words included) to the log at DEBUG; off: never.")
     env: str = Field("development", description="Deployment environment name, logged with every line.")
     sentry_dsn: SecretStr | None = Field(None, description="Sentry DSN; error reporting is off when unset.")
     sentry_environment: str | None = Field(None, description="Sentry environment (defaults to ENV).")
@@ -162,6 +163,16 @@ class Settings(BaseSettings):
     def voice_for(self, character_id: str) -> str | None:
         """The ELEVENLABS_VOICE_<CHARACTER_ID> override for a character, if any."""
         return self.elevenlabs_voices.get(character_id.upper())
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret setting's value that is set (API keys, the Sentry DSN, the metrics token
+        ...): the logs redact each wherever it appears."""
+        found: list[str] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value().strip():
+                found.append(value.get_secret_value().strip())
+        return tuple(found)
 
     def public_view(self) -> dict[str, str]:
         """Every setting as text, secrets masked: safe to print or log."""

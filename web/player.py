@@ -57,7 +57,8 @@ class PlayerSession:
         self.given_name = ""  # what the player asked to be called here (memory keeps it too)
         self.closed = False
         self._remembered = False  # the player's row is in the memory store (made at the first scene)
-        self.log = log.bind(session_id=short_hash(self.id))
+        self.log_id = short_hash(self.id)  # what logs and the Welcome frame call this session
+        self.log = log.bind(session_id=self.log_id)
         self._pump: asyncio.Task[None] | None = None
         self._paused_by_player = False
         self._awaiting: float | None = None
@@ -99,7 +100,15 @@ class PlayerSession:
 
     # --- commands ----------------------------------------------------------------------
     async def handle(self, command: protocol.Command) -> None:
-        """Carry out one validated command. DigitalActorsError reaches the player as an Error frame."""
+        """Carry out one validated command. DigitalActorsError reaches the player as an Error frame.
+
+        The player's ``session_id`` is bound for the command (structlog contextvars), so the
+        engine session's own lines (``turn``, the model's) carry it too: tasks the session starts
+        here inherit the binding."""
+        with structlog.contextvars.bound_contextvars(session_id=self.log_id):
+            await self._handle(command)
+
+    async def _handle(self, command: protocol.Command) -> None:
         async with self._lock:
             match command:
                 case protocol.Start(scene=scene_id):
@@ -253,15 +262,20 @@ class PlayerSession:
 
     # --- events out ---------------------------------------------------------------------------
     async def _run_pump(self, session: Session, subscription: AsyncIterator[ev.Event]) -> None:
-        async for event in subscription:
-            if self.session is not session:
-                continue  # the scene was left or restarted: its last events are not the page's any more
-            try:
-                self._measure(session, event)
-                await self._deliver(event)
-            except Exception:  # one bad event must not silence the rest of the scene
-                count_error("ws_delivery")
-                self.log.exception("event_delivery_failed", event_kind=type(event).__name__)
+        structlog.contextvars.bind_contextvars(session_id=self.log_id)  # this task's own context
+        try:
+            async for event in subscription:
+                if self.session is not session:
+                    continue  # the scene was left or restarted: its last events are not the page's any more
+                try:
+                    self._measure(session, event)
+                    await self._deliver(event)
+                except Exception:  # one bad event must not silence the rest of the scene
+                    count_error("ws_delivery")
+                    self.log.exception("event_delivery_failed", event_kind=type(event).__name__)
+        except Exception:  # the pump itself broke: report it (it is gathered quietly on close)
+            count_error("ws_pump")
+            self.log.exception("event_pump_failed")
 
     async def _deliver(self, event: ev.Event) -> None:
         if isinstance(event, ev.AudioChunk):

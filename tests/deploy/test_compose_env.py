@@ -87,6 +87,7 @@ DOTENV = {
     "http_body_timeout_seconds": "12",
     "log_level": "WARNING",
     "log_format_json": "false",
+    "log_prompts": "true",
     "env": "staging",
     "sentry_dsn": "https://key@sentry.example.com/42",
     "sentry_environment": "staging-eu",

@@ -221,3 +221,17 @@ async def test_hot_reload_restarts_on_save_and_keeps_playing_on_errors(make_app:
         await settle(pilot)
         assert "Bob: Bob." in transcript_text(app)
         assert await screen.check_scene_files() == []
+
+
+async def test_a_failed_ending_shows_its_authored_hint(make_app: AppFactory) -> None:
+    from digital_actors.events import GameOver
+    from tui.screens.game_over import GameOverScreen
+
+    app, _ = make_app(play=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        over = GameOver("suffocated", "failure", "Out of air", "The line went quiet.", 61.0, {},
+                        hint="Pump before the gauge turns red.")
+        await app.push_screen(GameOverScreen(over, [("Time", "1:01")]))
+        await pilot.pause()
+        shown = str(app.screen.query_one("#hint").render())
+        assert "Pump before the gauge turns red." in shown

@@ -42,6 +42,8 @@ class GameOverScreen(ModalScreen[Choice]):
                 yield Static(Text(o.title), id="ending-title", classes="dialog-title")
                 if o.epilogue:
                     yield Static(Text(o.epilogue), id="epilogue")
+                if o.hint:  # after a failure: one authored hint for the next try
+                    yield Static(Text(f"Hint: {o.hint}", style="italic"), id="hint")
                 yield Static(Text(stats_text(self.rows)), id="stats")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Retry (R)", id="retry", variant="primary", compact=True)

@@ -90,10 +90,14 @@ class Transcript(Vertical):
 
     def _draw(self, text: Text) -> None:
         """Wrap at the log's real width (RichLog alone measures text against an 80-column console),
-        and centre a centred line (a divider) across the whole log."""
+        and centre a centred line (a divider) across the whole log. A log that was following the
+        newest line keeps following it once the new line has been laid out."""
         log = self.log_widget
+        following = log.scroll_y >= log.max_scroll_y - 1
         width = log.scrollable_content_region.width
         log.write(text, width=width or None, expand=text.justify == "center")
+        if following:
+            self.call_after_refresh(log.scroll_end, animate=False)
 
     def on_resize(self, event: events.Resize) -> None:
         """Re-wrap kept lines for the new width (RichLog keeps lines as drawn): lines written before

@@ -131,6 +131,17 @@ class LineStarted(Event):
     speaker_name: str
     cue: str
     source: str = ""
+    voiced: bool = False  # its audio follows (SpeechStarted, AudioChunk): text can wait for the voice
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted(Event):
+    """A sentence of a line starts to be heard: its audio chunks follow. A page that plays the
+    voice reveals this sentence's text with its audio (text never runs ahead of the voice)."""
+
+    line_id: str
+    sentence: int
+    text: str
 
 
 @dataclass(frozen=True, slots=True)

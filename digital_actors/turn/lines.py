@@ -49,7 +49,9 @@ class LinePerformer:
         if performance is None:
             return None
         line_id, speaker = new_line_id(), self.scene.lead_id
-        self.emit(ev.LineStarted(line_id, speaker, self.scene.lead.name, cue.kind, performance.source))
+        voiced = self.voice is not None and self.voice_on
+        self.emit(ev.LineStarted(line_id, speaker, self.scene.lead.name, cue.kind, performance.source,
+                                 voiced=voiced))
         started = self.clock.now()
         first: float | None = None
         sentence: float | None = None

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from digital_actors import events as ev
 from digital_actors.clock import Clock
 from digital_actors.errors import VoiceError
+from digital_actors.text import strip_tags
 from digital_actors.voice.base import Voice, VoiceProfile
 from digital_actors.voice.chunker import SentenceChunker
 from digital_actors.voice.pipeline import VoicePipeline
@@ -37,6 +38,8 @@ class LineSpeech:
         self._pump: asyncio.Task[None] | None = None
         self.first_chunk_at: float | None = None
         self.sentences = 0
+        self._texts: list[str] = []  # each sentence handed to the voice, as displayed
+        self._heard = -1  # the last sentence whose audio has started
 
     def start(self) -> None:
         self._pipe.start()
@@ -46,6 +49,9 @@ class LineSpeech:
         async for out in self._pipe.chunks():
             if self.first_chunk_at is None:
                 self.first_chunk_at = self._clock.now()
+            while self._heard < out.sentence and self._heard + 1 < len(self._texts):
+                self._heard += 1
+                self._emit(ev.SpeechStarted(self.line_id, self._heard, self._texts[self._heard]))
             self._emit(ev.AudioChunk(self.line_id, out.seq, out.sample_rate, out.pcm))
 
     def feed(self, delta: str) -> bool:
@@ -58,6 +64,7 @@ class LineSpeech:
     def _say(self, sentence: str) -> None:
         if sentence.strip():
             self.sentences += 1
+            self._texts.append(strip_tags(sentence))
             self._pipe.say(sentence)
 
     async def finish(self) -> None:

@@ -156,3 +156,28 @@ async def test_what_they_remember_can_be_read_and_forgotten(game: GameFactory, o
     assert g.store is not None
     assert await g.store.get_player(await page.evaluate("localStorage.getItem('digital-actors.player')")) is None
     assert page.problems == []
+
+
+async def test_with_the_voice_on_the_text_appears_with_its_audio(game: GameFactory, open_page: PageFactory) -> None:
+    """A voiced line shows each sentence when its audio starts: the text never runs more than one
+    sentence ahead of what is heard (the whole line's text arrives at once; "Hello?" is ~4 s of audio)."""
+    from playwright.async_api import expect
+
+    g = await game(scenes=("mini",), speaker=SilentVoice(ms_per_char=600))
+    page = await open_page(g.url)
+    await start_scene(page, "Mini")
+    line = page.locator(".entry.actor .text").last
+    await expect(line).to_have_text("Hello?")  # the first sentence, with its audio
+    assert "Anyone?" not in (await line.text_content() or "")  # the second is seconds of audio away
+    await expect(line).to_have_text("Hello? Anyone?", timeout=12000)
+    assert page.problems == []
+
+
+async def test_with_the_voice_off_the_text_streams_at_once(game: GameFactory, open_page: PageFactory) -> None:
+    from playwright.async_api import expect
+
+    g = await game(scenes=("mini",), speaker=SilentVoice(ms_per_char=600))
+    page = await open_page(g.url, prefs={"voice": False})
+    await start_scene(page, "Mini")
+    await expect(page.locator(".entry.actor .text").last).to_have_text("Hello? Anyone?", timeout=1500)
+    assert page.problems == []

@@ -2,7 +2,8 @@
 // Every rule (danger levels, countdown text, key map, end-of-scene rows, the hint) comes from the
 // server's view (digital_actors/view.py): frames carry a `view` patch, snapshots the whole view.
 import { Connection } from "./connection.js";
-import { PcmPlayer } from "./audio.js";
+import { PcmPlayer, parseAudioFrame } from "./audio.js";
+import { Reveal } from "./reveal.js";
 import { bindCloseButtons, closeDialog, confirmDialog, openDialog, topDialog, trapTab } from "./dialogs.js";
 import { MemoryPanel } from "./memory.js";
 import { applyTheme, loadPrefs, savePrefs, serverSettings, themeOf } from "./prefs.js";
@@ -10,6 +11,7 @@ import { Follower, download, transcriptText } from "./transcript.js";
 
 const $ = (id) => document.getElementById(id);
 const player = new PcmPlayer();
+const reveal = new Reveal(player);
 const prefs = loadPrefs();
 // inScene: a scene of this page is on the stage (frames of a scene that was left are ignored).
 const state = { cast: {}, lines: new Map(), speaking: null, controls: [], keys: {}, paused: false, over: null,
@@ -46,6 +48,7 @@ function setStatus(kind, text) {
 
 // --- views ----------------------------------------------------------------------------------------
 function showPicker() {
+  reveal.clear();
   state.inScene = false;
   state.over = null;
   closeDialog($("ending"), "away");
@@ -96,6 +99,7 @@ function startScene(id) {
 // --- the scene -----------------------------------------------------------------------------------
 function renderScene(view) {
   state.cast = view.cast || {};
+  reveal.clear();
   state.lines.clear();
   state.over = null;
   state.inScene = true;
@@ -238,7 +242,10 @@ function lineFinished(frame) {
     if (!frame.text && !frame.interrupted) return;
     body = entry("actor", state.cast[frame.speaker] || frame.speaker, "");
   }
-  body.textContent = frame.text + (frame.interrupted ? " —" : "");
+  // A voiced line keeps showing what has been heard; its audio finishing shows the rest.
+  if (!reveal.finish(frame.line_id, frame.text, frame.interrupted) && !reveal.voiced(frame.line_id)) {
+    body.textContent = frame.text + (frame.interrupted ? " —" : "");
+  }
   body.classList.remove("speaking");
   if (frame.interrupted) {
     body.parentElement.classList.add("cut");
@@ -328,11 +335,19 @@ function apply(frame) {
     case "SceneStarted": renderScene(frame.view); focusInput(); return;
     case "PhaseChanged": renderPhase(frame.title); entry("phase", null, frame.title); break;
     case "PlayerSaid": entry("you", "You", frame.text); renderSuggestions([]); player.stop(null); break;
-    case "AudioFinished": if (frame.interrupted) player.stop(frame.line_id); break;
-    case "LineStarted": lineStarted(frame.line_id, frame.speaker, frame.speaker_name); break;
+    case "AudioFinished":
+      if (frame.interrupted) player.stop(frame.line_id);
+      reveal.done(frame.line_id, frame.interrupted);
+      break;
+    case "LineStarted":
+      lineStarted(frame.line_id, frame.speaker, frame.speaker_name);
+      reveal.start(frame.line_id, state.lines.get(frame.line_id), frame.voiced);
+      break;
+    case "SpeechStarted": reveal.sentence(frame.line_id, frame.text); break;
     case "LineDelta": {
       const body = state.lines.get(frame.line_id);
-      if (body) body.textContent += frame.text;
+      if (reveal.lines.has(frame.line_id)) reveal.delta(frame.line_id, frame.text);
+      else if (body) body.textContent += frame.text;
       break;
     }
     case "LineFinished": lineFinished(frame); break;
@@ -498,7 +513,11 @@ function onKey(event) {
 // --- wiring ---------------------------------------------------------------------------------------
 const connection = new Connection({
   onFrame: apply,
-  onAudio: (data) => { if (state.inScene) player.play(data); },
+  onAudio: (data) => {
+    if (!state.inScene) return;
+    const frame = parseAudioFrame(data);
+    if (frame) reveal.audio(frame.lineId, data);
+  },
   onStatus: setStatus,
   onOpen: () => connection.send(serverSettings(prefs)),
   onSessionLost: (why) => { notify(why, "warning"); player.stop(null); showPicker(); },

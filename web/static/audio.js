@@ -68,10 +68,20 @@ export class PcmPlayer {
     return Boolean(this.ctx) && this.ctx.state === "running";
   }
 
+  // The AudioContext's clock (seconds), and when everything scheduled so far ends.
+  now() {
+    return this.ctx ? this.ctx.currentTime : 0;
+  }
+
+  end() {
+    return Math.max(this.next, this.now());
+  }
+
+  // Schedules one frame; returns the time it starts (AudioContext seconds), or null if not played.
   play(buffer) {
     const frame = parseAudioFrame(buffer);
-    if (!frame || !this.enabled || !this.ready || this.cut.includes(frame.lineId)) return;
-    if (frame.samples.length === 0 || frame.sampleRate < 3000 || frame.sampleRate > 192000) return;
+    if (!frame || !this.enabled || !this.ready || this.cut.includes(frame.lineId)) return null;
+    if (frame.samples.length === 0 || frame.sampleRate < 3000 || frame.sampleRate > 192000) return null;
     const floats = new Float32Array(frame.samples.length);
     for (let i = 0; i < floats.length; i += 1) floats[i] = frame.samples[i] / 32768;
     const audio = this.ctx.createBuffer(1, floats.length, frame.sampleRate);
@@ -88,6 +98,7 @@ export class PcmPlayer {
       this.activity();
     };
     this.activity();
+    return start;
   }
 
   // Stop everything scheduled; chunks still arriving for lineId are dropped.

@@ -11,6 +11,7 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import structlog
@@ -41,6 +42,10 @@ class SqlStore:
     def __init__(self, *, wall_clock: Callable[[], datetime] = utc_now, memory_limit: int = 5) -> None:
         self._now = wall_clock
         self._memory_limit = memory_limit
+
+    @property
+    def path(self) -> Path | str:
+        raise NotImplementedError
 
     async def _tx(self, operation: str, work: TxWork[T], *, mode: Mode = "write",
                   busy_timeout_ms: int | None = None, retry: bool = True) -> T:

@@ -320,7 +320,7 @@ async def migrate_postgres(conn: psycopg.AsyncConnection[Any]) -> list[str]:
             if migration.name in done:
                 continue
             for statement in migration.for_postgres():
-                await conn.execute(statement)  # type: ignore[arg-type]  # our own literal SQL
+                await conn.execute(statement)
             await conn.execute(f"INSERT INTO {SCHEMA}._migrations (name, applied_at) VALUES (%s, %s)",
                                (migration.name, iso(utc_now())))
             ran.append(migration.name)

@@ -104,7 +104,7 @@ class PgDatabase:
 
     async def _configure(self, conn: Conn) -> None:
         statement_ms = int(self.options.statement_timeout * 1000)
-        await conn.execute(f"SET search_path TO {migrations.SCHEMA}; "  # type: ignore[arg-type]
+        await conn.execute(f"SET search_path TO {migrations.SCHEMA}; "
                            f"SET statement_timeout = {statement_ms}; "
                            f"SET lock_timeout = {int(self._busy_timeout_ms)}")
 
@@ -180,7 +180,7 @@ class PgDatabase:
         begin = "BEGIN" if mode == "write" else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
         if busy_timeout_ms is not None:
             begin += f"; SET LOCAL lock_timeout = {int(busy_timeout_ms)}"
-        await conn.execute(begin)  # type: ignore[arg-type]  # our own literal SQL
+        await conn.execute(begin)
         try:
             result = await work(conn)
             await conn.execute("COMMIT")

@@ -171,7 +171,7 @@ class PostgresMemoryStore(SqlStore):
 
         async def work(conn: Conn) -> None:
             for table in [t.name for t in transfer.TABLES] + ["_migrations", "_health"]:
-                await conn.execute(f"VACUUM (ANALYZE) {migrations.SCHEMA}.{table}")  # type: ignore[arg-type]
+                await conn.execute(f"VACUUM (ANALYZE) {migrations.SCHEMA}.{table}")
 
         before = await self._tx("vacuum", size, mode="none")
         await self._raw("vacuum", work)
@@ -180,6 +180,12 @@ class PostgresMemoryStore(SqlStore):
     async def backup(self, dest_dir: str | os.PathLike[str], keep_days: float | None = None) -> Path:
         """A logical dump of every table, read in one snapshot, to ``dest_dir/<db>-<UTC stamp>.jsonl.gz``;
         prunes that database's dumps older than keep_days once the new one is in place."""
+        final, _ = await self.dump(dest_dir, keep_days)
+        return final
+
+    async def dump(self, dest_dir: str | os.PathLike[str], keep_days: float | None = None
+                   ) -> tuple[Path, list[Path]]:
+        """``backup``, returning the dumps it pruned as well."""
         folder, now = Path(dest_dir), self._now()
         try:
             await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
@@ -218,10 +224,10 @@ class PostgresMemoryStore(SqlStore):
                                    "Check free space and permissions of the backup folder.") from e
         finally:
             partial.unlink(missing_ok=True)
-        if keep_days is not None:
-            maintenance.prune_backups(folder, stem, now, keep_days, keep=final, suffix=DUMP_SUFFIX)
-        log.info("memory_backup_written", path=str(final), bytes=final.stat().st_size)
-        return final
+        pruned = ([] if keep_days is None else
+                  maintenance.prune_backups(folder, stem, now, keep_days, keep=final, suffix=DUMP_SUFFIX))
+        log.info("memory_backup_written", path=str(final), pruned=len(pruned))
+        return final, pruned
 
     def backup_stem(self) -> str:
         """The start of this database's dump names: its name, safe in a file name."""

@@ -131,6 +131,6 @@ class PgTx:
     async def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Args]) -> None:
         """Insert many new rows with COPY ... FROM STDIN: one round trip per batch, not per row."""
         async with self.conn.cursor() as cur, cur.copy(
-                f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[arg-type]
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 await copy.write_row(tuple(row))

@@ -11,7 +11,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from digital_actors.config import Settings
 from digital_actors.memory import location
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from digital_actors.memory.postgres import PostgresMemoryStore
     from digital_actors.memory.store import SqliteMemoryStore
 
-    AnyStore = SqliteMemoryStore | PostgresMemoryStore
+    AnyStore: TypeAlias = SqliteMemoryStore | PostgresMemoryStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,7 +268,9 @@ async def verify(src: SqlStore, dst: SqlStore) -> Verification:
     """Per table: rows and checksum on each side (each read in one transaction of its own)."""
     out = Verification()
     for table in TABLES:
-        a = await src.transaction("verify", lambda t, table=table: tally(t, table), mode="read")
-        b = await dst.transaction("verify", lambda t, table=table: tally(t, table), mode="read")
-        out.tables[table.name] = (a, b)
+        async def counted(tx: Tx, table: Table = table) -> Tally:
+            return await tally(tx, table)
+
+        out.tables[table.name] = (await src.transaction("verify", counted, mode="read"),
+                                  await dst.transaction("verify", counted, mode="read"))
     return out

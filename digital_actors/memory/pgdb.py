@@ -106,7 +106,7 @@ class PgDatabase:
         statement_ms = int(self.options.statement_timeout * 1000)
         await conn.execute(f"SET search_path TO {migrations.SCHEMA}; "
                            f"SET statement_timeout = {statement_ms}; "
-                           f"SET lock_timeout = {int(self._busy_timeout_ms)}")
+                           f"SET lock_timeout = {max(1, int(self._busy_timeout_ms))}")
 
     async def _check(self, conn: Conn) -> None:
         """Refuse a schema of ours that holds someone else's tables, or one a newer version migrated."""
@@ -178,8 +178,8 @@ class PgDatabase:
         if mode == "none":
             return await work(conn)
         begin = "BEGIN" if mode == "write" else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-        if busy_timeout_ms is not None:
-            begin += f"; SET LOCAL lock_timeout = {int(busy_timeout_ms)}"
+        if busy_timeout_ms is not None:  # 0 would mean "wait for ever" to PostgreSQL: 1 ms is "do not wait"
+            begin += f"; SET LOCAL lock_timeout = {max(1, int(busy_timeout_ms))}"
         await conn.execute(begin)
         try:
             result = await work(conn)
@@ -251,7 +251,7 @@ def _mapped(kind: str, detail: str, where: PgLocation, operation: str) -> Memory
             "Free space on the database server; writes that failed are kept and land once there is room.")
     if kind == "readonly":
         return MemoryStoreError(
-            f"The player-memory database {where} refuses writes ({detail}).",
+            f"The player-memory database {where} refuses writes: it is read-only for this connection ({detail}).",
             "Point DIGITAL_ACTORS_DB at the primary (not a replica) and grant the user INSERT, UPDATE and "
             "DELETE on the digital_actors schema's tables; writes that failed are kept until then.")
     if kind == "unavailable":

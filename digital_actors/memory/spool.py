@@ -156,6 +156,7 @@ def write(spool: Path, pending: Sequence[Write]) -> bool:
 def save(spool: Path, pending: Sequence[Write]) -> None:
     """Replace the spool with ``pending`` atomically; raises OSError (a full disk) untouched."""
     text = "".join(writes.to_json(w) + "\n" for w in pending)
+    spool.parent.mkdir(parents=True, exist_ok=True)  # the data dir: a PostgreSQL store made no folder of its own
     partial = spool.with_name(f".{spool.name}.part")
     try:
         with partial.open("w", encoding="utf-8") as fh:
@@ -177,6 +178,7 @@ def make_reserve(spool: Path) -> None:
     with contextlib.suppress(OSError):
         if target.exists() and target.stat().st_size >= RESERVE_BYTES:
             return
+        target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("wb") as fh:
             fh.write(b"\0" * RESERVE_BYTES)
             fh.flush()
@@ -191,6 +193,7 @@ def release_reserve(spool: Path) -> None:
 def append(spool: Path, write_: Write) -> bool:
     """Add one write to the spool (a write that arrived after the outbox closed)."""
     try:
+        spool.parent.mkdir(parents=True, exist_ok=True)
         with spool.open("a", encoding="utf-8") as fh:
             fh.write(writes.to_json(write_) + "\n")
         return True

@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,9 +131,20 @@ class PgServer:
     def database(self, *, template: str | None = None) -> str:
         """A fresh database owned by ``da``, copied from ``template`` (default: the migrated one)."""
         name = f"t_{uuid.uuid4().hex[:16]}"
+        source = template or self.template
         with self.admin() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {} STRATEGY FILE_COPY").format(
-                sql.Identifier(name), sql.Identifier(template or self.template), sql.Identifier(ROLE)))
+            # A pool closed a moment ago may still be leaving the template: its backends go first.
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                         "AND pid <> pg_backend_pid()", (source,))
+            for attempt in range(100):
+                try:
+                    conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {} STRATEGY FILE_COPY").format(
+                        sql.Identifier(name), sql.Identifier(source), sql.Identifier(ROLE)))
+                    break
+                except psycopg.errors.ObjectInUse:
+                    if attempt == 99:
+                        raise
+                    time.sleep(0.05)  # the terminated backends exit within milliseconds
         self.made.append(name)
         return name
 

@@ -16,9 +16,9 @@ from digital_actors.cli import cli
 from digital_actors.clock import FakeClock
 from digital_actors.config import Settings
 from digital_actors.engine import Engine, SessionRequest
+from digital_actors.memory.base import SqlStore
 from digital_actors.memory.binding import NOT_SAVED, SAVED_AGAIN
 from digital_actors.memory.outbox import Outbox
-from digital_actors.memory.base import SqlStore
 from digital_actors.memory.store import SqliteMemoryStore
 from digital_actors.memory.stores import open_store
 from tests.memory.conftest import FakeWall

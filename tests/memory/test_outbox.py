@@ -13,10 +13,10 @@ from prometheus_client import REGISTRY
 
 from digital_actors.clock import FakeClock
 from digital_actors.memory import location, spool, writes
+from digital_actors.memory.base import SqlStore
 from digital_actors.memory.outbox import Outbox
 from digital_actors.memory.records import MemoryNote
 from digital_actors.memory.rules import AttemptStats
-from digital_actors.memory.base import SqlStore
 from digital_actors.memory.stores import open_store
 from tests.memory.conftest import FakeWall, Where
 from tests.memory.faults import read_only, write_lock

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from digital_actors.errors import MemoryStoreError
+from digital_actors.memory.base import SqlStore
 from digital_actors.memory.records import MemoryNote
 from digital_actors.memory.rules import AttemptStats
-from digital_actors.memory.base import SqlStore
 from digital_actors.memory.store import SqliteMemoryStore
 from digital_actors.memory.stores import connect_store, open_store
 from tests.memory.conftest import FakeWall, Where, play

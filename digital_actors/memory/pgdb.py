@@ -230,6 +230,11 @@ def error_kind(error: BaseException) -> str:
     if isinstance(error, psycopg.IntegrityError | psycopg.DataError):
         return "invalid"
     if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        text = str(error).lower()  # a refused connection carries no SQLSTATE: libpq's words say why
+        if "authentication failed" in text or "no password supplied" in text or "role" in text and "not exist" in text:
+            return "login"
+        if "database" in text and "does not exist" in text:
+            return "missing_db"
         return "unavailable"  # refused, reset, shut down, too many connections: the server or the network
     return "other"
 

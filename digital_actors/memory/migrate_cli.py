@@ -8,7 +8,8 @@ both sides. Running it again copies nothing new. Exit 1 when the two sides do no
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,17 +24,20 @@ PROGRESS_EVERY = 1.0  # seconds between two progress lines of one table
 
 
 class Progress:
-    """``  memories: 40000/100000 rows`` on stderr, at most once a second per table, and at its end."""
+    """``  memories: 40000/100000 rows`` on stderr for a table longer than one batch: after its first
+    batch, then at most once a second, and at its end."""
 
-    def __init__(self, clock: Any = time.monotonic) -> None:
-        self._clock, self._last = clock, 0.0
+    def __init__(self, batch: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._batch, self._clock = batch, clock
+        self._table, self._last = "", 0.0
 
     def __call__(self, table: str, done: int, total: int) -> None:
+        if total <= self._batch:
+            return
         now = self._clock()
-        if done >= total or now - self._last >= PROGRESS_EVERY:
-            self._last = now
-            if total > transfer.BATCH or done < total:
-                click.echo(f"  {table}: {done}/{total} rows", err=True)
+        if table != self._table or done >= total or now - self._last >= PROGRESS_EVERY:
+            self._table, self._last = table, now
+            click.echo(f"  {table}: {done}/{total} rows", err=True)
 
 
 @click.command()
@@ -58,7 +62,7 @@ def migrate(app: MemoryCli, target: str, batch: int) -> None:
     async def go() -> tuple[list[transfer.TableCopy], transfer.Verification]:
         async with open_store(_where(app.db), pool=app.pool) as src, \
                 open_store(_where(dest), pool=app.pool) as dst:
-            copied = await transfer.copy_all(src, dst, progress=Progress(), batch=batch)
+            copied = await transfer.copy_all(src, dst, progress=Progress(batch), batch=batch)
             return copied, await transfer.verify(src, dst)
 
     try:

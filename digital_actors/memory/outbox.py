@@ -230,8 +230,10 @@ class Outbox:
         if self.spool_file is None:
             for write in left:
                 log.error("memory_write_lost", write=writes.to_json(write))
-        elif left and await asyncio.to_thread(spool.write, self.spool_file, left):
-            log.warning("memory_writes_spooled", count=len(left), path=str(self.spool_file))
+        elif left:
+            spooled: bool = await asyncio.to_thread(spool.write, self.spool_file, left)
+            if spooled:  # else spool.write logged each write as memory_write_lost
+                log.warning("memory_writes_spooled", count=len(left), path=str(self.spool_file))
         elif self._spooled:
             spool.remove(self.spool_file)
         if self._slot is not None:

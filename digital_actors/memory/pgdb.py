@@ -231,7 +231,8 @@ def error_kind(error: BaseException) -> str:
         return "invalid"
     if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
         text = str(error).lower()  # a refused connection carries no SQLSTATE: libpq's words say why
-        if "authentication failed" in text or "no password supplied" in text or "role" in text and "not exist" in text:
+        if "authentication failed" in text or "no password supplied" in text or (
+                "role" in text and "not exist" in text):
             return "login"
         if "database" in text and "does not exist" in text:
             return "missing_db"

@@ -59,7 +59,6 @@ def pg_server() -> Iterator[PgServer]:
                 pass
 
         asyncio.run(migrate())
-        structlog.reset_defaults()
         yield server
 
 

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     piper_model_path: str | None = Field(None, description="A Piper .onnx voice (its .onnx.json beside it); default: the packaged en_US voice.")
     kokoro_model_path: str | None = Field(None, description="Kokoro ONNX model file (e.g. kokoro-v1.0.onnx) for the kokoro extra.")
     kokoro_voices_path: str | None = Field(None, description="Kokoro voices file (e.g. voices-v1.0.bin) for the kokoro extra.")
+    voice_workers: int = Field(
+        0, ge=0, description="Sentences a local voice (Piper, Kokoro) synthesises at once; 0 = one per usable CPU core.")
 
     # --- server ------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `digital-actors serve` listens on.")
@@ -108,6 +110,7 @@ class Settings(BaseSettings):
     # --- logs and errors -------------------------------------------------------------
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format_json: bool = Field(False, description="JSON log lines (for log collectors) instead of console lines.")
+    log_prompts: bool = Field(False, description="Write whole model prompts (players' words included) to the log at DEBUG; off: never.")
     env: str = Field("development", description="Deployment environment name, logged with every line.")
     sentry_dsn: SecretStr | None = Field(None, description="Sentry DSN; error reporting is off when unset.")
     sentry_environment: str | None = Field(None, description="Sentry environment (defaults to ENV).")
@@ -180,6 +183,16 @@ class Settings(BaseSettings):
     def voice_for(self, character_id: str) -> str | None:
         """The ELEVENLABS_VOICE_<CHARACTER_ID> override for a character, if any."""
         return self.elevenlabs_voices.get(character_id.upper())
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret setting's value that is set (API keys, the Sentry DSN, the metrics token
+        ...): the logs redact each wherever it appears."""
+        found: list[str] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value().strip():
+                found.append(value.get_secret_value().strip())
+        return tuple(found)
 
     def public_view(self) -> dict[str, str]:
         """Every setting as text, secrets masked: safe to print or log."""

@@ -246,6 +246,8 @@ class Engine:
         voice = self.voice_for_sessions()
         if voice is None:
             return self.voice_notice or "text only"
+        if voice.pool is not None:
+            return f"{voice.name} ({voice.model}, {voice.pool.workers} CPU workers)"
         return f"{voice.name} ({voice.model})"
 
     async def aclose(self) -> None:
@@ -378,12 +380,12 @@ class Engine:
                     memory = await store.snapshot(player_id, scene.id, scene.lead_id)
             except (MemoryStoreError, TimeoutError) as e:  # a stranger's start, but the scene is still recorded
                 log.error("memory_unavailable", event_type="memory_read", error=getattr(e, "message", "timeout"))
-                notices.append(Notice(MEMORY_UNREAD, "warning"))
+                notices.append(Notice(MEMORY_UNREAD, "warning", topic="memory"))
         memory = memory or PlayerMemory()
         performer = await self.performer()
         if performer.notice and not self._performer_told:
             self._performer_told = True  # once per process; SceneStarted.performer says it always
-            notices.append(Notice(performer.notice, "warning"))
+            notices.append(Notice(performer.notice, "warning", topic="performer"))
         actor = choose_actor(scene, self.settings, seed=seed, clock=self.clock, pace=request.pace,
                              performer=performer, audio_tags=self._audio_tags())
         signals, director = session_parts(scene, self.settings, actor)
@@ -395,7 +397,7 @@ class Engine:
         voice = self.voice_for_sessions()
         if self.voice_notice and not self._voice_told:
             self._voice_told = True  # said once per process, not at every scene
-            notices.append(Notice(self.voice_notice, "info"))
+            notices.append(Notice(self.voice_notice, "info", topic="voice"))
         profile = None
         if voice is not None:
             from digital_actors.voice.factory import profile_for
@@ -417,7 +419,7 @@ class Engine:
                                     character_id=lead, clock=self.clock, notify=session.notify)
             if outbox.status().failing:  # saving is down already: this player hears it at the start
                 binding.told_not_saved = True
-                notices.append(Notice(NOT_SAVED, "warning"))
+                notices.append(Notice(NOT_SAVED, "warning", topic="saving"))
             binding.start()
             self._bindings[session.id] = binding
             assert binding.task is not None

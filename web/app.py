@@ -20,6 +20,7 @@ from aiohttp import WSCloseCode, web
 from digital_actors.config import Settings
 from digital_actors.engine import READING_PACE, Engine
 from digital_actors.memory.store import MemoryStore
+from web import wording
 from web.assets import Assets
 from web.catalog import SceneCatalog
 from web.clients import parse_trusted
@@ -125,5 +126,5 @@ async def _close_sockets(app: web.Application) -> None:
     sockets = list(open_sockets)
     if sockets:
         log.info("closing_sockets", event_type="shutdown", count=len(sockets))
-        await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+        await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=wording.SHUTTING_DOWN.encode())
                                for ws in sockets), return_exceptions=True)

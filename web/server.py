@@ -84,7 +84,8 @@ def serve(settings: Settings, *, extra_scenes: Sequence[Path] = (), host: str | 
             print(f"  hint: {e.hint}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
     try:
-        configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env)
+        configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env,
+                          secrets=settings.secret_values(), log_prompts=settings.log_prompts)
         init_sentry(settings)
         imported = import_provider(settings)  # before the loop runs: the import blocks for a second
         if imported is not None:

@@ -92,7 +92,7 @@ class LinePerformer:
         sentence_ms = total if sentence is None and text else (
             None if sentence is None else (sentence - started) * 1000)
         if performance.notice:
-            self.emit(ev.Notice(performance.notice, "warning"))
+            self.emit(ev.Notice(performance.notice, "warning", topic=performance.notice_topic))
         usage = performance.usage
         self.emit(ev.Timing(line_id, first_ms, sentence_ms, first_audio_ms, total,
                             input_tokens=usage.total_input if usage is not None else None,
@@ -131,7 +131,7 @@ class LinePerformer:
         if not self._voice_noticed:
             self._voice_noticed = True
             self.emit(ev.Notice(f"{error.message} — text only from here" +
-                                (f" ({error.hint})" if error.hint else ""), "warning"))
+                                (f" ({error.hint})" if error.hint else ""), "warning", topic="voice_failed"))
 
 
 def visible_prefix(raw: str) -> str:

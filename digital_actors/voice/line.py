@@ -3,6 +3,8 @@
 Sentences go to the voice the moment the chunker completes them, while the actor is still
 streaming; the line's text is never held back for its audio. ``cancel`` (an interruption)
 stops synthesis at once and ends the line's audio with ``AudioFinished(interrupted=True)``.
+Each sentence reaches the voice with its line, its index and whose turn it is (``session``),
+so a local voice's pool serves first sentences first and takes sessions in turn.
 """
 
 from __future__ import annotations
@@ -23,9 +25,14 @@ class LineSpeech:
     """Speaks one line. ``start`` it, ``feed`` raw deltas, then ``finish`` or ``cancel``."""
 
     def __init__(self, voice: Voice, profile: VoiceProfile, *, line_id: str, emit: Callable[[ev.Event], None],
-                 clock: Clock, on_error: Callable[[VoiceError], None] | None = None) -> None:
+                 clock: Clock, on_error: Callable[[VoiceError], None] | None = None,
+                 session: str | None = None) -> None:
+        """``session`` is the pool's fairness key; it defaults to the line, which is the same
+        thing while a session speaks one line at a time (lines never overlap, and a cut line's
+        queued sentences are dropped before the next line starts)."""
         self.line_id, self._emit, self._clock = line_id, emit, clock
-        self._pipe = VoicePipeline(voice, profile, clock=clock, on_error=on_error)
+        self._pipe = VoicePipeline(voice, profile, clock=clock, on_error=on_error,
+                                   session=session or line_id, line=line_id)
         self._chunker = SentenceChunker()
         self._pump: asyncio.Task[None] | None = None
         self.first_chunk_at: float | None = None

@@ -204,10 +204,10 @@ def _first_run_profile(app: AppContext) -> None:
 
     async def existing() -> int | None:
         from digital_actors.errors import MemoryStoreError
-        from digital_actors.memory.store import SqliteMemoryStore
+        from digital_actors.memory.stores import PoolOptions, connect_store
 
         try:
-            store = await SqliteMemoryStore.connect(app.settings.digital_actors_db)
+            store = await connect_store(app.settings.memory_database(), pool=PoolOptions(0, 1))
         except MemoryStoreError:
             return None  # the game says so itself, with the recovery command
         try:

@@ -34,7 +34,8 @@ from digital_actors.memory import spool, writes
 from digital_actors.memory.binding import NOT_SAVED, MemoryBinding
 from digital_actors.memory.outbox import BUSY_TIMEOUT_MS, Outbox
 from digital_actors.memory.records import PlayerRecord, iso, utc_now
-from digital_actors.memory.store import MemoryStore, SqliteMemoryStore, default_name
+from digital_actors.memory.store import MemoryStore, default_name
+from digital_actors.memory.stores import PoolOptions, connect_store
 from digital_actors.performers import Performer, choose_actor, prepare_performer, session_parts
 from digital_actors.player import PlayerMemory
 from digital_actors.scene.loader import SceneRef, discover, find_scene, scene_search_path
@@ -134,12 +135,14 @@ class Engine:
             await engine.aclose()
 
     async def open_memory(self) -> bool:
-        """Open the store at DIGITAL_ACTORS_DB (or the default). False, with ``memory_error``, on failure.
+        """Open the store at DIGITAL_ACTORS_DB, else DATABASE_URL, else the default file: SQLite, or
+        PostgreSQL for a postgresql:// URL (pooled as MEMORY_DB_* say). False, with ``memory_error``, on failure.
 
         Writes the last run spooled are replayed first; stale in-progress attempts are abandoned now
         and every day while the engine lives."""
         try:
-            store = await SqliteMemoryStore.connect(self.settings.digital_actors_db, wall_clock=self.wall_clock)
+            store = await connect_store(self.settings.memory_database(), wall_clock=self.wall_clock,
+                                        pool=PoolOptions.from_settings(self.settings))
         except MemoryStoreError as e:
             self.memory_error = e
             return False

@@ -94,6 +94,11 @@ DOTENV = {
     "sentry_traces_sample_rate": "0.25",
     "digital_actors_scenes": "/srv/scenes",
     "digital_actors_db": "/home/me/.local/share/digital-actors/player_memory.db",
+    "database_url": "postgresql://da:pw@db.internal:5432/digital_actors",
+    "memory_db_pool_min_size": "2",
+    "memory_db_pool_max_size": "8",
+    "memory_db_acquire_timeout_seconds": "3",
+    "memory_db_statement_timeout_seconds": "20",
     "memory_abandon_after_hours": "12",
     "memory_retry_max_seconds": "5",
 }

@@ -49,7 +49,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
                pace: float = READING_PACE) -> web.Application:
     """The aiohttp application. ``engine``/``memory`` are injected (tests) or built here.
 
-    ``open_memory=True`` opens the SQLite store at DIGITAL_ACTORS_DB for the app's lifetime
+    ``open_memory=True`` opens the configured store (SQLite or PostgreSQL) for the app's lifetime
     (``serve`` does); if it cannot be opened the server still plays, and /health says why.
     """
     app = web.Application(middlewares=[access_log, errors, bounded_body], client_max_size=64 * 1024)

@@ -78,7 +78,10 @@ class ProcStats:
 
 
 async def player(http: aiohttp.ClientSession, base: str, scene: str, turns: int, out: Results) -> None:
-    token = (await (await http.post(f"{base}/api/session")).json())["token"]
+    issued = await http.post(f"{base}/api/session")
+    if issued.status != 200:
+        raise RuntimeError(f"POST /api/session answered {issued.status}")
+    token = (await issued.json())["token"]
     async with http.ws_connect(f"{base}/ws?token={token}", heartbeat=None) as ws:
         await ws.send_json({"type": "start", "scene": scene})
         await _until(ws, out, lambda f: f["type"] == "LineFinished")
@@ -138,6 +141,9 @@ async def run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dict
     with tempfile.TemporaryDirectory() as home:
         server_env = {**env, "PORT": str(port), "HOST": "127.0.0.1", "DIGITAL_ACTORS_HOME": home,
                       "WEB_MAX_SESSIONS": str(n + 50), "LOG_LEVEL": "WARNING", "LOG_FORMAT_JSON": "true",
+                      # Every simulated player comes from this one address: lift the per-address limits.
+                      "SESSION_RATE_BURST": str(n + 50), "SESSION_RATE_PER_MINUTE": str(60 * (n + 50)),
+                      "WEB_MAX_SESSIONS_PER_CLIENT": str(n + 50),
                       # Text only: a local voice would make this a benchmark of CPU speech synthesis.
                       "VOICE": os.environ.get("VOICE", "false")}
         proc = await asyncio.create_subprocess_exec(sys.executable, "-c", SERVER, env=server_env, cwd=ROOT,

@@ -102,7 +102,10 @@ class ProcStats:
 
 
 async def player(http: aiohttp.ClientSession, base: str, scene: str, turns: int, out: Results) -> None:
-    token = (await (await http.post(f"{base}/api/session")).json())["token"]
+    issued = await http.post(f"{base}/api/session")
+    if issued.status != 200:
+        raise RuntimeError(f"POST /api/session answered {issued.status}")
+    token = (await issued.json())["token"]
     async with http.ws_connect(f"{base}/ws?token={token}", heartbeat=None) as ws:
         await ws.send_json({"type": "start", "scene": scene})
         await _until(ws, out, lambda f: f["type"] == "LineFinished")

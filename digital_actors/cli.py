@@ -70,7 +70,8 @@ def cli(ctx: click.Context, extra_scenes: tuple[Path, ...], player: str | None) 
     """
     ctx.obj = AppContext(_settings(), extra_scenes, player)
     # Commands print what matters themselves; stray library logs stay quiet unless they are warnings.
-    configure_logging(level="WARNING", json=ctx.obj.settings.log_format_json, env=ctx.obj.settings.env)
+    configure_logging(level="WARNING", json=ctx.obj.settings.log_format_json, env=ctx.obj.settings.env,
+                      secrets=ctx.obj.settings.secret_values())
     if ctx.invoked_subcommand is None:
         ctx.invoke(play, scene=None)
 
@@ -83,7 +84,8 @@ def _is_terminal() -> bool:
 def _log_to_file(settings: Settings) -> Iterator[None]:
     """The games own the terminal: log to the log dir while they run."""
     opened = configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env,
-                               file=paths.log_dir() / "digital-actors.log")
+                               file=paths.log_dir() / "digital-actors.log", secrets=settings.secret_values(),
+                               log_prompts=settings.log_prompts)
     try:
         yield
     finally:
@@ -156,12 +158,13 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
     if record_dir is not None and replay_dir is not None:
         raise click.UsageError("--record and --replay cannot be used together")
     engine = Engine(app.settings, extra_scenes=app.extra_scenes, record_dir=record_dir, replay_dir=replay_dir)
-    if not no_memory:
-        _first_run_profile(app)
     if not plain and _is_terminal() and record_dir is None and replay_dir is None:
+        # The game asks a first-time player's name itself, on its welcome screen.
         _play_tui(app, engine, scene, speed=speed, seed=seed, start_phase=start_phase, sets=sets,
                   difficulty=difficulty, memory=not no_memory)
         return
+    if not no_memory:
+        _first_run_profile(app)
     try:
         chosen = engine.load(scene) if scene else _pick_scene(app)
     except SceneError as e:
@@ -194,16 +197,17 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
 
 
 def _first_run_profile(app: AppContext) -> None:
-    """On a terminal with no profile yet, ask who is playing (several people may share a machine)."""
+    """Line mode on a terminal with no profile yet: ask who is playing (several people may share a
+    machine). Enter skips: the unnamed default profile, whose name is never spoken."""
     if app.player or not _is_terminal():
         return
 
     async def existing() -> int | None:
         from digital_actors.errors import MemoryStoreError
-        from digital_actors.memory.store import SqliteMemoryStore
+        from digital_actors.memory.stores import PoolOptions, connect_store
 
         try:
-            store = await SqliteMemoryStore.connect(app.settings.digital_actors_db)
+            store = await connect_store(app.settings.memory_database(), pool=PoolOptions(0, 1))
         except MemoryStoreError:
             return None  # the game says so itself, with the recovery command
         try:
@@ -213,7 +217,8 @@ def _first_run_profile(app: AppContext) -> None:
 
     if asyncio.run(existing()) == 0:
         click.echo("Characters remember the people they meet. (`--player NAME` switches profiles later.)")
-        app.player = click.prompt("Your name", default="player").strip() or "player"
+        name = click.prompt("Your name (Enter to skip)", default="", show_default=False)
+        app.player = " ".join(name.split()) or None
 
 
 def _terminal_audio(engine: Engine, interactive: bool) -> AudioSink | None:

@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -18,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from digital_actors import paths
 
+MASK = "********"
 VOICE_OVERRIDE = re.compile(r"^ELEVENLABS_VOICE_([A-Z0-9_]+)$")
 # Which settings file to read: DIGITAL_ACTORS_ENV_FILE=/etc/digital-actors.env, or empty for none
 # (the test suite sets it empty so a developer's .env never reaches a test).
@@ -71,6 +73,8 @@ class Settings(BaseSettings):
     piper_model_path: str | None = Field(None, description="A Piper .onnx voice (its .onnx.json beside it); default: the packaged en_US voice.")
     kokoro_model_path: str | None = Field(None, description="Kokoro ONNX model file (e.g. kokoro-v1.0.onnx) for the kokoro extra.")
     kokoro_voices_path: str | None = Field(None, description="Kokoro voices file (e.g. voices-v1.0.bin) for the kokoro extra.")
+    voice_workers: int = Field(
+        0, ge=0, description="Sentences a local voice (Piper, Kokoro) synthesises at once; 0 = one per usable CPU core.")
 
     # --- server ------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `digital-actors serve` listens on.")
@@ -110,6 +114,7 @@ class Settings(BaseSettings):
     # --- logs and errors -------------------------------------------------------------
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format_json: bool = Field(False, description="JSON log lines (for log collectors) instead of console lines.")
+    log_prompts: bool = Field(False, description="Write whole model prompts (players' words included) to the log at DEBUG; off: never.")
     env: str = Field("development", description="Deployment environment name, logged with every line.")
     sentry_dsn: SecretStr | None = Field(None, description="Sentry DSN; error reporting is off when unset.")
     sentry_environment: str | None = Field(None, description="Sentry environment (defaults to ENV).")
@@ -117,7 +122,12 @@ class Settings(BaseSettings):
 
     # --- files -------------------------------------------------------------------------
     digital_actors_scenes: str = Field("", description="Extra scene folders, separated by the OS path separator.")
-    digital_actors_db: str | None = Field(None, description="Player-memory database: a path or sqlite:/// URL.")
+    digital_actors_db: str | None = Field(None, repr=False, description="Player-memory database: a path, a sqlite:/// URL, or a postgresql://user:password@host:5432/dbname URL (the password is never shown or logged).")
+    database_url: str | None = Field(None, repr=False, description="The player-memory database when DIGITAL_ACTORS_DB is unset (hosting platforms set DATABASE_URL): a postgresql:// or sqlite:/// URL. DIGITAL_ACTORS_DB wins when both are set.")
+    memory_db_pool_min_size: int = Field(1, ge=0, le=100, description="PostgreSQL: connections each process keeps open to the memory database.")
+    memory_db_pool_max_size: int = Field(10, ge=1, le=200, description="PostgreSQL: most connections one process opens to the memory database (the server's max_connections is shared by every process).")
+    memory_db_acquire_timeout_seconds: float = Field(5.0, gt=0, description="PostgreSQL: how long an operation waits for a free pooled connection (or for the server to accept one) before it fails; a write that fails is kept and retried.")
+    memory_db_statement_timeout_seconds: float = Field(10.0, gt=0, description="PostgreSQL: longest one memory-database statement may run (statement_timeout) before the server cancels it.")
     memory_abandon_after_hours: float = Field(
         24.0, gt=0, description="Attempts still in progress after this many hours (a player who never came back, a crash) are marked abandoned, at start and daily while serving.")
     memory_retry_max_seconds: float = Field(
@@ -146,6 +156,12 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _pool_sizes(self) -> Settings:
+        if self.memory_db_pool_max_size < self.memory_db_pool_min_size:
+            raise ValueError("MEMORY_DB_POOL_MAX_SIZE must be at least MEMORY_DB_POOL_MIN_SIZE")
+        return self
+
+    @model_validator(mode="after")
     def _breaker_cooldowns(self) -> Settings:
         if self.llm_breaker_max_cooldown_seconds < self.llm_breaker_cooldown_seconds:
             raise ValueError("LLM_BREAKER_MAX_COOLDOWN_SECONDS must be at least "
@@ -161,9 +177,26 @@ class Settings(BaseSettings):
         """Extra scene folders from DIGITAL_ACTORS_SCENES."""
         return [Path(p).expanduser() for p in self.digital_actors_scenes.split(os.pathsep) if p.strip()]
 
+    def memory_database(self) -> str | None:
+        """Where player memory lives: DIGITAL_ACTORS_DB, else DATABASE_URL, else None (the default file)."""
+        for value in (self.digital_actors_db, self.database_url):
+            if value and value.strip():
+                return value
+        return None
+
     def voice_for(self, character_id: str) -> str | None:
         """The ELEVENLABS_VOICE_<CHARACTER_ID> override for a character, if any."""
         return self.elevenlabs_voices.get(character_id.upper())
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret setting's value that is set (API keys, the Sentry DSN, the metrics token
+        ...): the logs redact each wherever it appears."""
+        found: list[str] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value().strip():
+                found.append(value.get_secret_value().strip())
+        return tuple(found)
 
     def public_view(self) -> dict[str, str]:
         """Every setting as text, secrets masked: safe to print or log."""
@@ -175,7 +208,7 @@ class Settings(BaseSettings):
             elif value is None:
                 out[name.upper()] = ""
             else:
-                out[name.upper()] = str(value)
+                out[name.upper()] = mask_url(str(value))  # a database or proxy URL's password
         return out
 
 
@@ -191,6 +224,32 @@ def _voice_overrides(env_file: Any) -> dict[str, str]:
         if match and value:
             found[match.group(1)] = value
     return found
+
+
+def mask_url(url: str, replacement: str | None = MASK) -> str:
+    """A database URL with its password replaced by ``replacement`` (None: removed with its colon).
+
+    Text that is not a URL with credentials comes back unchanged."""
+    if "://" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return re.sub(r"(://[^:/@]*):[^@]*@", lambda m: f"{m.group(1)}:{replacement}@" if replacement is not None
+                      else f"{m.group(1)}@", url)
+    netloc = parts.netloc
+    if password is not None:
+        user, _, host = netloc.rpartition("@")
+        name = user.split(":", 1)[0]
+        netloc = f"{name}:{replacement}@{host}" if replacement is not None else f"{name}@{host}"
+    query = parts.query
+    if query and "password=" in query.lower():
+        pairs = [(k, replacement or "") if k.lower() == "password" else (k, v)
+                 for k, v in parse_qsl(query, keep_blank_values=True)]
+        pairs = [(k, v) for k, v in pairs if not (k.lower() == "password" and replacement is None)]
+        query = urlencode(pairs, safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def default_db_path() -> Path:

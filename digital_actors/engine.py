@@ -35,7 +35,8 @@ from digital_actors.memory.binding import NOT_SAVED, MemoryBinding
 from digital_actors.memory.observer import AttemptState
 from digital_actors.memory.outbox import BUSY_TIMEOUT_MS, Outbox
 from digital_actors.memory.records import PlayerRecord, iso, utc_now
-from digital_actors.memory.store import MemoryStore, SqliteMemoryStore, default_name
+from digital_actors.memory.store import MemoryStore, default_name
+from digital_actors.memory.stores import PoolOptions, connect_store
 from digital_actors.performers import Performer, choose_actor, prepare_performer, session_parts
 from digital_actors.player import PlayerMemory
 from digital_actors.scene.loader import SceneRef, discover, find_scene, scene_search_path
@@ -136,12 +137,14 @@ class Engine:
             await engine.aclose()
 
     async def open_memory(self) -> bool:
-        """Open the store at DIGITAL_ACTORS_DB (or the default). False, with ``memory_error``, on failure.
+        """Open the store at DIGITAL_ACTORS_DB, else DATABASE_URL, else the default file: SQLite, or
+        PostgreSQL for a postgresql:// URL (pooled as MEMORY_DB_* say). False, with ``memory_error``, on failure.
 
         Writes the last run spooled are replayed first; stale in-progress attempts are abandoned now
         and every day while the engine lives."""
         try:
-            store = await SqliteMemoryStore.connect(self.settings.digital_actors_db, wall_clock=self.wall_clock)
+            store = await connect_store(self.settings.memory_database(), wall_clock=self.wall_clock,
+                                        pool=PoolOptions.from_settings(self.settings))
         except MemoryStoreError as e:
             self.memory_error = e
             return False
@@ -245,6 +248,8 @@ class Engine:
         voice = self.voice_for_sessions()
         if voice is None:
             return self.voice_notice or "text only"
+        if voice.pool is not None:
+            return f"{voice.name} ({voice.model}, {voice.pool.workers} CPU workers)"
         return f"{voice.name} ({voice.model})"
 
     async def aclose(self) -> None:
@@ -383,12 +388,12 @@ class Engine:
                     memory = await store.snapshot(player_id, scene.id, scene.lead_id)
             except (MemoryStoreError, TimeoutError) as e:  # a stranger's start, but the scene is still recorded
                 log.error("memory_unavailable", event_type="memory_read", error=getattr(e, "message", "timeout"))
-                notices.append(Notice(MEMORY_UNREAD, "warning"))
+                notices.append(Notice(MEMORY_UNREAD, "warning", topic="memory"))
         memory = memory or PlayerMemory()
         performer = await self.performer()
         if performer.notice and not self._performer_told:
             self._performer_told = True  # once per process; SceneStarted.performer says it always
-            notices.append(Notice(performer.notice, "warning"))
+            notices.append(Notice(performer.notice, "warning", topic="performer"))
         actor = choose_actor(scene, self.settings, seed=seed, clock=self.clock, pace=request.pace,
                              performer=performer, audio_tags=self._audio_tags())
         signals, director = session_parts(scene, self.settings, actor)
@@ -400,7 +405,7 @@ class Engine:
         voice = self.voice_for_sessions()
         if self.voice_notice and not self._voice_told:
             self._voice_told = True  # said once per process, not at every scene
-            notices.append(Notice(self.voice_notice, "info"))
+            notices.append(Notice(self.voice_notice, "info", topic="voice"))
         profile = None
         if voice is not None:
             from digital_actors.voice.factory import profile_for
@@ -425,7 +430,7 @@ class Engine:
                                     resume=attempt if resume is not None else None)
             if outbox.status().failing:  # saving is down already: this player hears it at the start
                 binding.told_not_saved = True
-                notices.append(Notice(NOT_SAVED, "warning"))
+                notices.append(Notice(NOT_SAVED, "warning", topic="saving"))
             binding.start()
             self._bindings[session.id] = binding
             assert binding.task is not None

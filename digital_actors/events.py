@@ -131,6 +131,17 @@ class LineStarted(Event):
     speaker_name: str
     cue: str
     source: str = ""
+    voiced: bool = False  # its audio follows (SpeechStarted, AudioChunk): text can wait for the voice
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted(Event):
+    """A sentence of a line starts to be heard: its audio chunks follow. A page that plays the
+    voice reveals this sentence's text with its audio (text never runs ahead of the voice)."""
+
+    line_id: str
+    sentence: int
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +224,7 @@ class GameOver(Event):
     epilogue: str
     elapsed: float
     stats: dict[str, float] = field(default_factory=dict)
+    hint: str = ""  # after a failure: the ending's authored hint for the next attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +237,11 @@ class TurnFailed(Event):
 class Notice(Event):
     message: str
     level: Literal["info", "warning", "error"] = "info"
+    # What the notice is about, so a front end whose player is not the operator (the web page)
+    # can word it for them: "memory" (not read), "saving" (not being saved), "saving_back",
+    # "performer", "voice", "voice_failed", "model" (the model stopped answering), "model_back";
+    # "" for notices already in the player's words.
+    topic: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from digital_actors import events as ev
 from digital_actors.errors import VoiceError
 from digital_actors.turn.session import Session
-from digital_actors.view import PlayerView, ViewReducer, value_text
+from digital_actors.view import PlayerView, ViewReducer, danger_crossings, gauge_line, unlocked
 
 if TYPE_CHECKING:
     from digital_actors.voice.pipeline import AudioSink
@@ -45,8 +45,8 @@ class LinePlayer:
         self.sub = session.events()
         self.reducer = ViewReducer()
         self._open_line: str | None = None
-        self._danger: set[str] = set()
-        self._available: set[str] = set()
+        self._gauges: tuple[ev.GaugeView, ...] = ()      # as last announced: crossings are counted from here
+        self._controls: tuple[ev.ControlView, ...] = ()
 
     @property
     def view(self) -> PlayerView:
@@ -70,14 +70,15 @@ class LinePlayer:
     def show(self, event: ev.Event) -> None:
         parts = self.reducer.feed(event)
         if isinstance(event, ev.SceneStarted):
-            self._available = {c.id for c in event.controls if c.available}
-            self._danger = {g.id for g in event.gauges if g.level == "danger"}
+            self._gauges, self._controls = event.gauges, event.controls
             self.write(f"=== {event.title} ===")
             if event.tagline:
                 self.write(event.tagline)
             self.write(f"You are {event.player_role}.")
             self.write(f"(performer: {event.performer}; difficulty: {event.difficulty}; /help for commands)")
             self.write(self._controls_line())
+            if event.gauges:
+                self.write(f"Gauges: {gauge_line(event.gauges)}  (\"!\": in danger; /state shows them)")
         elif isinstance(event, ev.LineStarted):
             if self.interactive:
                 self.write_partial(f"{event.speaker_name}: ")
@@ -113,6 +114,8 @@ class LinePlayer:
             self.write(f"*** {event.title} ({event.kind}) ***")
             if event.epilogue:
                 self.write(event.epilogue)
+            if event.hint:
+                self.write(f"Hint: {event.hint}")
             self.write(f"(scene time {event.elapsed:.0f} s — /restart to play again, /quit to leave)")
         elif isinstance(event, ev.TurnFailed):
             self.write(f"! {event.message}" + (f" ({event.hint})" if event.hint else ""))
@@ -140,22 +143,25 @@ class LinePlayer:
         self.out.flush()
 
     def _warn_danger(self) -> None:
-        """One compact gauge line when a value crosses into danger (not on every tick)."""
-        crossed = [g for g in self.view.gauges if g.level == "danger" and g.id not in self._danger]
-        self._danger = {g.id for g in self.view.gauges if g.level == "danger"}
-        if crossed:
-            names = ", ".join(f"{g.label} {value_text(g)}" for g in crossed)
-            self.write(f"* WARNING: {names} — {self._gauge_line()}")
+        """One compact gauge line when a value crosses its danger mark, either way (not on every tick)."""
+        into, out = danger_crossings(self._gauges, self.view.gauges)
+        self._gauges = self.view.gauges
+        if into:
+            self.write(f"* WARNING: {gauge_line(self.view.gauges)}")
+        elif out:
+            self.write(f"* Safe again: {gauge_line(self.view.gauges)}")
 
     def _announce_unlocked(self) -> None:
-        now = {c.id for c in self.view.controls if c.available}
-        opened = [c for c in self.view.controls if c.id in now - self._available and c.key]
-        self._available = now
+        """A control that was locked can be pressed now (not a cooldown ending): say so, with the gauges."""
+        opened = unlocked(self._controls, self.view.controls)
+        self._controls = self.view.controls
         for c in opened:
-            self.write(f"* Now you can use /{c.key} {c.label}")
+            how = f"/{c.key}" if c.key else f"/press {c.id}"
+            gauges = f" | {gauge_line(self.view.gauges)}" if self.view.gauges else ""
+            self.write(f"* Now you can use {how} {c.label}{gauges}")
 
     def _gauge_line(self) -> str:
-        return ", ".join(f"{g.label} {value_text(g)}" for g in self.view.gauges) or "no gauges"
+        return gauge_line(self.view.gauges) or "no gauges"
 
     def _controls_line(self) -> str:
         if not self.view.controls:

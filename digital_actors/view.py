@@ -20,6 +20,7 @@ from digital_actors import events as ev
 Part = Literal["scene", "gauges", "countdown", "controls", "phase", "transcript", "line", "suggestions",
                "paused", "over", "name"]
 EntryKind = Literal["you", "actor", "narration", "phase", "problem"]
+ControlState = Literal["ready", "cooling", "used_up", "over", "locked"]
 TRANSCRIPT_LIMIT = 200
 URGENT_SECONDS = 30  # a countdown at or under this is shown as urgent
 
@@ -45,6 +46,39 @@ def fraction(gauge: ev.GaugeView) -> float:
     """How full a gauge's bar is, 0..1."""
     span = gauge.max - gauge.min
     return 0.0 if span <= 0 else min(1.0, max(0.0, (gauge.value - gauge.min) / span))
+
+
+def control_state(control: ev.ControlView) -> ControlState:
+    """Why a control can or cannot be pressed, in the world's order of reasons (the scene is over, its
+    condition, its uses, its cooldown): "locked" is its condition, the one a scene unlocks."""
+    if control.available:
+        return "ready"
+    if control.reason == "the scene is over":
+        return "over"
+    if control.uses_left is not None and control.uses_left <= 0:
+        return "used_up"
+    if control.cooldown_left > 0 and (control.reason or "").startswith("cooling down"):
+        return "cooling"
+    return "locked"
+
+
+def unlocked(before: tuple[ev.ControlView, ...], after: tuple[ev.ControlView, ...]) -> list[ev.ControlView]:
+    """Controls that were locked and can be pressed now (a cooldown running out is not an unlock)."""
+    was = {c.id: control_state(c) for c in before}
+    return [c for c in after if was.get(c.id) == "locked" and control_state(c) == "ready"]
+
+
+def danger_crossings(before: tuple[ev.GaugeView, ...], after: tuple[ev.GaugeView, ...]) -> tuple[
+        list[ev.GaugeView], list[ev.GaugeView]]:
+    """Gauges that crossed their danger mark: (into danger, back out of it)."""
+    was = {g.id for g in before if g.level == "danger"}
+    now = {g.id for g in after if g.level == "danger"}
+    return [g for g in after if g.id in now - was], [g for g in after if g.id in was - now]
+
+
+def gauge_line(gauges: tuple[ev.GaugeView, ...]) -> str:
+    """Every visible gauge on one line, a gauge in danger marked with "!": ``Air 18%! | Depth 40 m``."""
+    return " | ".join(f"{g.label} {value_text(g)}{'!' if g.level == 'danger' else ''}" for g in gauges)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ class Plan:
     controls: dict[str, tuple[Control, Expr | None, tuple[Effect, ...]]]
     signals: dict[str, tuple[Signal, Expr | None, tuple[Effect, ...]]]
     interruption: tuple[Effect, ...]
+    background_gap: float = 0.0
 
     @classmethod
     def of(cls, scene: Scene) -> Plan:
@@ -52,6 +53,7 @@ class Plan:
             controls={c.id: (c, c.when_expr, tuple(c.compiled_effects)) for c in scene.controls},
             signals={g.id: (g, g.when_expr, tuple(g.compiled_effects)) for g in scene.signals},
             interruption=tuple(scene.interruptions.compiled_effects),
+            background_gap=scene.director.background_gap,
         )
         scene._plan = plan
         return plan
@@ -71,6 +73,7 @@ class WorldState:
     elapsed: float
     idle: float
     ending: str | None  # the ending's id once one is reached
+    last_background: float | None = None  # when the last hint or nudge was given (scene time)
 
 
 @dataclass
@@ -117,6 +120,7 @@ class World:
         self.last_press: dict[str, float] = {}
         self.fired: dict[str, int] = {g.id: 0 for g in scene.signals}
         self.rule_last: dict[str, float] = {}
+        self.last_background: float | None = None  # when the last hint or nudge was given (scene time)
         self.ending: Ending | None = None
         # Every name an expression can read, kept current on each write (read on every tick).
         m = self.memory
@@ -166,7 +170,7 @@ class World:
     def gauges(self) -> tuple[GaugeView, ...]:
         out = []
         for name, var in self.scene.state.items():
-            if var.show == "hidden":
+            if var.show == "hidden" or var.countdown:  # a countdown is shown once, as time left
                 continue
             out.append(GaugeView(name, var.label or name.replace("_", " ").title(), self.values[name],
                                  var.min, var.max, var.unit, var.show, var.danger, var.danger_below))
@@ -265,6 +269,19 @@ class World:
         out.signals.append(signal_id)
         return self.apply(self.plan.signals[signal_id][2], out)
 
+    def background_due(self) -> bool:
+        """Whether a background line (a hint or a nudge) may be given now: ``director.background_gap``
+        seconds after the last one, so hints from several rules never pile up on an idle player. Once
+        the player has acted since that line, a rule may answer what they did at once."""
+        last = self.last_background
+        if last is None:
+            return True
+        since = self.elapsed - last
+        return since >= self.plan.background_gap or self.idle < since
+
+    def mark_background(self) -> None:
+        self.last_background = self.elapsed
+
     def player_acted(self) -> None:
         self.idle = 0.0
 
@@ -303,28 +320,51 @@ class World:
                 return
 
     def _run_rules(self, out: Outcome) -> bool:
-        """Fire due rules; True when a rule changed values (so phases/endings need another look)."""
+        """Fire due rules; True when a rule changed values (so phases/endings need another look).
+
+        Rules that only speak (a hint or a nudge; no effects, narration or note, which the story may
+        depend on) are rate-limited together: at most one per ``director.background_gap`` seconds, the
+        one whose last turn is longest ago (file order breaks ties); the others wait, unfired, so hints
+        from several rules never pile up on an idle player. A gap of 0: every due rule, in file order."""
         changed = False
         names = self._n
+        gap = self.plan.background_gap > 0
+        speakers: list[tuple[DirectorRule, tuple[Effect, ...]]] = []
+        due_to_speak = self.background_due()
         for rule, when, effects in self.plan.rules:
             last = self.rule_last.get(rule.id)
             if last is not None and (rule.once or self.elapsed - last < rule.cooldown):
                 continue
-            if not self.holds(when, names):
+            speaks = gap and bool(rule.hint or rule.nudge) and not (effects or rule.narration or rule.note)
+            if (speaks and not due_to_speak) or not self.holds(when, names):
                 continue
-            self.rule_last[rule.id] = self.elapsed
-            out.rules.append(rule)
-            if effects:
-                before = dict(out.changed)
-                self.apply(effects, out)
-                changed = changed or out.changed != before
+            if speaks:
+                speakers.append((rule, effects))
+                continue
+            if rule.hint or rule.nudge:
+                self.mark_background()
+            changed = self._fire_rule(rule, effects, out) or changed
+        if speakers:
+            rule, effects = min(speakers, key=lambda s: self.rule_last.get(s[0].id, -math.inf))
+            self.mark_background()
+            changed = self._fire_rule(rule, effects, out) or changed
         return changed
+
+    def _fire_rule(self, rule: DirectorRule, effects: tuple[Effect, ...], out: Outcome) -> bool:
+        """Record a rule as fired and apply its effects; True when they changed a value."""
+        self.rule_last[rule.id] = self.elapsed
+        out.rules.append(rule)
+        if not effects:
+            return False
+        before = dict(out.changed)
+        self.apply(effects, out)
+        return out.changed != before
 
     def state(self) -> WorldState:
         """This playthrough as plain values (copies: later play does not change it)."""
         return WorldState(self.difficulty, dict(self.values), self.phase.id, dict(self.pressed),
                           dict(self.last_press), dict(self.fired), dict(self.rule_last), self.elapsed, self.idle,
-                          self.ending.id if self.ending is not None else None)
+                          self.ending.id if self.ending is not None else None, self.last_background)
 
     def restore(self, state: WorldState) -> None:
         """Continue the playthrough ``state`` describes. Names the scene no longer has are ignored
@@ -356,6 +396,7 @@ class World:
         self.phase_index = phases.index(state.phase)
         self._n["phase"] = float(state.phase)
         self.elapsed, self.idle, self.ending = float(state.elapsed), float(state.idle), ending
+        self.last_background = state.last_background
 
     def copy(self) -> World:
         """An independent copy sharing the (read-only) scene."""

@@ -44,3 +44,12 @@ def test_the_piped_seed_example_gives_the_same_transcript_every_time(tmp_path: P
     assert second.returncode == 0, second.stderr
     assert "Smith" in first.stdout and "> Who are you?" in first.stdout  # it really played
     assert first.stdout.encode() == second.stdout.encode()
+
+
+def test_the_see_it_section_shows_committed_screenshots_of_every_size() -> None:
+    first, rest = README.split("\n---\n", 1)
+    assert "docs/screenshots/" not in first  # the first section stays two commands
+    links = re.findall(r"\]\((docs/screenshots/[^)]+\.png)\)", rest)
+    assert {link.split("/")[-1].split("-")[0] for link in links} == {"1280x800", "1366x768", "360x740"}
+    for link in links:
+        assert (ROOT / link).is_file(), link

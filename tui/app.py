@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path, PurePath
 from typing import ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -12,13 +13,14 @@ from digital_actors import events as ev
 from digital_actors.engine import READING_PACE, Engine, SessionRequest
 from digital_actors.errors import DigitalActorsError, VoiceError
 from digital_actors.voice.pipeline import AudioSink
-from tui.providers import BestResults, Preferences, ProfileProvider
+from tui.providers import AskName, BestResults, Player, Preferences, ProfileProvider
 from tui.screens.error import ErrorDialog
 from tui.screens.help import HelpScreen
 from tui.screens.picker import PickerScreen
 from tui.screens.play import PlayScreen
 from tui.screens.profile import ProfileScreen
 from tui.screens.settings import SettingsScreen
+from tui.screens.welcome import WelcomeScreen
 from tui.theme import DARK, LIGHT
 
 STYLES = Path(__file__).parent / "styles"
@@ -41,8 +43,9 @@ class DigitalActorsApp(App[int]):
                  best_results: BestResults | None = None, profile: ProfileProvider | None = None,
                  player: str | None = None, pace: float = READING_PACE, preferences: Preferences | None = None,
                  audio: AudioSink | None = None, watch_interval: float | None = 0.5,
-                 player_id: str | None = None, notices: tuple[str, ...] = ()) -> None:
+                 player_id: str | None = None, notices: tuple[str, ...] = (), ask_name: AskName | None = None) -> None:
         super().__init__()
+        self.ask_name = ask_name  # the first run: the welcome screen asks who is playing
         self.player_id = player_id  # the memory profile sessions are recorded for (None: memory off)
         self.startup_notices = notices
         self.engine = engine
@@ -63,10 +66,36 @@ class DigitalActorsApp(App[int]):
         self.register_theme(LIGHT)
         self.theme = DARK.name if self.preferences.dark else LIGHT.name
         self.push_screen(PickerScreen())
-        if self.start_request is not None:
+        if self.ask_name is not None:
+            self.push_screen(WelcomeScreen(), self._answered)
+        elif self.start_request is not None:
             self.push_screen(PlayScreen(self.start_request))
         for notice in self.startup_notices:
             self.notify(notice, severity="warning", timeout=12)
+
+    def _answered(self, name: str | None) -> None:
+        self.named(name)
+
+    @work(exclusive=True, group="player")
+    async def named(self, name: str | None) -> None:
+        """The welcome screen's answer: make (or skip) the profile, then open the scene asked for."""
+        assert self.ask_name is not None
+        try:
+            self.use_player(await self.ask_name(name))
+        except DigitalActorsError as e:
+            self.notify(f"{e.message} {e.hint or ''}".strip(), severity="warning", markup=False)
+            if name is not None:  # an unusable name: play unnamed rather than not at all
+                self.use_player(await self.ask_name(None))
+        self.ask_name = None
+        if self.start_request is not None:
+            self.push_screen(PlayScreen(self.start_request))
+        elif isinstance(self.screen, PickerScreen) and self.screen.ready:
+            self.screen.load_scenes()  # best results now come from this player's memory
+
+    def use_player(self, player: Player) -> None:
+        self.player_id, self.player = player.player_id, player.name
+        self.profile = player.profile or self.profile
+        self.best_results = player.best_results or self.best_results
 
     def on_picker_screen_chosen(self, event: PickerScreen.Chosen) -> None:
         seed = self.start_request.seed if self.start_request else None
@@ -75,8 +104,14 @@ class DigitalActorsApp(App[int]):
 
     # --- dialogs ------------------------------------------------------------------------------
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, HelpScreen):
+            return
+        playing = next((s for s in reversed(self.screen_stack) if isinstance(s, PlayScreen)), None)
+        if playing is None:
             self.push_screen(HelpScreen())
+            return
+        view = playing.renderer.view
+        self.push_screen(HelpScreen(view.controls, scene=view.title))
 
     def action_profile(self) -> None:
         if not isinstance(self.screen, ProfileScreen):

@@ -27,6 +27,21 @@ class ProfileProvider(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Player:
+    """Who is playing, once known: the memory profile sessions are recorded for (None: memory off),
+    the name they gave (None: never spoken), and their memory views."""
+
+    player_id: str | None = None
+    name: str | None = None
+    profile: ProfileProvider | None = None
+    best_results: BestResults | None = None
+
+
+AskName = Callable[[str | None], Awaitable[Player]]
+"""The first run: turns the name typed on the welcome screen (None: skipped) into the Player."""
+
+
 @dataclass(slots=True)
 class Preferences:
     """Choices the player makes in the settings screen; they apply from the next line or scene."""

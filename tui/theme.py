@@ -1,4 +1,8 @@
-"""The game's two themes (stage-dark and paper-light): one palette, expressed as theme variables."""
+"""The game's two themes (stage-dark and paper-light): one palette, expressed as theme variables.
+
+Every colour used for text reads at WCAG AA (4.5:1) on every background it is drawn on
+(``TEXT_ON``; tests/tui/test_contrast.py computes each pair and scans the drawn screens).
+"""
 
 from __future__ import annotations
 
@@ -21,12 +25,12 @@ DARK = Theme(
 
 LIGHT = Theme(
     name="digital-actors-light",
-    primary="#9A5B13",
-    secondary="#2B6F77",
-    accent="#8E4A77",
-    warning="#9C6B00",
-    error="#B23A1F",
-    success="#3D6B2F",
+    primary="#885011",
+    secondary="#27656C",
+    accent="#874771",
+    warning="#7D5600",
+    error="#A5361D",
+    success="#3B672D",
     foreground="#1E1E1E",
     background="#F6F1E7",
     surface="#EFE8DA",
@@ -36,3 +40,11 @@ LIGHT = Theme(
 
 SPEAKER_VARIABLES = ("secondary", "accent", "success", "warning")
 """Theme variables speakers are coloured with, in cast order (a cast ``colour`` wins)."""
+
+BACKGROUNDS = ("background", "surface", "panel")
+TEXT_ON: dict[str, tuple[str, ...]] = {
+    **{fg: BACKGROUNDS for fg in ("foreground", "primary", "secondary", "accent", "success", "warning", "error",
+                                  "text-muted")},
+    "background": ("primary", "warning"),  # the primary dialog button, the PAUSED badge
+}
+"""Theme variables used as text colours, and the backgrounds each is drawn on."""

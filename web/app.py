@@ -25,6 +25,7 @@ from digital_actors.clock import Clock
 from digital_actors.config import Settings
 from digital_actors.engine import READING_PACE, Engine
 from digital_actors.memory.store import MemoryStore
+from web import wording
 from web.assets import Assets
 from web.catalog import SceneCatalog
 from web.clients import parse_trusted
@@ -55,7 +56,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
                metrics: CollectorRegistry | None = None) -> web.Application:
     """The aiohttp application. ``engine``/``memory``/``store`` are injected (tests) or built here.
 
-    ``open_memory=True`` opens the SQLite store at DIGITAL_ACTORS_DB for the app's lifetime
+    ``open_memory=True`` opens the configured store (SQLite or PostgreSQL) for the app's lifetime
     (``serve`` does); if it cannot be opened the server still plays, and /health says why.
     The session store is Redis at REDIS_URL when set (shared with every other server), else this
     process's own. ``metrics``: what /metrics exposes (a worker of several: every worker's, summed).
@@ -167,5 +168,5 @@ async def _close_sockets(app: web.Application) -> None:
     sockets = list(open_sockets)
     if sockets:
         log.info("closing_sockets", event_type="shutdown", count=len(sockets))
-        await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+        await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=wording.SHUTTING_DOWN.encode())
                                for ws in sockets), return_exceptions=True)

@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import structlog
+
 from digital_actors.engine import Engine
 from digital_actors.errors import SceneError
 from digital_actors.scene.loader import SceneRef
 from digital_actors.scene.model import Scene
 
+log = structlog.get_logger()
 SCENE_ID = re.compile(r"^[A-Za-z0-9_\-]{1,80}$")
 MIN_REFRESH = 5.0  # seconds between re-reads forced by an unknown scene id
 
@@ -51,20 +54,22 @@ class SceneCatalog:
     async def find(self, scene_id: str) -> Scene:
         """A playable scene by id, or a SceneError the player can read."""
         if not SCENE_ID.match(scene_id):
-            raise self._unknown(scene_id, await self.playable())
+            raise self._unknown(await self.playable())
         for fresh in (False, True):
             for ref in await self.refs(fresh=fresh):
                 if ref.id == scene_id and ref.scene is not None:
                     return ref.scene
-                if ref.id == scene_id:
-                    raise SceneError(f"The scene '{scene_id}' does not load on this server.",
-                                     hint="its author can run `digital-actors check` to see why")
-        raise self._unknown(scene_id, await self.playable())
+                if ref.id == scene_id:  # the operator reads why in the log (and `digital-actors check`)
+                    log.warning("scene_unplayable", event_type="scene_error", scene=scene_id,
+                                error=ref.error.message if ref.error is not None else "not loaded")
+                    raise SceneError("This scene cannot be played right now.", hint="choose another scene")
+        raise self._unknown(await self.playable())
 
     @staticmethod
-    def _unknown(scene_id: str, scenes: list[Scene]) -> SceneError:
-        known = ", ".join(s.id for s in scenes) or "none"
-        return SceneError(f"There is no scene called '{scene_id[:80]}'.", hint=f"known scenes: {known}")
+    def _unknown(scenes: list[Scene]) -> SceneError:
+        known = ", ".join(s.title for s in scenes)
+        return SceneError("That scene is not on this server.",
+                          hint=f"choose one of these: {known}" if known else "no scene can be played here yet")
 
     async def summaries(self) -> list[dict[str, Any]]:
         """What the scene picker shows."""

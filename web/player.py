@@ -66,10 +66,12 @@ class PlayerSession:
         self.view = SessionView()
         self.voice = True
         self.suggestions: bool | None = None
+        self.text_speed: protocol.TextSpeed = "normal"
         self.given_name = ""  # what the player asked to be called here (memory keeps it too)
         self.closed = False
         self._remembered = False  # the player's row is in the memory store (made at the first scene)
-        self.log = log.bind(session_id=short_hash(self.id))
+        self.log_id = short_hash(self.id)  # what logs and the Welcome frame call this session
+        self.log = log.bind(session_id=self.log_id)
         self._pump: asyncio.Task[None] | None = None
         self._paused_by_player = False
         self._awaiting: float | None = None
@@ -113,24 +115,37 @@ class PlayerSession:
 
     # --- commands ----------------------------------------------------------------------
     async def handle(self, command: protocol.Command) -> None:
-        """Carry out one validated command. DigitalActorsError reaches the player as an Error frame."""
+        """Carry out one validated command. DigitalActorsError reaches the player as an Error frame.
+
+        The player's ``session_id`` is bound for the command (structlog contextvars), so the
+        engine session's own lines (``turn``, the model's) carry it too: tasks the session starts
+        here inherit the binding."""
+        with structlog.contextvars.bound_contextvars(session_id=self.log_id):
+            await self._handle(command)
+
+    async def _handle(self, command: protocol.Command) -> None:
         async with self._lock:
             match command:
                 case protocol.Start(scene=scene_id):
                     await self._start(await self.catalog.find(scene_id))
-                case protocol.Resume():
+                case protocol.Resume(snapshot=snapshot):
                     if self.session is not None and self.session.paused:
                         self._paused_by_player = False
                         self.session.resume()
-                    await self.send(self.view.snapshot_frame(player_id=self.player_id, voice=self.voice,
-                                                             name=self.given_name))
+                    if snapshot:
+                        await self.send(self.view.snapshot_frame(player_id=self.player_id, voice=self.voice,
+                                                                 name=self.given_name))
                 case protocol.SetName(name=name):
                     await self._set_name(name)
                     self.mark_changed()
-                case protocol.SettingsCommand(voice=voice, suggestions=suggestions):
+                case protocol.Leave():
+                    await self._leave()
+                    self.mark_changed()
+                case protocol.SettingsCommand(voice=voice, suggestions=suggestions, text_speed=speed):
                     self.mark_changed()
                     self.voice = self.voice if voice is None else voice
                     self.suggestions = self.suggestions if suggestions is None else suggestions
+                    self.text_speed = self.text_speed if speed is None else speed
                     if self.session is not None:
                         self.session.voice_on = self.voice  # no synthesis while the player has it off
                     if self.session is not None and suggestions is not None:
@@ -142,9 +157,11 @@ class PlayerSession:
         match command:
             case protocol.Say(text=text):
                 self._count("say", session)
+                self._resume_for_input(session)
                 await session.say(text)
             case protocol.Press(control=control):
                 self._count("press", session)
+                self._resume_for_input(session)
                 await session.press(control)
             case protocol.Interrupt():
                 await session.interrupt()
@@ -154,6 +171,31 @@ class PlayerSession:
                 self._paused_by_player = True
                 session.pause()
                 self.mark_changed()
+
+    def _resume_for_input(self, session: Session) -> None:
+        """Acting means playing (as in the terminal game): speaking or pressing resumes a paused clock."""
+        if session.paused and not session.ended:
+            self._paused_by_player = False
+            session.resume()
+
+    async def _leave(self) -> None:
+        """The player went back to the scene list: the scene ends (its attempt is recorded as quit
+        unless it had ended) and the page gets a view with no scene, after which nothing of the
+        old scene is sent (the pump drops the events of a session that is no longer current)."""
+        if self.session is not None:
+            self.log.info("scene_left", event_type="scene_left", scene=self.session.scene.id,
+                          ended=self.session.ended)
+        await self._end_scene()
+        self.view.reset()
+        await self.send(self.view.snapshot_frame(player_id=self.player_id, voice=self.voice,
+                                                 name=self.given_name))
+
+    def forgot_everything(self) -> None:
+        """The player had their whole memory forgotten: their row is gone (the next scene makes a
+        new one) and so is the name they gave."""
+        self._remembered = False
+        self.given_name = ""
+        self.view.forget_name()
 
     async def _set_name(self, name: str) -> None:
         """The player typed the name the characters should use: the scene uses it at once and
@@ -183,8 +225,8 @@ class PlayerSession:
     async def _start(self, scene: Scene, *, resume: SessionSnapshot | None = None,
                      attempt: AttemptState | None = None) -> None:
         await self._end_scene()
-        request = SessionRequest(scene=scene.id, pace=self.pace, suggestions=self.suggestions,
-                                 player_name=self.given_name or None)
+        request = SessionRequest(scene=scene.id, pace=self.pace * protocol.TEXT_SPEEDS[self.text_speed],
+                                 suggestions=self.suggestions, player_name=self.given_name or None)
         # The engine loads the player's memory and records each attempt (memory/binding.py);
         # if the store is unusable, the session starts anyway with a Notice saying so.
         player_id = await self._remember_player()
@@ -286,15 +328,22 @@ class PlayerSession:
 
     # --- events out ---------------------------------------------------------------------------
     async def _run_pump(self, session: Session, subscription: AsyncIterator[ev.Event]) -> None:
-        async for event in subscription:
-            try:
-                self._measure(session, event)
-                await self._deliver(event)
-                if not isinstance(event, UNSAVED):
-                    self.mark_changed(CLOCK if isinstance(event, ev.StateChanged) else TURN)
-            except Exception:  # one bad event must not silence the rest of the scene
-                count_error("ws_delivery")
-                self.log.exception("event_delivery_failed", event_kind=type(event).__name__)
+        structlog.contextvars.bind_contextvars(session_id=self.log_id)  # this task's own context
+        try:
+            async for event in subscription:
+                if self.session is not session:
+                    continue  # the scene was left or restarted: its last events are not the page's any more
+                try:
+                    self._measure(session, event)
+                    await self._deliver(event)
+                    if not isinstance(event, UNSAVED):
+                        self.mark_changed(CLOCK if isinstance(event, ev.StateChanged) else TURN)
+                except Exception:  # one bad event must not silence the rest of the scene
+                    count_error("ws_delivery")
+                    self.log.exception("event_delivery_failed", event_kind=type(event).__name__)
+        except Exception:  # the pump itself broke: report it (it is gathered quietly on close)
+            count_error("ws_pump")
+            self.log.exception("event_pump_failed")
 
     async def _deliver(self, event: ev.Event) -> None:
         if isinstance(event, ev.AudioChunk):

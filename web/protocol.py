@@ -2,14 +2,18 @@
 
 Client -> server: one JSON object per text frame, ``{"type": ..., ...}``:
 
-    start{scene}  say{text}  press{control}  interrupt  restart  pause  resume
-    settings{voice?, suggestions?}  name{name}
+    start{scene}  say{text}  press{control}  interrupt  restart  pause  resume{snapshot?}  leave
+    settings{voice?, suggestions?, text_speed?}  name{name}
 
 ``name`` is what the characters call the player (the player id is never spoken); it is
 confirmed with a ``PlayerNamed`` frame and remembered with the player's memory.
 
 ``resume`` continues a session the player paused and asks for a ``Snapshot`` frame (sent after
-every reconnect). A bad frame gets an ``Error`` frame (``code``, ``message``); it never closes
+every reconnect; ``"snapshot": false`` only resumes). ``leave`` ends the scene (its attempt is
+recorded as ``quit`` unless it had ended) and answers with a ``Snapshot`` of no scene; no frame of
+the scene that was left follows it. ``text_speed`` (slow, normal, fast, instant) paces the
+script's lines from the next scene or restart. A bad frame gets an ``Error`` frame (``code``,
+``message`` and ``hint`` in the player's words, ``detail`` for the developer); it never closes
 the socket.
 
 Server -> client: engine events as JSON (``events.to_dict``), without what only the inspector
@@ -38,6 +42,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from digital_actors import events as ev
+from web import wording
 
 AUDIO_MAGIC = 0xDA
 AUDIO_VERSION = 1
@@ -80,12 +85,23 @@ class Pause(_Command):
 
 class Resume(_Command):
     type: Literal["resume"]
+    snapshot: bool = True  # false: only resume the clock (the page already shows everything)
+
+
+class Leave(_Command):
+    type: Literal["leave"]
+
+
+TextSpeed = Literal["slow", "normal", "fast", "instant"]
+# How long the script's lines take to stream, as a share of the reading pace (instant: at once).
+TEXT_SPEEDS: dict[str, float] = {"slow": 1.8, "normal": 1.0, "fast": 0.45, "instant": 0.0}
 
 
 class SettingsCommand(_Command):
     type: Literal["settings"]
     voice: bool | None = None
     suggestions: bool | None = None
+    text_speed: TextSpeed | None = None
 
 
 class SetName(_Command):
@@ -93,20 +109,21 @@ class SetName(_Command):
     name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
 
 
-Command = Start | Say | Press | Interrupt | Restart | Pause | Resume | SettingsCommand | SetName
+Command = Start | Say | Press | Interrupt | Restart | Pause | Resume | Leave | SettingsCommand | SetName
 _ADAPTER: TypeAdapter[Command] = TypeAdapter(Annotated[Command, Field(discriminator="type")])
-COMMAND_TYPES = ("start", "say", "press", "interrupt", "restart", "pause", "resume", "settings", "name")
+COMMAND_TYPES = ("start", "say", "press", "interrupt", "restart", "pause", "resume", "leave", "settings", "name")
 
 
 @dataclass(frozen=True, slots=True)
 class ProtocolError:
-    """Why a client frame was refused, for an ``Error`` frame. ``code`` is machine-readable."""
+    """Why a client frame was refused, for an ``Error`` frame. ``code`` is machine-readable;
+    ``message`` is for the developer (the frame's ``detail``): the player reads a plain sentence."""
 
     code: str
     message: str
 
     def frame(self) -> str:
-        return error_frame(self.code, self.message)
+        return error_frame(self.code, wording.BAD_COMMAND, wording.BAD_COMMAND_HINT, detail=self.message)
 
 
 def parse_command(raw: str | bytes) -> Command | ProtocolError:
@@ -139,11 +156,14 @@ def _describe(error: ValidationError | RecursionError) -> str:
     return "; ".join(parts)
 
 
-def error_frame(code: str, message: str, hint: str | None = None) -> str:
-    """An ``Error`` frame: the command was refused; the session goes on."""
+def error_frame(code: str, message: str, hint: str | None = None, *, detail: str | None = None) -> str:
+    """An ``Error`` frame: the command was refused; the session goes on. ``message`` and ``hint``
+    are shown to the player; ``detail`` (a developer's explanation) never is."""
     body: dict[str, Any] = {"type": "Error", "code": code, "message": message}
     if hint:
         body["hint"] = hint
+    if detail:
+        body["detail"] = detail
     return dumps(body)
 
 
@@ -167,9 +187,15 @@ PRIVATE_EVENTS = (ev.DirectorNote, ev.SignalFired, ev.AudioChunk)
 
 
 def player_view(event: ev.Event) -> dict[str, Any] | None:
-    """The JSON body a player may see for ``event``; None for private and audio events."""
+    """The JSON body a player may see for ``event``; None for private and audio events, and for
+    notices that are the operator's business (``web/wording.py`` words the rest for a player)."""
     if isinstance(event, PRIVATE_EVENTS):
         return None
+    if isinstance(event, ev.Notice):
+        worded = wording.notice(event)
+        if worded is None:
+            return None
+        event = worded
     body = ev.to_dict(event)
     if isinstance(event, ev.StateChanged):
         body.pop("hidden", None)

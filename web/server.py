@@ -105,7 +105,8 @@ def run(settings: Settings, sockets: list[socket.socket], *, extra_scenes: Seque
         metrics: CollectorRegistry | None = None) -> None:
     """Serve on ``sockets`` (bound and listening) until a signal arrives; closes them at the end."""
     try:
-        configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env)
+        configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env,
+                          secrets=settings.secret_values(), log_prompts=settings.log_prompts)
         init_sentry(settings)
         imported = import_provider(settings)  # before the loop runs: the import blocks for a second
         if imported is not None:

@@ -30,6 +30,15 @@ class SessionView:
     def __init__(self, *, view: PlayerView | None = None) -> None:
         self.reducer = ViewReducer(view=view)
 
+    def reset(self) -> None:
+        """No scene any more (the player left it); the name they gave stays."""
+        name = self.view.name
+        self.reducer = ViewReducer()
+        self.reducer.view.name = name
+
+    def forget_name(self) -> None:
+        self.reducer.view.name = ""
+
     @property
     def view(self) -> PlayerView:
         return self.reducer.view

@@ -2,7 +2,8 @@
 
 Close codes: 4401 missing/unknown/expired token, 4403 origin not allowed, 4409 replaced by a
 newer connection, 1008 rate limit abuse, 1009 message too big, 1001 server shutting down, 1013
-the shared session store did not answer (the page retries).
+the shared session store did not answer (the page retries). The close reasons are in the player's
+words (web/wording.py); the log line says which case it was.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from aiohttp.http_websocket import WebSocketError
 from digital_actors.config import Settings
 from digital_actors.errors import DigitalActorsError
 from digital_actors.logging import short_hash
-from web import protocol
+from web import protocol, wording
 from web.keys import ALLOWED_ORIGINS, REGISTRY, SETTINGS, SHUTTING_DOWN, SOCKETS
 from web.metrics import PLAYER_VISIBLE_ERRORS, WS_CONNECTIONS, WS_DISCONNECTS, count_error
 from web.origin import origin_allowed
@@ -23,9 +24,6 @@ from web.ratelimit import TokenBucket
 from web.store import StoreUnavailable
 
 log = structlog.get_logger()
-TOKEN_REASONS = {"missing": "missing token: POST /api/session first",
-                 "unknown": "unknown token: POST /api/session for a new one",
-                 "expired": "token expired: POST /api/session for a new one"}
 SLOW_DOWN = protocol.dumps({"type": "Notice", "level": "warning",
                             "message": "You are sending messages too fast; some were ignored."})
 
@@ -38,16 +36,17 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     allowed = origin_allowed(request.headers.get("Origin"), request.host, app[ALLOWED_ORIGINS])
     await ws.prepare(request)
     if not allowed:
-        return await _refuse(ws, 4403, "origin not allowed", "origin")
+        return await _refuse(ws, 4403, wording.ORIGIN_CLOSED, "origin")
     if app[SHUTTING_DOWN].is_set():
-        return await _refuse(ws, WSCloseCode.GOING_AWAY, "server shutting down", "shutdown")
+        return await _refuse(ws, WSCloseCode.GOING_AWAY, wording.SHUTTING_DOWN, "shutdown")
     registry = app[REGISTRY]
     try:
         found = await registry.connect(request.query.get("token"))
     except StoreUnavailable:
-        return await _refuse(ws, WSCloseCode.TRY_AGAIN_LATER, "session store unavailable; try again", "store")
+        return await _refuse(ws, WSCloseCode.TRY_AGAIN_LATER, wording.STORE_BUSY, "store",
+                             why="session store unavailable")
     if isinstance(found, str):
-        return await _refuse(ws, 4401, TOKEN_REASONS[found], "auth")
+        return await _refuse(ws, 4401, wording.TOKEN_CLOSED[found], "auth", why=f"{found} token")
     player = found
     link = _link(ws)
     app[SOCKETS].add(ws)
@@ -71,9 +70,10 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def _refuse(ws: web.WebSocketResponse, code: int, reason: str, label: str) -> web.WebSocketResponse:
+async def _refuse(ws: web.WebSocketResponse, code: int, reason: str, label: str,
+                  why: str | None = None) -> web.WebSocketResponse:
     WS_DISCONNECTS.labels(label).inc()
-    log.info("ws_refused", event_type="ws_refused", reason=reason)
+    log.info("ws_refused", event_type="ws_refused", reason=why or label, close_code=code)
     await ws.close(code=code, message=reason.encode())
     return ws
 

@@ -34,6 +34,11 @@ PROVIDER_LABELS = {"anthropic": "Claude", "openai": "OpenAI", "gemini": "Gemini"
 ENDS_LINE = frozenset(".!?…—-\"”)]")
 
 
+def usable(said: str) -> bool:
+    """Whether a cleaned line has any words in it ("..." or "—" alone is not a line)."""
+    return any(c.isalnum() for c in said)
+
+
 def performer_name(provider: str, model: str) -> str:
     """What the player reads: ``Claude (claude-haiku-4-5)``."""
     return f"{PROVIDER_LABELS.get(provider, provider)} ({model})"
@@ -48,6 +53,7 @@ class LLMPerformance:
         self.usage: Usage | None = None
         self.error: ModelError | None = None
         self.notice: str | None = None
+        self.notice_topic = "model"  # "model_back" when this line shows the model answering again
         self.fell_back = False
         self._actor = actor
 
@@ -74,6 +80,9 @@ class LLMPerformance:
                         break  # the line is complete; closing the stream stops the model
         except ModelError as e:
             self.error = e
+        except Exception as e:  # a bug below us must cost a line, never the scene: stand in
+            log.error("llm_line_crashed", error=type(e).__name__, exc_info=e)
+            self.error = ModelError("the model's line could not be read", "see the log")
         rest = cleaner.flush()
         if rest:
             said += rest
@@ -81,7 +90,7 @@ class LLMPerformance:
         if self.error is not None and said and said.rstrip()[-1] not in ENDS_LINE:
             yield "—"  # cut off mid-sentence by the provider: end the line audibly, not silently
         self.notice = actor.outcome(self, said)
-        if not said.strip():
+        if not usable(said):
             self.fell_back = True
             line = actor.understudy.perform(self.cue)
             if line is not None:
@@ -138,9 +147,10 @@ class LLMActor:
         """Count a finished line; a notice for the player when the model starts failing."""
         self.lines += 1
         error = performance.error
-        if error is None and said.strip():
+        if error is None and usable(said):
             if self._failing:
                 self._failing = False
+                performance.notice_topic = "model_back"
                 return f"{self.name} is answering again."
             return None
         self.failures += 1
@@ -152,13 +162,13 @@ class LLMActor:
         # While the circuit breaker is open every line lands here at once; the breaker has
         # already logged the outage, so these are routine.
         emit = log.info if kind == "circuit_open" else log.warning
-        emit("llm_line_failed", kind=kind, after_text=bool(said.strip()), cue=performance.cue.kind)
-        if said.strip() or self._failing:
+        emit("llm_line_failed", kind=kind, after_text=usable(said), cue=performance.cue.kind,
+             detail=error.detail if isinstance(error, ProviderError) else None)
+        if usable(said) or self._failing:
             return None
         self._failing = True
-        why = error.message if error is not None else "it said nothing usable"
-        return (f"{self.name} is not answering ({why}); the script's lines stand in until it "
-                "recovers.")
+        # A fixed sentence: what the provider said (which can quote the key) goes to the log only.
+        return f"{self.name} is not answering; the script's lines stand in until it recovers."
 
     def suggest(self, cue: Cue, line: str) -> list[str]:
         """Instant suggestions from the script (the session prefers ``suggestions_later``)."""

@@ -24,6 +24,7 @@ class ScriptedLine:
     """A performance of one authored line, streamed a word at a time."""
 
     notice: str | None = None  # an authored line never has news for the player
+    notice_topic = ""
     failed = False  # an authored line is always delivered as written
     usage: TokenCount | None = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import json
+import re
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from types import TracebackType
@@ -18,8 +19,12 @@ from digital_actors.llm.base import (
     TextDelta,
 )
 from digital_actors.llm.driver import CallInfo, Timeouts, run_call, run_stream
-from digital_actors.llm.errors import ProviderError
+from digital_actors.llm.errors import ProviderError, provider_error
 from digital_actors.llm.retry import Retrier
+
+# Lone surrogates (an escaped "\ud800" parses but cannot be encoded), control characters other
+# than newline and tab, the replacement character and non-characters: none may reach a player.
+_UNSAFE = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f\ufffd\ufffe\uffff]")
 
 
 async def collect(items: AsyncGenerator[StreamItem, None]) -> Completion:
@@ -71,6 +76,24 @@ def parse_json_object(text: str | None, provider: str) -> dict[str, Any]:
     return json_object(value, provider)
 
 
+def wire_text(value: object, provider: str) -> str:
+    """Generated text as it came off the wire: a string, cleaned of characters that cannot be
+    shown or encoded; anything else (null, a number, a list) is ``invalid_output``."""
+    if not isinstance(value, str):
+        raise invalid_output(provider, f"text that is not a string ({type(value).__name__})")
+    return _UNSAFE.sub("", value) if _UNSAFE.search(value) else value
+
+
+def unreadable(provider: str, error: Exception, secrets: tuple[str | None, ...] = ()) -> ProviderError:
+    """Any exception an SDK or our parsing raised that is not mapped yet: a timeout or a broken
+    connection says so; anything else (``AttributeError`` on ``delta: null``, a
+    ``UnicodeDecodeError`` on invalid UTF-8, a ``TypeError`` on a number for text...) means the
+    provider sent something we cannot read."""
+    kind = ("timeout" if isinstance(error, TimeoutError)
+            else "connection" if isinstance(error, OSError) else "invalid_output")
+    return provider_error(kind, provider, f"{type(error).__name__}: {error}", secrets=secrets)
+
+
 def json_object(value: object, provider: str) -> dict[str, Any]:
     """``value`` if it is a JSON object (a dict), else ``invalid_output``."""
     if not isinstance(value, dict):
@@ -84,24 +107,46 @@ class HttpChatModel(abc.ABC):
     provider: str
     model: str
 
-    def __init__(self, *, provider: str, model: str, timeouts: Timeouts, retrier: Retrier) -> None:
+    def __init__(self, *, provider: str, model: str, timeouts: Timeouts, retrier: Retrier,
+                 secrets: tuple[str | None, ...] = ()) -> None:
         self.provider = provider
         self.model = model
         self.timeouts = timeouts
         self.retrier = retrier
+        self.secrets = secrets  # scrubbed from every error detail (a provider may quote the key)
 
     def stream(self, request: ChatRequest) -> AsyncGenerator[StreamItem, None]:
         """Stream one reply (see ``ChatModel.stream``)."""
-        return run_stream(lambda: self._attempt(request), info=self._info(request),
-                          timeouts=self.timeouts, retrier=self.retrier)
+        return run_stream(lambda: self._guarded_attempt(request), info=self._info(request),
+                          timeouts=self.timeouts, retrier=self.retrier, request=request)
 
     async def complete(self, request: ChatRequest) -> Completion:
         """A whole reply; with ``json_schema`` set, a validated JSON object's text."""
         if request.json_schema is None:
             return await collect(self.stream(request))
-        return await run_call(lambda: self._structured(request), info=self._info(request),
+        return await run_call(lambda: self._guarded_structured(request), info=self._info(request),
                               timeouts=self.timeouts, retrier=self.retrier,
-                              usage_of=lambda c: c.usage)
+                              usage_of=lambda c: c.usage, request=request)
+
+    async def _guarded_attempt(self, request: ChatRequest) -> AsyncGenerator[StreamItem, None]:
+        """``_attempt`` whose every failure is a ProviderError: a malformed stream never escapes
+        as an ``AttributeError`` or a ``UnicodeDecodeError``."""
+        try:
+            async with aclosing(self._attempt(request)) as items:
+                async for item in items:
+                    yield item
+        except ProviderError:
+            raise
+        except Exception as e:
+            raise unreadable(self.provider, e, self.secrets) from e
+
+    async def _guarded_structured(self, request: ChatRequest) -> Completion:
+        try:
+            return await self._structured(request)
+        except ProviderError:
+            raise
+        except Exception as e:
+            raise unreadable(self.provider, e, self.secrets) from e
 
     @abc.abstractmethod
     def _attempt(self, request: ChatRequest) -> AsyncGenerator[StreamItem, None]:

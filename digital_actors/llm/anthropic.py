@@ -17,7 +17,13 @@ from typing import Any
 
 import anthropic
 
-from digital_actors.llm.adapter import HttpChatModel, json_object, merged_turns, parse_json_object
+from digital_actors.llm.adapter import (
+    HttpChatModel,
+    json_object,
+    merged_turns,
+    parse_json_object,
+    wire_text,
+)
 from digital_actors.llm.base import (
     ChatRequest,
     Completion,
@@ -59,7 +65,8 @@ class AnthropicChatModel(HttpChatModel):
         super().__init__(provider=PROVIDER, model=model,
                          timeouts=Timeouts(connect_timeout, first_token_timeout, timeout),
                          retrier=Retrier(RetryPolicy(max_retries=max_retries),
-                                         sleep or asyncio.sleep, rand))
+                                         sleep or asyncio.sleep, rand),
+                         secrets=(api_key,))
         self._owns_client = http_client is None
         if http_client is None:  # aiohttp's pool: httpx's costs O(connections) CPU per request under load
             http_client = anthropic.DefaultAioHttpClient(timeout=anthropic.Timeout(timeout, connect=connect_timeout))
@@ -96,7 +103,7 @@ class AnthropicChatModel(HttpChatModel):
         try:
             stream = await self._client.messages.create(**self.params(request), stream=True)
         except SDK_ERRORS as e:
-            raise map_error(e) from e
+            raise map_error(e, self.secrets) from e
         usage = Usage()
         stop_reason: str | None = None
         finished = False
@@ -104,7 +111,7 @@ class AnthropicChatModel(HttpChatModel):
             async for event in stream:
                 kind = event.type
                 if kind == "content_block_delta" and event.delta.type == "text_delta":
-                    yield TextDelta(event.delta.text)
+                    yield TextDelta(wire_text(event.delta.text, PROVIDER))
                 elif kind == "message_start":
                     usage = _merge_usage(usage, event.message.usage)
                 elif kind == "message_delta":
@@ -116,7 +123,7 @@ class AnthropicChatModel(HttpChatModel):
                 raise provider_error("incomplete", PROVIDER, "no message_stop event")
             yield StreamEnd(usage, stop_reason)
         except STREAM_ERRORS as e:
-            raise map_error(e) from e
+            raise map_error(e, self.secrets) from e
         finally:
             await stream.close()
 
@@ -129,7 +136,7 @@ class AnthropicChatModel(HttpChatModel):
         try:
             message = await self._client.messages.create(**params)
         except SDK_ERRORS as e:
-            raise map_error(e) from e
+            raise map_error(e, self.secrets) from e
         usage = _merge_usage(Usage(), message.usage)
         blocks = message.content or []  # a 200 with no content is invalid_output, not a TypeError
         for block in blocks:
@@ -137,7 +144,7 @@ class AnthropicChatModel(HttpChatModel):
                 answer = json_object(block.input, PROVIDER)
                 return Completion(json.dumps(answer, ensure_ascii=False), usage,
                                   message.stop_reason)
-        text = "".join(b.text for b in blocks if b.type == "text")
+        text = "".join(wire_text(b.text, PROVIDER) for b in blocks if b.type == "text")
         parsed = parse_json_object(text, PROVIDER)
         return Completion(json.dumps(parsed, ensure_ascii=False), usage, message.stop_reason)
 
@@ -146,8 +153,9 @@ class AnthropicChatModel(HttpChatModel):
             await self._client.close()
 
 
-def map_error(error: BaseException) -> ProviderError:
-    """Translate an SDK or transport exception into a ProviderError (kind, hint, retry-after)."""
+def map_error(error: BaseException, secrets: tuple[str | None, ...] = ()) -> ProviderError:
+    """Translate an SDK or transport exception into a ProviderError (kind, hint, retry-after).
+    The provider's words go to ``detail``, scrubbed of ``secrets`` (the key it may quote)."""
     key = "ANTHROPIC_API_KEY"
     if isinstance(error, ProviderError):
         return error
@@ -157,7 +165,7 @@ def map_error(error: BaseException) -> ProviderError:
                   or str(error))
         status = error.status_code if error.status_code >= 400 else None
         return provider_error(kind_for_status(error.status_code, body_type), PROVIDER, detail,
-                              key_name=key, status=status,
+                              key_name=key, status=status, secrets=secrets,
                               retry_after=parse_retry_after(error.response.headers))
     if isinstance(error, anthropic.APITimeoutError) and not refused(error):
         return provider_error("timeout", PROVIDER, "the request timed out", key_name=key)

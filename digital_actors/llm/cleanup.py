@@ -1,9 +1,13 @@
 """Clean a model's streamed line for speech and display, without ever truncating a real line.
 
-Removes a leading speaker prefix ("Smith:", "**James:**"), quotes around the whole line,
-stage directions in asterisks or parentheses, and meta-commentary ("As an AI...", "(Note: ...)"),
-and stops at the first sentence end past ``max_words``. It works on deltas: text is held back
-only while it might still turn out to be one of those, so the line keeps streaming.
+Removes a leading speaker prefix ("Smith:", "**James:**", "[James]:", also after an aside:
+"(quietly) James: ..."), a preamble ("Sure! Here's James's line:"), quotes around the whole
+line, stage business in asterisks, underscores or parentheses ("*sighs*", "(pauses)", "*glances
+at the gauge*"), meta-commentary ("As an AI...", "(Note: ...)"), a line written as JSON (its
+spoken words are kept: ``spoken.py``) and characters that cannot be shown (control characters,
+lone surrogates), and stops at the first sentence end past ``max_words``. It works on deltas:
+text is held back only while it might still turn out to be one of those, so the line keeps
+streaming. ``tests/llm_actor/junk_lines.toml`` is its corpus.
 """
 
 from __future__ import annotations
@@ -11,8 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from digital_actors.llm.spoken import json_end, spoken_text, starts_json
 from digital_actors.voice.chunker import CLOSERS, INITIALISM, OPENERS, TERMINATORS, TITLES
-from digital_actors.voice.tags import is_stage_direction
+from digital_actors.voice.tags import STAGE_WORDS, is_stage_direction
+
+# Characters no player should see or hear: lone surrogates (cannot even be encoded), control
+# characters other than newline and tab, the replacement character and non-characters.
+UNSAFE = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f\ufffd\ufffe\uffff]")
 
 # A sentence (or a new paragraph) starting with one of these is out of character: it and
 # everything after it are dropped.
@@ -29,6 +38,17 @@ META_ASIDES: tuple[str, ...] = (
     "stage direction", "aside", "translation", "word count", "continues", "end of",
 )
 THIRD_PERSON = frozenset({"he", "she", "they", "his", "her", "their", "him", "them", "it"})
+# Stage business beyond the voice's STAGE_WORDS: third-person actions ("*glances at the gauge*").
+# Only for an aside of two or more words or one that opens a sentence: "It *takes* time" stays.
+STAGE_VERBS = frozenset("""
+takes glances wipes points steps walks pulls pushes grabs grips taps rubs stares gazes smirks
+rolls raises lowers crosses folds checks adjusts slams bangs waves shakes tilts narrows closes
+opens reaches hands gestures paces straightens squints bites clenches slumps stands sits kneels
+blinks mumbles crackles trembles shivers flinches stiffens softens drums rests presses holds
+lifts drops sets puts picks keys flips jabs thumps knocks slaps hangs listens watches waits
+nodding shaking frowning sighing leaning looking glancing staring gripping pacing
+""".split())
+ARTICLES = frozenset({"a", "an", "another", "the", "one", "then", "brief", "short"})
 OTHER_SPEAKERS = frozenset({"player", "user", "you", "human", "me", "narrator", "operator"})
 OWN_SPEAKERS = frozenset({"assistant", "character", "actor", "ai"})
 QUOTES_OPEN = "\"“"
@@ -36,14 +56,22 @@ QUOTES_CLOSE = "\"”"
 ATTACHED = frozenset(",.!?;:…)”")  # never preceded by a space we owe
 MAX_ASIDE = 160
 MAX_PREFIX = 64
+MAX_PREAMBLE = 90
 
 _NAME_CHARS = re.compile(r"[A-Za-z.'’\- ]*")
 _PREFIX = re.compile(
-    r"(?:\*\*|__|\*)?[ \t]*(?P<name>[A-Za-z][A-Za-z.'’\- ]{0,50}?)[ \t]*(?:\([^)\n]{0,40}\))?"
-    r"[ \t]*(?:\*\*|__|\*)?[ \t]*:(?:[ \t]*(?:\*\*|__|\*)(?=[ \t]|$))?[ \t]*")
+    r"(?:\*\*|__|\*|\[)?[ \t]*(?P<name>[A-Za-z][A-Za-z.'’\- ]{0,50}?)[ \t]*(?:\([^)\n]{0,40}\))?"
+    r"[ \t]*(?:\*\*|__|\*|\])?[ \t]*:(?:[ \t]*(?:\*\*|__|\*)(?=[ \t]|$))?[ \t]*")
 _PARTIAL_PREFIX = re.compile(
-    r"(?:\*\*|__|\*)?[ \t]*[A-Za-z][A-Za-z.'’\- ]{0,50}[ \t]*(?:\([^)\n]{0,40}\)?)?[ \t]*"
-    r"(?:\*\*?|__?)?[ \t]*")
+    r"(?:\*\*|__|\*|\[)?[ \t]*[A-Za-z][A-Za-z.'’\- ]{0,50}[ \t]*(?:\([^)\n]{0,40}\)?)?[ \t]*"
+    r"(?:\*\*?|__?|\])?[ \t]*")
+# "Sure! Here's James's line:" / "Here is my response:" — only with a word that names the reply,
+# so "Here's the plan: we flood it." is a line.
+OPENER_WORDS = ("sure", "certainly", "of course", "absolutely", "okay")
+_OPENER = re.compile(r"(?:" + "|".join(OPENER_WORDS) + r")\b[!,.]*\s+", re.I)
+_PREAMBLE = re.compile(
+    r"here(?:'s|’s|\s+is)\b[^:.!?\n]{0,50}?\b(?:line|lines|response|reply|answer|dialogue|version)"
+    r"\b[^:.!?\n]{0,20}:[ \t]*", re.I)
 
 
 def name_tokens(*names: str) -> frozenset[str]:
@@ -61,7 +89,7 @@ def _words(text: str) -> list[str]:
     return [w.strip(".'’-").lower() for w in text.split()]
 
 
-def is_aside(content: str, names: frozenset[str]) -> bool:
+def is_aside(content: str, names: frozenset[str], *, opens_sentence: bool = True) -> bool:
     """Whether the inside of ``*...*`` / ``(...)`` is a direction or meta, not spoken words."""
     text = content.strip()
     if not text:
@@ -69,8 +97,15 @@ def is_aside(content: str, names: frozenset[str]) -> bool:
     lowered = text.lower()
     if any(lowered.startswith(m) for m in META_ASIDES) or is_stage_direction(text):
         return True
-    first = _words(text)[0]
-    return first in THIRD_PERSON or first in names
+    words = re.findall(r"[a-z’']+", lowered)
+    if not words:
+        return False
+    first = words[0]
+    if first in THIRD_PERSON or first in names or (first in STAGE_WORDS and len(words) <= 12):
+        return True
+    if first in STAGE_VERBS and (len(words) > 1 or opens_sentence) and len(words) <= 12:
+        return True
+    return first in ARTICLES and len(words) > 1 and (words[1] in STAGE_WORDS or words[1] in STAGE_VERBS)
 
 
 class LineCleaner:
@@ -92,6 +127,8 @@ class LineCleaner:
         self._sentence_start = True
         self._wrapped = False
         self._emitted = False
+        self._line_head = True  # nothing emitted on this line yet
+        self._json_done = False
 
     @property
     def text(self) -> str:
@@ -102,7 +139,7 @@ class LineCleaner:
         """New clean text made safe by ``delta`` (possibly empty)."""
         if self.done:
             return ""
-        self._pending += delta
+        self._pending += UNSAFE.sub("", delta)
         return self._run(final=False)
 
     def flush(self) -> str:
@@ -134,6 +171,30 @@ class LineCleaner:
                 self._pending = ""
             return False
         self._pending = stripped
+        if self._line_start and not self._emitted and not self._json_done:
+            whole = starts_json(stripped)
+            if whole is None and not final:
+                return False
+            if whole:
+                end = json_end(stripped)
+                if end == -1 and not final:
+                    return False  # a JSON line is read whole: its words come out at its end
+                self._json_done = True
+                self._pending = spoken_text(stripped if end == -1 else stripped[:end], OTHER_SPEAKERS)
+                return True
+        if self._line_start and self._line_head:
+            if stripped.startswith(">"):  # a Markdown quote
+                if len(stripped) == 1 and not final:
+                    return False
+                self._pending = stripped[1:]
+                return True
+            if not self._emitted:
+                verdict, length = self._preamble(final=final)
+                if verdict == "hold":
+                    return False
+                if length:
+                    self._pending = stripped[length:]
+                    return True
         if self._line_start:
             verdict, length = self._prefix(final=final)
             if verdict == "hold":
@@ -157,6 +218,25 @@ class LineCleaner:
             return False
         self._sentence_start = False
         return True
+
+    def _preamble(self, *, final: bool) -> tuple[str, int]:
+        """("hold", 0) while a reply's start may still be a preamble, else ("none", the length
+        of the preamble to drop, 0 for none)."""
+        text = self._pending
+        opener = _OPENER.match(text)
+        if opener is None:
+            stem = text.lower().rstrip("!,. \t")
+            if not final and stem and any(w.startswith(stem) for w in OPENER_WORDS):
+                return "hold", 0  # "Sure!" — a preamble or a line, the next word tells
+        rest = text[opener.end():] if opener else text
+        if not "here".startswith(rest[:4].lower()):
+            return "none", 0
+        found = _PREAMBLE.match(rest)
+        if found:
+            return "none", len(text) - len(rest) + found.end()
+        if not final and len(rest) < MAX_PREAMBLE and not re.search(r"[:.!?\n]", rest):
+            return "hold", 0
+        return "none", 0
 
     def _prefix(self, *, final: bool) -> tuple[str, int]:
         """("own", length) for the character's own name tag, ("other", _) for another speaker's,
@@ -195,13 +275,13 @@ class LineCleaner:
         """Emit what can be decided at the head of the pending text; False means wait."""
         text = self._pending
         ch = text[0]
-        if ch in "*(":
+        if ch in "*(" or (ch == "_" and (not self._last or self._last.isspace())):
             return self._aside(ch, final=final)
         if ch == "\n":
             self._boundary()
             self._pending = text[1:]
             self._space = self._emitted
-            self._line_start = self._sentence_start = True
+            self._line_start = self._sentence_start = self._line_head = True
             return True
         if ch.isspace():
             self._pending = text[1:]
@@ -230,10 +310,11 @@ class LineCleaner:
 
     def _aside(self, opener: str, *, final: bool) -> bool:
         text = self._pending
-        if opener == "*" and text == "*" and not final:
+        if opener in "*_" and text == opener and not final:
             return False  # "*" or the start of "**"
-        closer = ")" if opener == "(" else ("**" if text.startswith("**") else "*")
-        skip = len(closer) if opener == "*" else 1
+        double = opener * 2
+        closer = ")" if opener == "(" else (double if text.startswith(double) else opener)
+        skip = len(closer) if opener in "*_" else 1
         close = text.find(closer, skip)
         if close == -1:
             if not final and len(text) < MAX_ASIDE:
@@ -244,12 +325,14 @@ class LineCleaner:
             return True
         content = text[skip:close]
         rest = text[close + len(closer):]
-        if is_aside(content, self.own):
+        if is_aside(content, self.own, opens_sentence=self._line_head or self._last in TERMINATORS):
             self._pending = rest
             if self._emitted:
                 self._space = True
+            if self._line_head:  # "(quietly) James: ..." — a speaker tag may follow
+                self._line_start = True
             return True
-        if opener == "*":
+        if opener in "*_":
             self._pending = content + rest  # emphasis: keep the words, drop the asterisks
         else:
             for c in text[:close + 1]:
@@ -269,6 +352,7 @@ class LineCleaner:
         self._last = ch
         self._word += ch
         self._emitted = True
+        self._line_head = False
 
     def _boundary(self) -> None:
         """White space after a word: a sentence may have ended; the length limit may stop us."""

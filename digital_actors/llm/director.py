@@ -110,3 +110,6 @@ class LLMDirector:
         except (TimeoutError, ModelError, ValueError) as e:  # ValidationError is a ValueError
             log.info("director_llm_skipped", error=type(e).__name__)
             return None
+        except Exception as e:  # a bug below us: the director is optional, never a scene error
+            log.error("director_llm_crashed", error=type(e).__name__, exc_info=e)
+            return None

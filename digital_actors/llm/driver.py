@@ -4,6 +4,10 @@ Adapters supply an *attempt* (an async generator over one HTTP stream, errors al
 ``ProviderError``); the driver retries it only before the first text has been yielded, so text
 is never duplicated, and never holds a timeout across a ``yield`` (the consumer's own awaits
 must not be cancelled by our deadline).
+
+The first-token timeout is one deadline for the whole call, retries included: a player waits at
+most that long for the first words (then the understudy's line stands in), however the provider
+fails. Once text flows, a silence as long as the first-token timeout ends the stream too.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from typing import TypeVar
 import structlog
 
 from digital_actors.llm import metrics
-from digital_actors.llm.base import StreamItem, TextDelta, Usage
+from digital_actors.llm.base import ChatRequest, StreamItem, TextDelta, Usage
 from digital_actors.llm.errors import ProviderError, provider_error
 from digital_actors.llm.retry import Retrier
+from digital_actors.logging import log_prompts_enabled
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -26,7 +31,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds allowed: to connect, to the first text of a stream, and for the whole call."""
+    """Seconds allowed: to connect, to the first text of a stream (all attempts together; also
+    the longest silence once text flows), and for the whole call."""
 
     connect: float = 5.0
     first_token: float = 8.0
@@ -43,21 +49,25 @@ class CallInfo:
 
 
 async def run_stream(attempt: Callable[[], AsyncGenerator[StreamItem, None]], *, info: CallInfo,
-                     timeouts: Timeouts, retrier: Retrier) -> AsyncGenerator[StreamItem, None]:
-    """Yield one reply's deltas then its StreamEnd, retrying failed attempts that yielded nothing."""
+                     timeouts: Timeouts, retrier: Retrier,
+                     request: ChatRequest | None = None) -> AsyncGenerator[StreamItem, None]:
+    """Yield one reply's deltas then its StreamEnd, retrying failed attempts that yielded nothing
+    while the first-token deadline allows."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + timeouts.total
+    first_deadline = min(deadline, started + timeouts.first_token)
     tries = invalid = 0
+    _prompt(info, request)
     while True:
         yielded = False
         metrics.LLM_REQUESTS.labels(info.provider).inc()
         items = attempt()
         try:
             try:
-                first_deadline = min(deadline, loop.time() + timeouts.first_token)
                 while True:
-                    limit = deadline if yielded else first_deadline
+                    limit = (min(deadline, loop.time() + timeouts.first_token) if yielded
+                             else first_deadline)
                     try:
                         async with asyncio.timeout_at(limit):
                             item = await anext(items)
@@ -65,11 +75,8 @@ async def run_stream(attempt: Callable[[], AsyncGenerator[StreamItem, None]], *,
                         raise provider_error("incomplete", info.provider,
                                              "the stream ended without a final event") from None
                     except TimeoutError as e:
-                        first = limit < deadline
-                        raise provider_error(
-                            "first_token_timeout" if first else "timeout", info.provider,
-                            f"nothing within {timeouts.first_token if first else timeouts.total:g} s",
-                        ) from e
+                        raise _timed_out(info, timeouts, yielded=yielded,
+                                         whole=limit >= deadline) from e
                     if isinstance(item, TextDelta):
                         if not item.text:
                             continue
@@ -86,7 +93,7 @@ async def run_stream(attempt: Callable[[], AsyncGenerator[StreamItem, None]], *,
         except ProviderError as error:
             wait = None if yielded else retrier.policy.delay(tries, error, retrier.rand,
                                                              invalid_retries=invalid)
-            if wait is None or loop.time() + wait >= deadline:
+            if wait is None or loop.time() + wait >= first_deadline:
                 _failed(info, error, tries, partial=yielded)
                 raise
             tries += 1
@@ -95,13 +102,25 @@ async def run_stream(attempt: Callable[[], AsyncGenerator[StreamItem, None]], *,
             await retrier.sleep(wait)
 
 
+def _timed_out(info: CallInfo, timeouts: Timeouts, *, yielded: bool, whole: bool) -> ProviderError:
+    if whole:
+        return provider_error("timeout", info.provider, f"nothing within {timeouts.total:g} s")
+    if yielded:
+        return provider_error("timeout", info.provider,
+                              f"the stream stalled for {timeouts.first_token:g} s")
+    return provider_error("first_token_timeout", info.provider,
+                          f"no text within {timeouts.first_token:g} s")
+
+
 async def run_call(call: Callable[[], Awaitable[T]], *, info: CallInfo, timeouts: Timeouts,
-                   retrier: Retrier, usage_of: Callable[[T], Usage]) -> T:
+                   retrier: Retrier, usage_of: Callable[[T], Usage],
+                   request: ChatRequest | None = None) -> T:
     """Run a whole (non-streamed) call with the total timeout and retries."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + timeouts.total
     tries = invalid = 0
+    _prompt(info, request)
     while True:
         metrics.LLM_REQUESTS.labels(info.provider).inc()
         try:
@@ -125,6 +144,14 @@ async def run_call(call: Callable[[], Awaitable[T]], *, info: CallInfo, timeouts
         return result
 
 
+def _prompt(info: CallInfo, request: ChatRequest | None) -> None:
+    """The whole prompt at DEBUG, only when LOG_PROMPTS allows it (players' words are in it)."""
+    if request is not None and log_prompts_enabled():
+        log.debug("llm_prompt", provider=info.provider, model=info.model, purpose=info.purpose,
+                  system=request.system_text(),
+                  messages=[{"role": m.role, "content": m.content} for m in request.messages])
+
+
 def _observe(info: CallInfo, phase: str, seconds: float) -> None:
     metrics.LLM_LATENCY.labels(info.provider, info.model, phase, info.purpose).observe(seconds)
 
@@ -141,11 +168,13 @@ def _retrying(info: CallInfo, error: ProviderError, attempt: int, wait: float) -
     metrics.count_error(f"llm_{error.kind}")
     metrics.LLM_REQUEST_ERRORS.labels(info.provider, error.kind).inc()
     log.warning("llm_retry", provider=info.provider, model=info.model, purpose=info.purpose,
-                kind=error.kind, status=error.status, attempt=attempt, wait_s=round(wait, 3))
+                kind=error.kind, status=error.status, attempt=attempt, wait_s=round(wait, 3),
+                detail=error.detail)
 
 
 def _failed(info: CallInfo, error: ProviderError, tries: int, *, partial: bool) -> None:
     metrics.count_error(f"llm_{error.kind}")
     metrics.LLM_REQUEST_ERRORS.labels(info.provider, error.kind).inc()
     log.warning("llm_failed", provider=info.provider, model=info.model, purpose=info.purpose,
-                kind=error.kind, status=error.status, retries=tries, after_partial_text=partial)
+                kind=error.kind, status=error.status, retries=tries, after_partial_text=partial,
+                detail=error.detail)

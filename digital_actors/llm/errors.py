@@ -1,4 +1,9 @@
-"""Provider failures as ``ModelError``s with a machine-readable ``kind`` (for retries and metrics)."""
+"""Provider failures as ``ModelError``s with a machine-readable ``kind`` (for retries and metrics).
+
+What the provider said (its error text, which can quote the API key back) is kept apart in
+``detail``, scrubbed of the key: it goes to the logs, never into ``message``, which is a fixed
+sentence built from the kind and status and may be shown to a player or on ``/health``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from digital_actors.errors import ModelError
+from digital_actors.logging import redact_text
 
 Kind = Literal[
     "auth", "permission", "not_found", "bad_request", "quota", "rate_limit", "overloaded",
@@ -41,31 +47,42 @@ _HINTS: dict[str, str] = {
                            "or use a faster model.",
     "connection": "could not reach the provider; check the network or the base URL setting.",
     "incomplete": "the provider closed the stream before the reply was complete.",
+    "invalid_output": "the provider sent a reply that could not be read; it is tried once more, "
+                      "then the script's line stands in.",
 }
 
 
 class ProviderError(ModelError):
-    """A ``ModelError`` raised by an adapter: ``kind``, ``provider`` and HTTP ``status`` if any."""
+    """A ``ModelError`` raised by an adapter: ``kind``, ``provider``, HTTP ``status`` if any, and
+    ``detail``: what the provider or the transport said (for logs only; already scrubbed)."""
 
     def __init__(self, message: str, hint: str | None = None, *, kind: str, provider: str,
                  status: int | None = None, retryable: bool | None = None,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, detail: str = "") -> None:
         super().__init__(message, hint,
                          retryable=kind in RETRYABLE_KINDS if retryable is None else retryable,
                          retry_after=retry_after)
         self.kind = kind
         self.provider = provider
         self.status = status
+        self.detail = detail
+
+
+MAX_DETAIL = 300  # characters of a provider's error text kept for the log
 
 
 def provider_error(kind: str, provider: str, detail: str, *, key_name: str = "the API key",
-                   status: int | None = None, retry_after: float | None = None) -> ProviderError:
-    """Build a ProviderError with the standard message and hint for ``kind``."""
+                   status: int | None = None, retry_after: float | None = None,
+                   secrets: tuple[str | None, ...] = ()) -> ProviderError:
+    """Build a ProviderError with the standard message and hint for ``kind``.
+
+    ``detail`` (the provider's own words) is scrubbed of ``secrets`` (the adapter's key) and of
+    anything shaped like a key or a token, and kept out of the message."""
     hint = _HINTS.get(kind, "see the log for details").format(key=key_name)
     where = f" (HTTP {status})" if status else ""
-    return ProviderError(f"{provider} call failed: {kind.replace('_', ' ')}{where}: {detail}",
-                         hint, kind=kind, provider=provider, status=status,
-                         retry_after=retry_after)
+    return ProviderError(f"{provider} call failed: {kind.replace('_', ' ')}{where}", hint,
+                         kind=kind, provider=provider, status=status, retry_after=retry_after,
+                         detail=redact_text(str(detail), secrets)[:MAX_DETAIL])
 
 
 def kind_for_status(status: int, error_type: str | None = None) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import openai
 import structlog
 
-from digital_actors.llm.adapter import HttpChatModel, merged_turns, parse_json_object
+from digital_actors.llm.adapter import HttpChatModel, merged_turns, parse_json_object, wire_text
 from digital_actors.llm.base import ChatRequest, Completion, StreamEnd, StreamItem, TextDelta, Usage
 from digital_actors.llm.driver import Timeouts
 from digital_actors.llm.errors import (
@@ -56,7 +56,8 @@ class OpenAICompatChatModel(HttpChatModel):
         super().__init__(provider=provider_name, model=model,
                          timeouts=Timeouts(connect_timeout, first_token_timeout, timeout),
                          retrier=Retrier(RetryPolicy(max_retries=max_retries),
-                                         sleep or asyncio.sleep, rand))
+                                         sleep or asyncio.sleep, rand),
+                         secrets=(api_key,))
         self.base_url = base_url
         self.key_name = key_name
         self.include_usage = include_usage
@@ -110,8 +111,8 @@ class OpenAICompatChatModel(HttpChatModel):
             async for chunk in stream:
                 for choice in chunk.choices or ():
                     text = choice.delta.content if choice.delta is not None else None
-                    if text:
-                        yield TextDelta(text)
+                    if text is not None:
+                        yield TextDelta(wire_text(text, self.provider))
                     stop_reason = choice.finish_reason or stop_reason
                 if chunk.usage is not None:
                     usage = _usage(chunk.usage)
@@ -150,7 +151,8 @@ class OpenAICompatChatModel(HttpChatModel):
         # A 200 may carry no choices, a null message or null content: all are invalid_output.
         choice = reply.choices[0] if reply.choices else None
         message = choice.message if choice is not None else None
-        parsed = parse_json_object(message.content if message is not None else None,
+        content = message.content if message is not None else None
+        parsed = parse_json_object(None if content is None else wire_text(content, self.provider),
                                    self.provider)
         usage = _usage(reply.usage) if reply.usage is not None else Usage()
         return Completion(json.dumps(parsed, ensure_ascii=False), usage,
@@ -167,7 +169,8 @@ class OpenAICompatChatModel(HttpChatModel):
                     else kind_for_status(error.status_code, body_error_field("type", error.body)))
             detail = body_error_field("message", error.body) or f"HTTP {error.status_code}"
             return provider_error(kind, p, detail, key_name=key, status=error.status_code,
-                                  retry_after=parse_retry_after(error.response.headers))
+                                  retry_after=parse_retry_after(error.response.headers),
+                                  secrets=self.secrets)
         if isinstance(error, openai.APITimeoutError) and not refused(error):
             return provider_error("timeout", p, "the request timed out", key_name=key)
         if isinstance(error, (openai.APIConnectionError, *TRANSPORT_ERRORS)):
@@ -178,7 +181,10 @@ class OpenAICompatChatModel(HttpChatModel):
             return found
         if isinstance(error, openai.APIError):  # an error object inside an open stream
             detail = body_error_field("message", error.body) or error.message
-            return provider_error("server", p, detail, key_name=key)
+            return provider_error("server", p, detail, key_name=key, secrets=self.secrets)
+        if isinstance(error, ValueError):  # JSONDecodeError, UnicodeDecodeError: an unreadable reply
+            return provider_error("invalid_output", p, f"{type(error).__name__}: {error}",
+                                  key_name=key, secrets=self.secrets)
         return provider_error("unexpected", p, type(error).__name__, key_name=key)
 
     async def aclose(self) -> None:

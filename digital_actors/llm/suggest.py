@@ -86,6 +86,8 @@ class Suggester:
             picks = clean(SuggestAnswer.model_validate_json(completion.text).replies)
         except (TimeoutError, ModelError, ValueError) as e:  # ValidationError is a ValueError
             log.info("suggestions_fallback", error=type(e).__name__)
+        except Exception as e:  # a bug below us: suggestions are optional, never a scene error
+            log.error("suggestions_crashed", error=type(e).__name__, exc_info=e)
         if len(picks) < 3:
             for extra in fallback():
                 if len(picks) >= 3:

@@ -57,7 +57,8 @@ class MemoryBinding:
         if failing == self.told_not_saved or self._notify is None:
             return
         self.told_not_saved = failing
-        self._notify(ev.Notice(NOT_SAVED, "warning") if failing else ev.Notice(SAVED_AGAIN, "info"))
+        self._notify(ev.Notice(NOT_SAVED, "warning", topic="saving") if failing
+                     else ev.Notice(SAVED_AGAIN, "info", topic="saving_back"))
 
     def state(self) -> AttemptState | None:
         """The attempt in progress as plain values (None before the first SceneStarted)."""

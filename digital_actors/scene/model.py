@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from digital_actors.scene.expr import Expr
 
@@ -149,7 +149,14 @@ class Ending(_Strict):
     title: str
     beat: str = ""
     epilogue: str = ""
+    hint: str = Field("", description="after a failure: one thing to try next time, in the player's words")
     _when: Expr | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _hint_after_failure(self) -> Ending:
+        if self.hint and self.kind != "failure":
+            raise ValueError("hint: only a failure ending has a hint (it is shown after the player fails)")
+        return self
 
     @property
     def when_expr(self) -> Expr:
@@ -180,6 +187,9 @@ class DirectorRule(_WithEffects):
 
 class Director(_Strict):
     rules: list[DirectorRule] = Field(default_factory=list)
+    background_gap: float = Field(15, ge=0, description=(
+        "the least scene time, in seconds, between two background lines (a rule's hint or nudge, the director "
+        "model's hint): a due rule that would speak waits until the gap has passed"))
 
 
 class DifficultyLevel(_Strict):

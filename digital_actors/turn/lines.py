@@ -49,7 +49,9 @@ class LinePerformer:
         if performance is None:
             return None
         line_id, speaker = new_line_id(), self.scene.lead_id
-        self.emit(ev.LineStarted(line_id, speaker, self.scene.lead.name, cue.kind, performance.source))
+        voiced = self.voice is not None and self.voice_on
+        self.emit(ev.LineStarted(line_id, speaker, self.scene.lead.name, cue.kind, performance.source,
+                                 voiced=voiced))
         started = self.clock.now()
         first: float | None = None
         sentence: float | None = None
@@ -92,7 +94,7 @@ class LinePerformer:
         sentence_ms = total if sentence is None and text else (
             None if sentence is None else (sentence - started) * 1000)
         if performance.notice:
-            self.emit(ev.Notice(performance.notice, "warning"))
+            self.emit(ev.Notice(performance.notice, "warning", topic=performance.notice_topic))
         usage = performance.usage
         self.emit(ev.Timing(line_id, first_ms, sentence_ms, first_audio_ms, total,
                             input_tokens=usage.total_input if usage is not None else None,
@@ -131,7 +133,7 @@ class LinePerformer:
         if not self._voice_noticed:
             self._voice_noticed = True
             self.emit(ev.Notice(f"{error.message} — text only from here" +
-                                (f" ({error.hint})" if error.hint else ""), "warning"))
+                                (f" ({error.hint})" if error.hint else ""), "warning", topic="voice_failed"))
 
 
 def visible_prefix(raw: str) -> str:

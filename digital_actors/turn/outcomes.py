@@ -83,5 +83,6 @@ def game_over(world: World, history: list[tuple[str, str]], tokens: TokenCount |
                                "lines": float(earlier_lines + sum(1 for who, _ in history if who == "actor"))}
     if tokens is not None:
         stats.update({"tokens.input": float(tokens.total_input), "tokens.output": float(tokens.output_tokens)})
-    return ev.GameOver(ending.id, ending.kind, ending.title, ending.epilogue, world.elapsed, stats)
+    return ev.GameOver(ending.id, ending.kind, ending.title, ending.epilogue, world.elapsed, stats,
+                       hint=ending.hint if ending.kind == "failure" else "")
 

@@ -57,6 +57,7 @@ class Performance(Protocol):
     are read once the stream has ended; both are None when there is nothing to say. ``failed``,
     read then too, is True when the actor did not deliver the line itself in full (the script's
     stand-in, or a line cut short by an error).
+    ``notice_topic`` says what a notice is about (``Notice.topic``), read only with a notice.
     """
 
     @property
@@ -64,6 +65,9 @@ class Performance(Protocol):
 
     @property
     def notice(self) -> str | None: ...
+
+    @property
+    def notice_topic(self) -> str: ...
 
     @property
     def failed(self) -> bool: ...

@@ -69,7 +69,12 @@ class Session:
         # Reloads the player's memory on restart (the engine sets it when memory is on).
         self.memory_source: Callable[[], Awaitable[PlayerMemory]] | None = None
         self.id = uuid.uuid4().hex
-        self.log = log.bind(session_id=short_hash(self.id), scene=scene.id)
+        # A front end that bound its own session_id (structlog contextvars: the web player's)
+        # keeps it, so one id follows a player from the socket into the dialogue.
+        if "session_id" in structlog.contextvars.get_contextvars():
+            self.log = log.bind(scene=scene.id)
+        else:
+            self.log = log.bind(session_id=short_hash(self.id), scene=scene.id)
         self._bus = EventBus()
         self._lock = asyncio.Lock()
         self._inputs = 0  # inputs being handled: the worker starts no line meanwhile
@@ -446,7 +451,7 @@ class Session:
     def _result(self, task: asyncio.Task[str | None]) -> None:
         exc = task.exception()
         if exc is not None:
-            self.log.error("performance_failed", error=repr(exc))
+            self.log.error("performance_failed", error=repr(exc), exc_info=exc)
             self._emit(ev.TurnFailed("The actor lost the line.", "the scene goes on; say something"))
 
     async def _perform(self, cue: Cue) -> str | None:
@@ -499,6 +504,11 @@ class Session:
         if decision.action == "continue":
             self._emit(ev.DirectorNote("llm", "continue", "", why))
             return
+        if decision.action == "hint":
+            if not w.background_due():  # the same gap as the scene's own hints and nudges
+                self._emit(ev.DirectorNote("llm", "continue", "", f"{why} (hint held: too soon after the last)"))
+                return
+            w.mark_background()
         self._stage.direct("llm", note=decision.text if decision.action == "npc_note" else "",
                            hint=decision.text if decision.action == "hint" else "",
                            narration=decision.text if decision.action == "event" else "", why=why)
@@ -550,7 +560,7 @@ class Session:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
-            self.log.error("session_task_failed", error=repr(exc))
+            self.log.error("session_task_failed", error=repr(exc), exc_info=exc)
             self._emit(ev.TurnFailed("Something went wrong inside the scene engine.",
                                      "the scene keeps going; please report this with the log"))
 

@@ -10,9 +10,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from digital_actors.voice import pcm
+
+if TYPE_CHECKING:
+    from digital_actors.voice.pool import SynthesisPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +78,35 @@ def profile_from_cast(character_id: str, voice: CastVoice | None,
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SentenceRef:
+    """Which sentence of whose line a synthesis is: how a local voice's pool orders its jobs.
+
+    ``session`` is the fairness key (sessions take turns); ``index`` counts the line's
+    sentences from 0 and ``part`` the pieces of one sentence (audio tags and the engine's own
+    sentence splitting make several). The line's very first piece goes before everything else.
+    """
+
+    session: str = ""
+    line: str = ""
+    index: int = 0
+    part: int = 0
+
+    @property
+    def first(self) -> bool:
+        """The first piece of a line: what its listener is waiting for in silence."""
+        return self.index == 0 and self.part == 0
+
+
 @runtime_checkable
 class Voice(Protocol):
     """Text in, PCM16 mono little-endian chunks out, streamed as soon as they exist.
 
     ``performs_tags`` says whether ``[sighs]``-style tags should be left in the text.
     ``model`` names what produces the sound (part of cache keys). Raise ``VoiceError``.
+    ``pool`` declares the CPU worker pool a local voice synthesises in (Piper, Kokoro); it is
+    None for a network voice (ElevenLabs), which ignores ``sentence``. ``sentence`` says which
+    sentence of whose line this is, so the pool can serve first sentences first and fairly.
     """
 
     name: str
@@ -88,7 +114,11 @@ class Voice(Protocol):
     sample_rate: int
     performs_tags: bool
 
-    def synthesize(self, text: str, profile: VoiceProfile) -> AsyncIterator[bytes]: ...
+    @property
+    def pool(self) -> SynthesisPool | None: ...
+
+    def synthesize(self, text: str, profile: VoiceProfile, *,
+                   sentence: SentenceRef | None = None) -> AsyncIterator[bytes]: ...
 
     async def aclose(self) -> None: ...
 
@@ -113,6 +143,7 @@ class SilentVoice:
     name = "silent"
     model = "silence"
     performs_tags = False
+    pool = None
 
     def __init__(self, *, sample_rate: int = 24_000, ms_per_char: float = 60.0,
                  chunk_ms: int = pcm.CHUNK_MS) -> None:
@@ -122,7 +153,8 @@ class SilentVoice:
         self.spoken: list[str] = []
         self.closed = False
 
-    async def synthesize(self, text: str, profile: VoiceProfile) -> AsyncIterator[bytes]:
+    async def synthesize(self, text: str, profile: VoiceProfile, *,
+                         sentence: SentenceRef | None = None) -> AsyncIterator[bytes]:
         self.spoken.append(text)
         length_ms = len(text.strip()) * self.ms_per_char / max(profile.speed, 0.1)
         audio = pcm.silence(length_ms, self.sample_rate)

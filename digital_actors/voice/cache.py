@@ -18,13 +18,17 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
 from digital_actors import paths
 from digital_actors.voice import pcm
-from digital_actors.voice.base import Voice, VoiceProfile, closing
+from digital_actors.voice.base import SentenceRef, Voice, VoiceProfile, closing
 from digital_actors.voice.metrics import VOICE_CACHE
+
+if TYPE_CHECKING:
+    from digital_actors.voice.pool import SynthesisPool
 
 log = structlog.get_logger()
 
@@ -173,6 +177,11 @@ class CachedVoice:
         self.sample_rate = inner.sample_rate
         self.performs_tags = inner.performs_tags
 
+    @property
+    def pool(self) -> SynthesisPool | None:
+        """The wrapped voice's pool: a miss is synthesised there, a hit needs no worker."""
+        return self.inner.pool
+
     def key_for(self, text: str, profile: VoiceProfile) -> str:
         settings = {**profile.cache_fields(), "performs_tags": self.inner.performs_tags,
                     "tag_model": getattr(self.inner, "tag_model", None)}
@@ -180,7 +189,8 @@ class CachedVoice:
                               voice_id=profile.voice_id, settings=settings, text=text,
                               sample_rate=self.inner.sample_rate)
 
-    async def synthesize(self, text: str, profile: VoiceProfile) -> AsyncIterator[bytes]:
+    async def synthesize(self, text: str, profile: VoiceProfile, *,
+                         sentence: SentenceRef | None = None) -> AsyncIterator[bytes]:
         key = self.key_for(text, profile)
         cached = await self.cache.aget(key)
         if cached is not None:
@@ -188,7 +198,7 @@ class CachedVoice:
                 yield piece
             return
         parts: list[bytes] = []
-        async with closing(self.inner.synthesize(text, profile)) as stream:
+        async with closing(self.inner.synthesize(text, profile, sentence=sentence)) as stream:
             async for chunk in stream:
                 parts.append(chunk)
                 yield chunk

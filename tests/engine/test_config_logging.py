@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,46 @@ def test_a_log_file_is_handed_back_to_be_closed(tmp_path: Path) -> None:
             opened.close()
     assert "into_the_file" in log_file.read_text(encoding="utf-8")
     assert configure_logging(level="WARNING") is None  # a stream given or stderr: nothing to close
+
+
+def test_secret_values_are_every_secret_setting_that_is_set() -> None:
+    s = Settings(_env_file=None, anthropic_api_key="ant-value-1", openai_api_key=" ",  # type: ignore[call-arg]
+                 elevenlabs_api_key="eleven-value-2", metrics_token="metrics-value-3",
+                 sentry_dsn="https://dsnkey4@sentry.example/1")
+    assert set(s.secret_values()) == {"ant-value-1", "eleven-value-2", "metrics-value-3",
+                                      "https://dsnkey4@sentry.example/1"}
+
+
+def test_configured_secret_values_never_reach_a_log_line() -> None:
+    """Values with no known shape (no sk- prefix) are redacted wherever they appear: fields, nested
+    values, the event text, tracebacks and the standard library's lines; token counts are not."""
+    stream = io.StringIO()
+    secrets = ["plainkey-9f8e7d", "metrics-tok-55aa", "https://dsnkey4@sentry.example/1"]
+    configure_logging(level="DEBUG", json=True, stream=stream, secrets=secrets)
+    try:
+        log = structlog.get_logger()
+        log.info("llm_call_done", input_tokens=120, output_tokens=14, cache_read_tokens=3,
+                 detail="provider said: invalid key plainkey-9f8e7d",
+                 nested={"headers": ["Bearer metrics-tok-55aa"], "count": 2})
+        try:
+            raise RuntimeError("connect to https://dsnkey4@sentry.example/1 failed")
+        except RuntimeError:
+            log.exception("failed_with_traceback")
+        logging.getLogger("anthropic._base_client").debug("Request options: %s", {"api_key": "x"})
+        logging.getLogger("aiohttp.server").error("GET /ws?token=playertok123 HTTP/1.1 plainkey-9f8e7d")
+        log.info("a url", url="wss://host/ws?x=1&token=playertok123", token="playertok123")
+    finally:
+        configure_logging(level="WARNING")
+    text = stream.getvalue()
+    for secret in [*secrets, "playertok123", "dsnkey4"]:
+        assert secret not in text
+    lines = [json.loads(line) for line in text.splitlines()]
+    first = lines[0]
+    assert (first["input_tokens"], first["output_tokens"], first["cache_read_tokens"]) == (120, 14, 3)
+    assert first["detail"] == "provider said: invalid key [redacted]"
+    assert first["nested"] == {"headers": ["Bearer [redacted]"], "count": 2}
+    assert "RuntimeError" in lines[1]["exception"]
+    assert lines[2] == {**lines[2], "event": "GET /ws?token=[redacted] HTTP/1.1 [redacted]",
+                        "logger": "aiohttp.server", "severity": "ERROR"}  # no "Request options" line
+    assert lines[3]["url"] == "wss://host/ws?x=1&token=[redacted]" and lines[3]["token"] == "[redacted]"
+    assert len(lines) == 4

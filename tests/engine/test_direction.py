@@ -15,6 +15,8 @@ from tests.engine.conftest import BASE, write_scene
 
 RULES = BASE.replace("[[endings]]", '''[state.heat]
 rate = 1
+[director]
+background_gap = 0  # each kind of rule in turn, a second apart (tests/engine/test_background_gap.py: the gap)
 [[director.rules]]
 id = "warm"
 when = "heat >= 2"

@@ -84,3 +84,38 @@ def test_a_half_streamed_tag_is_never_shown() -> None:
     assert visible_prefix("Hold on. [").rstrip() == "Hold on."
     long_bracket = "Note [" + "x" * 60  # not a tag: a long run without "]" is shown
     assert visible_prefix(long_bracket).startswith("Note [")
+
+
+async def test_each_sentence_says_when_it_starts_to_be_heard(tmp_path: Path) -> None:
+    """A page that plays the voice reveals a sentence's text with its audio: each sentence's
+    SpeechStarted comes before its first chunk and carries its text as displayed."""
+    voice = SilentVoice(sample_rate=16_000)
+    session, _ = make(tmp_path, voice)
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    got = sub.drain()
+    started = next(e for e in got if isinstance(e, ev.LineStarted))
+    assert started.voiced
+    order = [e for e in got if isinstance(e, ev.SpeechStarted | ev.AudioChunk)]
+    speech = [e for e in order if isinstance(e, ev.SpeechStarted)]
+    assert [(s.sentence, s.text) for s in speech] == [(0, "Hello there."), (1, "Second sentence here."),
+                                                      (2, "A third.")]
+    assert isinstance(order[0], ev.SpeechStarted)  # the first sentence is announced before any audio
+    for s in speech[1:]:  # and every later one before its own audio, after the previous one's
+        i = order.index(s)
+        assert isinstance(order[i + 1], ev.AudioChunk) and isinstance(order[i - 1], ev.AudioChunk)
+    await session.close()
+
+
+async def test_a_line_without_a_voice_is_not_voiced(tmp_path: Path) -> None:
+    voice = SilentVoice()
+    session, _ = make(tmp_path, voice)
+    session.voice_on = False  # the player switched the voice off
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    got = sub.drain()
+    assert not next(e for e in got if isinstance(e, ev.LineStarted)).voiced
+    assert not [e for e in got if isinstance(e, ev.SpeechStarted | ev.AudioChunk)] and voice.spoken == []
+    await session.close()

@@ -4,6 +4,7 @@ and the line mode's compact announcements that come from it."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 from digital_actors import events as ev
@@ -12,7 +13,15 @@ from digital_actors.clock import FakeClock
 from digital_actors.plain import LinePlayer
 from digital_actors.scene.loader import load_scene
 from digital_actors.turn.session import Session, SessionOptions
-from digital_actors.view import ViewReducer, clock_text, value_text
+from digital_actors.view import (
+    ViewReducer,
+    clock_text,
+    control_state,
+    danger_crossings,
+    gauge_line,
+    unlocked,
+    value_text,
+)
 
 ROOT = Path(__file__).parents[2]
 
@@ -69,14 +78,53 @@ async def test_the_line_mode_announces_unlocked_controls_and_dangerous_gauges() 
     await session.settle()
     for event in player.sub.drain():
         player.show(event)
-    assert "* Now you can use /2 SWEEP THE BEAM" in out.getvalue()
+    assert "* Now you can use /2 SWEEP THE BEAM | Lamp clockwork 65% | The Marigold's way in 0%\n" in out.getvalue()
     await session.press("sweep")  # 65 - 15 = 50
     await session.settle()
-    for _ in range(70):  # the spring runs down 0.5 a second: under 20 after 60 s, then further
+    for second in range(70):  # the spring runs down 0.5 a second: under 20 after 60 s, then further
+        if second % 20 == 10:
+            await session.say("I'm still here")  # awake: the keeper lets nobody doze off at the lamp
         await clock.advance(1)
         for event in player.sub.drain():
             player.show(event)
     text = out.getvalue()
     assert text.count("* WARNING: Lamp clockwork") == 1  # once, when it crosses, not every tick
-    assert "* WARNING: Lamp clockwork 20%" in text or "* WARNING: Lamp clockwork 19.5%" in text
+    assert "* WARNING: Lamp clockwork 20%! | The Marigold's way in 0%\n" in text
+    assert text.count("* Now you can use /1") == 0  # the winding handle's cooldown running out is no unlock
+    assert text.count("* Now you can use /2") == 1  # and the beam's cooldown after the sweep is none either
     await session.close()
+    wound = ev.GaugeView("clockwork", "Lamp clockwork", 35, 0, 100, "%", "gauge", danger=20, danger_below=True)
+    player.show(ev.StateChanged({"clockwork": 35}, (wound,), 71.0))  # wound back out of danger
+    player.show(ev.StateChanged({"clockwork": 34.5}, (replace(wound, value=34.5),), 72.0))
+    assert out.getvalue().endswith("* Safe again: Lamp clockwork 35%\n")  # once
+
+
+def control(available: bool, reason: str | None = None, uses_left: int | None = None,
+            cooldown: float = 0.0) -> ev.ControlView:
+    return ev.ControlView("beam", "SWEEP THE BEAM", "2", available, reason, uses_left, cooldown)
+
+
+def test_control_states_follow_the_worlds_order_of_reasons() -> None:
+    assert control_state(control(True)) == "ready"
+    assert control_state(control(False, "the scene is over")) == "over"
+    assert control_state(control(False, "no uses left", uses_left=0)) == "used_up"
+    assert control_state(control(False, "cooling down (2 s)", cooldown=1.5)) == "cooling"
+    assert control_state(control(False, "wind it past 50 first")) == "locked"
+    assert control_state(control(False, "wind it past 50 first", cooldown=1.5)) == "locked"  # the condition first
+
+
+def test_only_a_locked_control_becoming_ready_is_an_unlock() -> None:
+    locked, ready = (control(False, "wind it past 50 first"),), (control(True),)
+    assert unlocked(locked, ready) == [ready[0]]
+    assert unlocked((control(False, "cooling down (1 s)", cooldown=0.5),), ready) == []
+    assert unlocked(ready, ready) == [] and unlocked(locked, locked) == []
+    assert unlocked((), ready) == []  # a control never seen before is not news
+
+
+def test_danger_crossings_and_the_compact_gauge_line() -> None:
+    depth = ev.GaugeView("depth", "Depth", 40, 0, 100, " m", "number")
+    assert danger_crossings((gauge(30), depth), (gauge(19), depth)) == ([gauge(19)], [])
+    assert danger_crossings((gauge(19),), (gauge(18),)) == ([], [])  # still in danger: no news
+    assert danger_crossings((gauge(19),), (gauge(25),)) == ([], [gauge(25)])
+    assert gauge_line((gauge(19), depth)) == "Air 19%! | Depth 40 m"
+    assert gauge_line(()) == ""

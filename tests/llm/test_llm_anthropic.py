@@ -94,7 +94,8 @@ async def test_retries_exhausted_raise_a_retryable_error(anthropic_server: FakeA
         out = await drain(model.stream(REQUEST))
     assert isinstance(out.error, ProviderError)
     assert out.error.retryable and out.error.kind == "overloaded" and out.error.status == 529
-    assert "Overloaded" in out.error.message
+    assert "Overloaded" in out.error.detail and "Overloaded" not in out.error.message
+    assert out.error.message == "anthropic call failed: overloaded (HTTP 529)"
     assert isinstance(out.error.__cause__, anthropic.APIStatusError)
     assert len(anthropic_server.seen) == 3
     assert out.texts == []
@@ -124,12 +125,43 @@ async def test_long_retry_after_gives_up_at_once(anthropic_server: FakeAnthropic
 
 async def test_first_token_timeout(anthropic_server: FakeAnthropic, sleeps: Sleeps) -> None:
     anthropic_server.default = Reply(hold=asyncio.Event())  # never released by the test
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     async with make(anthropic_server, sleeps, max_retries=1, first_token_timeout=0.2) as model:
         out = await drain(model.stream(REQUEST))
     assert isinstance(out.error, ProviderError)
     assert out.error.kind == "first_token_timeout" and out.error.retryable
-    assert len(anthropic_server.seen) == 2  # one retry, then the fallback is the caller's
+    # The first-token timeout is one deadline for the whole call: no retry after it (a player
+    # waits that long at most, then the fallback is the caller's).
+    assert len(anthropic_server.seen) == 1 and sleeps.delays == []
+    assert loop.time() - started < 1.0
     await asyncio.wait_for(anthropic_server.disconnected.wait(), 5)
+
+
+async def test_retries_share_the_first_token_deadline(anthropic_server: FakeAnthropic,
+                                                      sleeps: Sleeps) -> None:
+    anthropic_server.replies = [error_reply("overloaded_error"), Reply(hold=asyncio.Event())]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with make(anthropic_server, sleeps, max_retries=2, first_token_timeout=0.8) as model:
+        out = await drain(model.stream(REQUEST))
+    elapsed = loop.time() - started
+    assert isinstance(out.error, ProviderError) and out.error.kind == "first_token_timeout"
+    assert len(anthropic_server.seen) == 2  # retried once, and that retry got what was left
+    assert sleeps.delays == [0.5] and 0.8 <= elapsed < 1.2
+
+
+async def test_a_stream_that_stalls_after_text_ends_within_the_first_token_timeout(
+        anthropic_server: FakeAnthropic, sleeps: Sleeps) -> None:
+    anthropic_server.default = Reply(chunks=["Hold", " on", "."], stall_after=1,
+                                     release=asyncio.Event())
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with make(anthropic_server, sleeps, first_token_timeout=0.3, timeout=30.0) as model:
+        out = await drain(model.stream(REQUEST))
+    assert out.text == "Hold" and isinstance(out.error, ProviderError)
+    assert out.error.kind == "timeout" and "stalled" in out.error.detail
+    assert loop.time() - started < 1.5 and len(anthropic_server.seen) == 1
 
 
 async def test_in_stream_error_before_text_is_retried(anthropic_server: FakeAnthropic,

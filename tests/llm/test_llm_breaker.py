@@ -69,7 +69,7 @@ def test_opens_after_the_threshold_and_refuses_until_the_cooldown() -> None:
     status = b.status()
     assert status.degraded and status.down_since == datetime.fromtimestamp(NOON, UTC)
     assert status.reason() == ("anthropic model unreachable since 12:03:04Z (anthropic call "
-                               "failed: server (HTTP 503): scripted); the understudy is answering")
+                               "failed: server (HTTP 503)); the understudy is answering")
 
 
 def test_a_success_resets_the_count_of_failures_in_a_row() -> None:

@@ -96,7 +96,8 @@ async def test_401_names_the_key_and_is_not_retried(openai_server: FakeOpenAI,
     async with make(openai_server, sleeps) as model:
         out = await drain(model.stream(REQUEST))
     assert isinstance(out.error, ProviderError) and out.error.kind == "auth"
-    assert not out.error.retryable and "Incorrect API key" in out.error.message
+    assert not out.error.retryable and "Incorrect API key" in out.error.detail
+    assert out.error.message == "openai call failed: auth (HTTP 401)"  # the provider's words: logs only
     assert out.error.hint is not None and "OPENAI_API_KEY" in out.error.hint
     assert isinstance(out.error.__cause__, openai.AuthenticationError)
     assert len(openai_server.seen) == 1

@@ -91,7 +91,8 @@ async def test_a_provider_down_at_start_up_keeps_the_model_behind_an_open_breake
             await server.start()  # the provider comes back, but the breaker waits for its cooldown
             assert await say(h, "hello") == "What?"
             assert server.seen == []
-            assert "not answering" in notices(h)[0] and "unreachable" in notices(h)[0]
+            assert notices(h)[0] == ("Claude (claude-test) is not answering; the script's lines "
+                                     "stand in until it recovers.")
             server.router.lines = ["Finally."]
             await h.wait(COOLDOWN)
             assert await say(h, "hello again") == "Finally."

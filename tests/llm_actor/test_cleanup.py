@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import tomllib
+from collections import Counter
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -46,6 +50,33 @@ CASES = [
 @pytest.mark.parametrize(("raw", "expected"), CASES)
 def test_cleanup_cases(raw: str, expected: str, step: int) -> None:
     assert clean(raw, step) == expected
+
+
+JUNK = tomllib.loads((Path(__file__).parent / "junk_lines.toml").read_text(encoding="utf-8"))["junk"]
+
+
+def test_the_junk_corpus_covers_every_kind() -> None:
+    kinds = Counter(entry["kind"] for entry in JUNK)
+    assert len(JUNK) >= 50
+    assert {"json", "stage", "speaker", "meta", "characters"} <= set(kinds)
+    assert min(kinds[k] for k in ("json", "stage", "speaker")) >= 10
+
+
+@pytest.mark.parametrize("step", [1, 3, 1000])
+@pytest.mark.parametrize("entry", JUNK, ids=[f"{e['kind']}-{i}" for i, e in enumerate(JUNK)])
+def test_junk_becomes_the_spoken_line(entry: dict[str, str], step: int) -> None:
+    assert clean(entry["raw"], step) == entry["clean"]
+
+
+@pytest.mark.parametrize("line", [
+    "Here's the plan: we flood it.", "Sure. Pull the crank.", "Okay, here we go.",
+    "It *takes* time, Aft.", "[sighs] Fine.", "Sure! Let's go.", "Of course I'm scared.",
+    "(the red one) That valve.", "I said: pull.",
+])
+def test_lines_that_look_like_junk_survive(line: str) -> None:
+    expected = {"It *takes* time, Aft.": "It takes time, Aft."}.get(line, line)
+    for step in (1, 4, 1000):
+        assert clean(line, step) == expected
 
 
 def test_a_legitimate_line_is_never_truncated_by_the_limit_mid_sentence() -> None:

@@ -1,7 +1,15 @@
-"""Fixtures for the memory store: a file in tmp_path, a wall clock that moves only when told."""
+"""Fixtures for the memory store: a file in tmp_path or a fresh database on a real PostgreSQL server,
+and a wall clock that moves only when told.
+
+``where`` (and so ``store``) runs each test twice: on a SQLite file and on PostgreSQL. The server is
+started once per session (tests/memory/pg_server.py); each test gets a database of its own, copied
+from a migrated template. Without the server binaries the PostgreSQL half is skipped, with a reason
+that says how to enable it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,9 +18,13 @@ from pathlib import Path
 import pytest
 import structlog
 
+from digital_actors.memory.base import SqlStore
 from digital_actors.memory.records import AttemptHandle, MemoryNote, PlayerRecord
 from digital_actors.memory.rules import AttemptStats
-from digital_actors.memory.store import SqliteMemoryStore
+from digital_actors.memory.stores import open_store
+from tests.memory.pg_server import ENABLE, PgServer, find_bin, running
+
+Where = Path | str  # a SQLite file, or a PostgreSQL URL
 
 
 class FakeWall:
@@ -36,9 +48,48 @@ def wall() -> FakeWall:
     return FakeWall()
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server for the whole session, with a migrated template database."""
+    if find_bin() is None:
+        pytest.skip(ENABLE)
+    with running() as server:
+        async def migrate() -> None:
+            async with open_store(server.url(server.template)):
+                pass
+
+        asyncio.run(migrate())
+        yield server
+
+
 @pytest.fixture
-async def store(db_path: Path, wall: FakeWall) -> AsyncIterator[SqliteMemoryStore]:
-    async with SqliteMemoryStore.open(db_path, wall_clock=wall) as opened:
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """A fresh, migrated database of its own for this test (password in the URL)."""
+    name = pg_server.database()
+    yield pg_server.url(name)
+    pg_server.drop(name)
+
+
+@pytest.fixture
+def pg_empty_url(pg_server: PgServer) -> Iterator[str]:
+    """A fresh database with nothing in it (for migration tests)."""
+    name = pg_server.database(template="template0")
+    yield pg_server.url(name)
+    pg_server.drop(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def where(request: pytest.FixtureRequest, db_path: Path) -> Where:
+    """The database under test: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return db_path
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture
+async def store(where: Where, wall: FakeWall) -> AsyncIterator[SqlStore]:
+    async with open_store(where, wall_clock=wall) as opened:
         yield opened
 
 
@@ -56,7 +107,7 @@ def restore_logging() -> Iterator[None]:
     root.setLevel(level)
 
 
-async def play(store: SqliteMemoryStore, player: PlayerRecord, outcome: str, *, scene: str = "sub",
+async def play(store: SqlStore, player: PlayerRecord, outcome: str, *, scene: str = "sub",
                character: str = "mara", stats: AttemptStats | None = None,
                notes: list[MemoryNote] | None = None, ending: str | None = None) -> AttemptHandle:
     """Begin and finish one attempt."""

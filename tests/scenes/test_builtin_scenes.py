@@ -29,6 +29,8 @@ def test_scene_shape(scene_id: str) -> None:
     for ending in scene.endings:
         if ending.kind == "success":
             assert "phase" in ending.when_expr.names, f"{ending.id} can succeed outside the last phase ({last})"
+        else:
+            assert len(ending.hint) > 20, f"{ending.id}: a failure gives the player one authored hint"
     assert (SCENES / scene_id / "README.md").is_file()
 
 

@@ -72,3 +72,43 @@ def transcript_text(app: DigitalActorsApp) -> str:
 
     log = play_screen(app).query_one(Transcript).log_widget
     return "\n".join(strip.text for strip in log.lines)
+
+
+def builtin_scene_ids() -> list[str]:
+    """Every scene shipped with the game (read from the folder, so a new scene is covered at once)."""
+    root = paths.builtin_scenes_dir()
+    return sorted(p.name for p in root.iterdir() if (p / "scene.toml").is_file())
+
+
+@pytest.fixture
+def make_builtin_app() -> Callable[..., tuple[DigitalActorsApp, FakeClock]]:
+    """An app that opens a built-in scene straight away (in ``phase``: the last one when -1)."""
+
+    def build(scene_id: str, *, phase: int | None = -1, dark: bool = True, **kwargs: Any) -> tuple[
+            DigitalActorsApp, FakeClock]:
+        clock = FakeClock()
+        engine = Engine(Settings(), clock=clock)
+        if phase == -1:
+            phase = engine.load(scene_id).phases[-1].id
+        request = SessionRequest(scene=scene_id, seed=1, pace=0.0, start_phase=phase)
+        app = DigitalActorsApp(engine, start=request, pace=0.0, watch_interval=None,
+                               preferences=Preferences(voice=False, suggestions=True, dark=dark), **kwargs)
+        return app, clock
+
+    return build
+
+
+def fully_visible(widget: Any) -> bool:
+    """Shown whole on its screen, and the topmost widget where it is (not covered, not scrolled away)."""
+    screen = widget.screen
+    region = widget.region
+    if not widget.display or region.area == 0 or not screen.region.contains_region(region):
+        return False
+    for x, y in ((region.x, region.y), (region.right - 1, region.bottom - 1)):
+        try:
+            found, _ = screen.get_widget_at(x, y)
+        except Exception:  # NoWidget: nothing there
+            return False
+        if found is not widget and widget not in found.ancestors:
+            return False
+    return True

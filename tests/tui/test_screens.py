@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable, OptionList, Switch
 
 from digital_actors.errors import MemoryStoreError
@@ -51,7 +52,7 @@ async def test_picker_lists_scenes_with_best_results_and_starts_one(make_app: Ap
         await pilot.pause()
         option = picker.query_one(OptionList).get_option_at_index(0)
         text = str(option.prompt)
-        assert "Mini" in text and "tutorial · 2 min" in text and "★ Friends · 2 tries" in text
+        assert "Mini" in text and "tutorial · 2 min" in text and "best: Friends · 2 tries" in text
         assert "A tiny scene for testing" in text
         await pilot.press("enter")
         await settle(pilot)
@@ -64,7 +65,7 @@ async def test_picker_shows_no_best_results_without_a_memory_source(make_app: Ap
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await app.screen.workers.wait_for_complete()
-        assert "★" not in str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
+        assert "best:" not in str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
 
 
 async def test_profile_lists_memories_and_forgets(make_app: AppFactory) -> None:
@@ -146,9 +147,35 @@ async def test_help_lists_every_binding(make_app: AppFactory) -> None:
                 assert name in documented, key
         await pilot.press("f8")
         assert isinstance(app.screen, HelpScreen)
-        assert app.screen.query_one(DataTable).row_count == len(HELP)
+        assert app.screen.rows()[-len(HELP):] == list(HELP)
         await pilot.press("escape")
         assert isinstance(app.screen, PlayScreen)
+
+
+def help_text(screen: HelpScreen) -> list[str]:
+    """The help table as drawn on screen, one string per row."""
+    keys = screen.query_one("#keys")
+    return [strip.text for strip in keys.render_lines(keys.region.reset_offset)] if keys.region.area else []
+
+
+@pytest.mark.parametrize("size", [(80, 24), (140, 40)])
+async def test_help_lists_the_scene_controls_with_their_keys_and_shows_where(make_app: AppFactory,
+                                                                           size: tuple[int, int]) -> None:
+    app, _ = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("f8")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        rows = screen.rows()
+        assert [(r.keys, r.where) for r in rows[:2]] == [("1 / Alt+1", "this scene"), ("2 / Alt+2", "this scene")]
+        assert rows[0].what == "PUMP"
+        assert rows[1].what == "HATCH (the hatch is jammed until later)"
+        drawn = help_text(screen)
+        header = next(line for line in drawn if "does" in line)
+        assert header.split() == ["key", "does", "where"]
+        assert any("PUMP" in line and "this scene" in line for line in drawn), drawn
 
 
 async def test_inspector_shows_hidden_state_director_sources_and_timings(make_app: AppFactory) -> None:
@@ -194,3 +221,17 @@ async def test_hot_reload_restarts_on_save_and_keeps_playing_on_errors(make_app:
         await settle(pilot)
         assert "Bob: Bob." in transcript_text(app)
         assert await screen.check_scene_files() == []
+
+
+async def test_a_failed_ending_shows_its_authored_hint(make_app: AppFactory) -> None:
+    from digital_actors.events import GameOver
+    from tui.screens.game_over import GameOverScreen
+
+    app, _ = make_app(play=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        over = GameOver("suffocated", "failure", "Out of air", "The line went quiet.", 61.0, {},
+                        hint="Pump before the gauge turns red.")
+        await app.push_screen(GameOverScreen(over, [("Time", "1:01")]))
+        await pilot.pause()
+        shown = str(app.screen.query_one("#hint").render())
+        assert "Pump before the gauge turns red." in shown

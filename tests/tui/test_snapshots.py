@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.tui.conftest import AppFactory, settle
+import pytest
+
+from tests.tui.conftest import AppFactory, builtin_scene_ids, settle
 from tui.widgets.speech_input import SpeechInput
 
 SMALL, LARGE = (80, 24), (120, 36)
@@ -97,6 +99,18 @@ def test_inspector_small(make_app: AppFactory, snap_compare: Any) -> None:
     async def run(pilot: Any) -> None:
         await _mid_scene(clock)(pilot)
         await pilot.press("f12")
+        await _steady(pilot)
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run)
+
+
+@pytest.mark.parametrize("scene_id", builtin_scene_ids())
+def test_final_phase_controls_small(scene_id: str, make_builtin_app: Any, snap_compare: Any) -> None:
+    """Each built-in scene in its final phase at 80×24: every control on screen."""
+    app, _ = make_builtin_app(scene_id)
+
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
         await _steady(pilot)
 
     assert snap_compare(app, terminal_size=SMALL, run_before=run)

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from digital_actors.errors import VoiceError
-from digital_actors.voice.base import SilentVoice, VoiceProfile
+from digital_actors.voice.base import SentenceRef, SilentVoice, VoiceProfile
 from digital_actors.voice.cache import MIB, CachedVoice, VoiceCache, default_dir
 from digital_actors.voice.cli import cache as cache_cli
 
@@ -116,7 +116,8 @@ async def test_interrupted_synthesis_is_not_stored(tmp_path: Path) -> None:
 
 
 class BrokenVoice(SilentVoice):
-    async def synthesize(self, text: str, profile: VoiceProfile) -> AsyncIterator[bytes]:
+    async def synthesize(self, text: str, profile: VoiceProfile, *,
+                         sentence: SentenceRef | None = None) -> AsyncIterator[bytes]:
         yield bytes(100)
         raise VoiceError("stream broke", retryable=True)
 

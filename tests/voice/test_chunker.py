@@ -82,6 +82,14 @@ def test_a_sentence_is_released_as_soon_as_the_next_one_starts() -> None:
     assert chunker.flush() == ["We have"]
 
 
+@pytest.mark.parametrize("first", ["Yes.", "No.", "Go!", "Why?", "Hm.", "Okay…", "Sir."])
+def test_a_short_first_sentence_is_not_held_for_length(first: str) -> None:
+    """A one-word first sentence goes to the voice with the next word, like any other."""
+    chunker = SentenceChunker()
+    assert chunker.feed(first) == []
+    assert chunker.feed(" Then") == [first]
+
+
 def test_a_tag_split_across_deltas_is_never_cut() -> None:
     chunker = SentenceChunker()
     out = chunker.feed("Fine. [whis")

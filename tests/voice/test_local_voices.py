@@ -12,12 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from digital_actors.config import Settings
 from digital_actors.errors import VoiceError
 from digital_actors.voice import pcm
 from digital_actors.voice import piper as piper_module
 from digital_actors.voice.base import VoiceProfile
+from digital_actors.voice.factory import choose_voice
 from digital_actors.voice.kokoro import KokoroVoice
+from digital_actors.voice.pipeline import VoicePipeline
 from digital_actors.voice.piper import PiperVoice
+from digital_actors.voice.pool import SynthesisPool
 
 needs_piper = pytest.mark.skipif(
     not piper_module.available(),
@@ -47,6 +51,32 @@ async def test_piper_speaks_a_sentence_and_characters_sound_different() -> None:
     assert 0.6 < len(high) / len(audio) < 1.6  # pitch moves, the pace stays about the same
     assert await speak(voice, "   ", VoiceProfile("engineer")) == []
     await voice.aclose()
+
+
+@needs_piper
+async def test_piper_speaks_through_the_pool_one_job_per_sentence() -> None:
+    pool = SynthesisPool(workers=2, cpus=2)
+    voice = PiperVoice(pool=pool)
+    async with VoicePipeline(voice, VoiceProfile("engineer"), session="p1", line="l1") as pipe:
+        pipe.say("The hatch is sealed. We have ninety seconds.")  # Piper splits this in two
+        pipe.say("Go!")
+        pipe.finish()
+        out = [o async for o in pipe.chunks()]
+    assert pool.started == 3 and pool.peak <= 2 and not pipe.errors
+    audio = b"".join(o.pcm for o in out)
+    assert 1.5 < pcm.duration_ms(audio, 22_050) / 1000 < 8.0 and pcm.peak(audio) > 5_000
+    session = voice.piper.session  # one model thread per job: two jobs fill two cores
+    assert session.get_session_options().intra_op_num_threads == pool.threads_per_job == 1
+    await voice.aclose()
+    await pool.aclose()
+
+
+@needs_piper
+async def test_voice_workers_sizes_the_piper_pool() -> None:
+    choice = choose_voice(Settings(_env_file=None, voice_provider="piper", voice_workers=3,  # type: ignore[call-arg]
+                                   voice_cache_mb=0))
+    assert isinstance(choice.voice, PiperVoice) and choice.voice.pool.workers == 3
+    await choice.voice.aclose()
 
 
 def test_piper_without_the_extra_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from digital_actors.errors import VoiceError
 from digital_actors.voice import pcm
-from digital_actors.voice.base import SilentVoice, VoiceProfile
+from digital_actors.voice.base import SentenceRef, SilentVoice, VoiceProfile
 from digital_actors.voice.pipeline import AudioOut, VoicePipeline
 
 PROFILE = VoiceProfile("engineer")
@@ -37,6 +37,7 @@ class GatedVoice:
     model = "gate"
     sample_rate = 16_000
     performs_tags = False
+    pool = None
 
     def __init__(self) -> None:
         self.started: list[str] = []
@@ -47,7 +48,8 @@ class GatedVoice:
     def gate(self, text: str) -> asyncio.Event:
         return self.gates.setdefault(text, asyncio.Event())
 
-    async def synthesize(self, text: str, profile: VoiceProfile) -> AsyncIterator[bytes]:
+    async def synthesize(self, text: str, profile: VoiceProfile, *,
+                         sentence: SentenceRef | None = None) -> AsyncIterator[bytes]:
         self.started.append(text)
         self.changed.set()
         try:
@@ -152,7 +154,8 @@ class FailingVoice(SilentVoice):
         super().__init__()
         self.retryable = retryable
 
-    async def synthesize(self, text: str, profile: VoiceProfile) -> AsyncIterator[bytes]:
+    async def synthesize(self, text: str, profile: VoiceProfile, *,
+                         sentence: SentenceRef | None = None) -> AsyncIterator[bytes]:
         self.spoken.append(text)
         raise VoiceError("refused", "hint", retryable=self.retryable)
         yield b""  # pragma: no cover - makes this an async generator
@@ -197,7 +200,8 @@ async def test_say_after_finish_is_a_bug() -> None:
 
 
 class CrashingVoice(SilentVoice):
-    async def synthesize(self, text: str, profile: VoiceProfile) -> AsyncIterator[bytes]:
+    async def synthesize(self, text: str, profile: VoiceProfile, *,
+                         sentence: SentenceRef | None = None) -> AsyncIterator[bytes]:
         self.spoken.append(text)
         raise KeyError("provider bug")
         yield b""  # pragma: no cover - makes this an async generator

@@ -19,6 +19,7 @@ from digital_actors.memory.store import SqliteMemoryStore
 from tests.web.conftest import closed, open_ws, until, yield_until
 from web import create_app
 from web.keys import REGISTRY as SESSIONS
+from web.wording import TOKEN_CLOSED
 
 Client = TestClient[web.Request, web.Application]
 
@@ -145,7 +146,7 @@ async def test_an_address_holds_its_share_giving_up_its_own_unconnected_tokens_f
     waiting = await (await home.post("/api/session")).json()
     third = await post(home)  # takes the place of this address's own unconnected token
     assert third.status == 200
-    assert await close_code(home, waiting["token"]) == (4401, "token expired: POST /api/session for a new one")
+    assert await close_code(home, waiting["token"]) == (4401, TOKEN_CLOSED["expired"])
     second = await open_ws(home, (await third.json())["token"])
     before = refused("client_cap")
     full = await post(home)
@@ -164,7 +165,7 @@ async def test_tokens_that_never_connect_expire_after_the_ttl(serve, clock: Fake
     await clock.advance(59)
     ws = await open_ws(client, early["token"])  # inside the window: it connects
     await clock.advance(2)  # 61 s
-    assert await close_code(client, late["token"]) == (4401, "token expired: POST /api/session for a new one")
+    assert await close_code(client, late["token"]) == (4401, TOKEN_CLOSED["expired"])
     registry = server.app[SESSIONS]
     await clock.advance(5)  # the sweeper's next round (every 5 s) gives its place back
     await yield_until(lambda: len(registry) == 1)

@@ -19,6 +19,7 @@ from digital_actors.memory.store import SqliteMemoryStore
 from tests.web.conftest import closed, new_token, open_ws, until, yield_until
 from web import create_app
 from web.keys import ASSETS, ENGINE
+from web.wording import TOKEN_CLOSED
 
 TOKEN = re.compile(r"^[A-Za-z0-9_\-]{43,}$")
 
@@ -225,7 +226,7 @@ async def test_registry_full_is_503_only_when_every_place_has_a_socket(
         waiting = await new_token(client)
         newcomer = await new_token(client)  # takes the place of the token that never connected
         code, reason = await _close_code(client, f"/ws?token={waiting['token']}")
-        assert code == 4401 and reason.startswith("token expired")
+        assert code == 4401 and reason == TOKEN_CLOSED["expired"]
         second = await open_ws(client, newcomer["token"])
         full = await client.post("/api/session")
         assert full.status == 503 and full.headers["Retry-After"] == "30"

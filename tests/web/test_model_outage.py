@@ -112,7 +112,8 @@ async def test_health_is_degraded_while_the_breaker_is_open_then_ok_again(
         # the line is the probe (the judgement beside it fails fast); it closes the breaker
         await until(ws, "LineFinished", lambda f: f["text"] == "Right here.")
         back, _ = await until(ws, "Notice")
-        assert back["message"] == "Claude (claude-test) is answering again."
+        assert back["message"] == "The character is improvising again."  # the player's words (web/wording.py)
+        assert back["topic"] == "model_back" and back["level"] == "info"
         assert [s.body.get("stream") for s in provider.seen[1:]] == [True]
         await ws.close()
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from digital_actors import events as ev
-from web import protocol
+from web import protocol, wording
 from web.origin import normalise, origin_allowed, parse_allowed
 from web.ratelimit import TokenBucket
 from web.view import SessionView
@@ -19,6 +19,9 @@ from web.view import SessionView
     ('{"type": "press", "control": "pump"}', protocol.Press(type="press", control="pump")),
     ('{"type": "settings", "voice": false}', protocol.SettingsCommand(type="settings", voice=False)),
     ('{"type": "resume"}', protocol.Resume(type="resume")),
+    ('{"type": "leave"}', protocol.Leave(type="leave")),
+    ('{"type": "resume", "snapshot": false}', protocol.Resume(type="resume", snapshot=False)),
+    ('{"type": "settings", "text_speed": "fast"}', protocol.SettingsCommand(type="settings", text_speed="fast")),
 ])
 def test_valid_commands(raw: str, expected: protocol.Command) -> None:
     assert protocol.parse_command(raw) == expected
@@ -37,13 +40,17 @@ def test_valid_commands(raw: str, expected: protocol.Command) -> None:
     ('{"type": "say", "text": ""}', "invalid", "at least 1 character"),
     (json.dumps({"type": "say", "text": "x" * 1001}), "invalid", "at most 1000 characters"),
     ('{"type": "settings", "voice": 1}', "invalid", "voice"),
+    ('{"type": "settings", "text_speed": "warp"}', "invalid", "text_speed"),
+    ('{"type": "settings", "text_speed": "Fast"}', "invalid", "text_speed"),
+    ('{"type": "Leave"}', "unknown_type", "leave"),
 ])
 def test_bad_frames_get_clear_errors(raw: str | bytes, code: str, words: str) -> None:
     result = protocol.parse_command(raw)
     assert isinstance(result, protocol.ProtocolError)
     assert result.code == code and words in result.message
-    body = json.loads(result.frame())
-    assert body == {"type": "Error", "code": code, "message": result.message}
+    body = json.loads(result.frame())  # the player reads a sentence; the developer's detail rides along
+    assert body == {"type": "Error", "code": code, "message": wording.BAD_COMMAND, "hint": wording.BAD_COMMAND_HINT,
+                    "detail": result.message}
 
 
 def test_player_view_hides_the_inspector_and_audio() -> None:

@@ -21,6 +21,7 @@ from digital_actors.memory.store import SqliteMemoryStore
 from tests.web.conftest import closed, frame, new_token, open_ws, until, yield_until
 from web import create_app
 from web.keys import REGISTRY
+from web.wording import ORIGIN_CLOSED, SHUTTING_DOWN, TOKEN_CLOSED
 
 
 async def _close_code(client, url: str, **kwargs) -> tuple[int, str]:
@@ -31,16 +32,16 @@ async def _close_code(client, url: str, **kwargs) -> tuple[int, str]:
 
 
 async def test_missing_and_unknown_tokens_are_refused(client) -> None:
-    assert await _close_code(client, "/ws") == (4401, "missing token: POST /api/session first")
+    assert await _close_code(client, "/ws") == (4401, TOKEN_CLOSED["missing"])
     code, reason = await _close_code(client, "/ws?token=not-a-real-token")
-    assert code == 4401 and reason.startswith("unknown token")
+    assert code == 4401 and reason == TOKEN_CLOSED["unknown"]
 
 
 async def test_an_unused_token_expires(client, clock: FakeClock) -> None:
     token = (await new_token(client))["token"]
     await clock.advance(601)
     code, reason = await _close_code(client, f"/ws?token={token}")
-    assert code == 4401 and reason.startswith("token expired")
+    assert code == 4401 and reason == TOKEN_CLOSED["expired"]
 
 
 async def test_a_dropped_session_expires_after_the_resume_window(client, app: web.Application,
@@ -57,14 +58,14 @@ async def test_a_dropped_session_expires_after_the_resume_window(client, app: we
     await yield_until(lambda: player.closed)
     assert len(app[REGISTRY]) == 0
     code, reason = await _close_code(client, f"/ws?token={token}")
-    assert code == 4401 and reason.startswith("token expired")
+    assert code == 4401 and reason == TOKEN_CLOSED["expired"]
 
 
 @pytest.mark.parametrize("origin", ["http://evil.example", "null", "https://127.0.0.1.evil.example"])
 async def test_foreign_origins_are_refused(client, origin: str) -> None:
     token = (await new_token(client))["token"]
     code, reason = await _close_code(client, f"/ws?token={token}", origin=origin)
-    assert (code, reason) == (4403, "origin not allowed")
+    assert (code, reason) == (4403, ORIGIN_CLOSED)
 
 
 async def test_same_origin_and_allowed_origins_connect(settings_factory: Callable[..., Settings],
@@ -171,7 +172,7 @@ async def test_shutdown_closes_sockets_with_going_away_and_finishes_memory_write
         await until(ws, "LineFinished")
         await server.close()
         msg = await closed(ws)
-        assert (msg.data, msg.extra) == (aiohttp.WSCloseCode.GOING_AWAY, "server shutting down")
+        assert (msg.data, msg.extra) == (aiohttp.WSCloseCode.GOING_AWAY, SHUTTING_DOWN)
         await client.close()
         exported = await store.export(issued["player_id"])
         assert [a["outcome"] for a in exported["scene_attempts"]] == ["quit"]

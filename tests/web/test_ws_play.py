@@ -73,7 +73,9 @@ async def test_commands_before_a_scene_and_unknown_scenes_are_refused(client) ->
         await ws.send_json({"type": "start", "scene": bad})
         error = await frame(ws)
         assert error["type"] == "Error"
-        assert "no scene called" in error["message"] and "mini" in error["hint"]
+        assert error["message"] == "That scene is not on this server."
+        assert error["hint"].startswith("choose one of these: ") and "Mini" in error["hint"]
+        assert "mini" not in error["hint"] and "pressure_point" not in error["hint"]  # titles, never ids
     await ws.send_json({"type": "resume"})
     snap = await frame(ws)
     assert snap["type"] == "Snapshot" and snap["view"]["started"] is False

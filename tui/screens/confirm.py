@@ -7,9 +7,11 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from tui.widgets.card import DialogCard
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -25,11 +27,11 @@ class ConfirmDialog(ModalScreen[bool]):
         self.question, self.yes, self.no = question, yes, no
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="dialog"):
-            yield Static(Text(self.question), classes="dialog-title")
+        with DialogCard(id="dialog", classes="dialog"):
+            yield Static(Text(self.question), id="question", classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.yes, id="yes", variant="error")
-                yield Button(self.no, id="no")
+                yield Button(self.yes, id="yes", variant="error", compact=True)
+                yield Button(self.no, id="no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

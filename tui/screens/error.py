@@ -7,11 +7,12 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from digital_actors.errors import DigitalActorsError, SceneError
+from tui.widgets.card import DialogCard
 
 
 class ErrorDialog(ModalScreen[None]):
@@ -25,15 +26,16 @@ class ErrorDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         problems = self.error.problems if isinstance(self.error, SceneError) else []
-        with Vertical(id="dialog", classes="dialog -error"):
+        with DialogCard(id="dialog", classes="dialog -error"):
             yield Static(self.heading, classes="dialog-title")
-            yield Static(Text(self.error.message), id="error-message")
-            if problems:
-                with VerticalScroll(id="problems"):
-                    yield Static(Text("\n".join(problems)))
-            if self.error.hint:
-                yield Static(Text("hint: " + self.error.hint), id="error-hint", classes="hint")
-            yield Button("OK", id="ok", variant="primary")
+            with Vertical(classes="dialog-body"):
+                yield Static(Text(self.error.message), id="error-message")
+                if problems:
+                    yield Static(Text("\n".join(problems)), id="problems")
+                if self.error.hint:
+                    yield Static(Text("hint: " + self.error.hint), id="error-hint", classes="hint")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("OK", id="ok", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#ok", Button).focus()

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from digital_actors.events import GameOver
+from tui.widgets.card import DialogCard
 
 Choice = Literal["retry", "back"]
 
@@ -35,15 +36,18 @@ class GameOverScreen(ModalScreen[Choice]):
 
     def compose(self) -> ComposeResult:
         o = self.over
-        with Vertical(id="dialog", classes=f"dialog -{o.kind}"):
-            yield Static("SUCCESS" if o.kind == "success" else "THE END", id="ending-kind")
-            yield Static(Text(o.title), id="ending-title", classes="dialog-title")
-            if o.epilogue:
-                yield Static(Text(o.epilogue), id="epilogue")
-            yield Static(Text(stats_text(self.rows)), id="stats")
+        with DialogCard(id="dialog", classes=f"dialog -{o.kind}"):
+            with Vertical(classes="dialog-body"):
+                yield Static("SUCCESS" if o.kind == "success" else "THE END", id="ending-kind")
+                yield Static(Text(o.title), id="ending-title", classes="dialog-title")
+                if o.epilogue:
+                    yield Static(Text(o.epilogue), id="epilogue")
+                if o.hint:  # after a failure: one authored hint for the next try
+                    yield Static(Text(f"Hint: {o.hint}", style="italic"), id="hint")
+                yield Static(Text(stats_text(self.rows)), id="stats")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Retry (R)", id="retry", variant="primary")
-                yield Button("Back to scenes (Esc)", id="back")
+                yield Button("Retry (R)", id="retry", variant="primary", compact=True)
+                yield Button("Back to scenes (Esc)", id="back", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#retry", Button).focus()

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from digital_actors.errors import DigitalActorsError
 from digital_actors.scene.loader import SceneRef
+from tui.scene_reads import read_scenes
 
 TITLE = "D I G I T A L   A C T O R S"
 TAGLINE = "Short, tense scenes. Say anything. They answer."
@@ -24,15 +25,15 @@ TAGLINE = "Short, tense scenes. Say anything. They answer."
 def scene_option(ref: SceneRef, best: str | None) -> Option:
     if ref.scene is None:
         message = ref.error.message if ref.error else "could not be loaded"
-        text = Text.assemble((ref.id, "bold"), ("  cannot be played\n", "italic"), (message, "dim"))
+        text = Text.assemble((ref.id, "bold"), ("  cannot be played\n", "italic"), (message, "italic"))
         return Option(text, id=ref.id, disabled=True)
     s = ref.scene
     meta = f"{s.category} · {s.minutes:g} min"
     text = Text.assemble((s.title, "bold"), (f"  {meta}", "italic"))
     if best:
-        text.append(f"  ★ {best}", "bold")
+        text.append(f"  best: {best}", "bold")  # words, not a star: common terminal fonts lack it
     if s.tagline:
-        text.append("\n" + s.tagline, "dim")
+        text.append("\n" + s.tagline, "italic")  # not dim: on the highlighted row dim text falls below 4.5:1
     return Option(text, id=ref.id)
 
 
@@ -69,7 +70,7 @@ class PickerScreen(Screen[None]):
     @work(exclusive=True, group="scenes")
     async def load_scenes(self) -> None:
         engine = self.app.engine  # type: ignore[attr-defined]
-        refs: list[SceneRef] = await asyncio.to_thread(engine.scenes)
+        refs: list[SceneRef] = await read_scenes(engine.scenes)
         best: dict[str, str] = {}
         provider = self.app.best_results  # type: ignore[attr-defined]
         if provider is not None:

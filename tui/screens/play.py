@@ -26,6 +26,7 @@ from digital_actors.errors import DigitalActorsError, SceneError
 from digital_actors.scene.model import Scene
 from digital_actors.turn.session import Session
 from tui.metrics import RELOADS, SESSIONS
+from tui.scene_reads import read_scenes
 from tui.screens.error import ErrorDialog
 from tui.screens.game_over import Choice, GameOverScreen
 from tui.screens.play_events import EventRenderer
@@ -94,7 +95,7 @@ class PlayScreen(Screen[None]):
         request = replace(self.request, suggestions=app.preferences.suggestions)  # type: ignore[attr-defined]
         try:
             if scene is None:  # reading and validating files: off the UI loop
-                scene = await asyncio.to_thread(app.engine.load, request.scene)  # type: ignore[attr-defined]
+                scene = await read_scenes(app.engine.load, request.scene)  # type: ignore[attr-defined]
             session = await app.engine.new_session(  # type: ignore[attr-defined]
                 request, scene=scene, player_id=getattr(app, "player_id", None))
         except DigitalActorsError as e:
@@ -257,7 +258,7 @@ class PlayScreen(Screen[None]):
         folder = self.scene.folder
         what = ", ".join(changed)
         try:
-            scene = await asyncio.to_thread(self.app.engine.load, folder)  # type: ignore[attr-defined]
+            scene = await read_scenes(self.app.engine.load, folder)  # type: ignore[attr-defined]
         except SceneError as e:
             RELOADS.labels(result="error").inc()
             problems = "\n".join(e.problems[:6]) or e.message

@@ -15,6 +15,7 @@ from textual.widgets import Button, DataTable, Static
 from digital_actors.errors import DigitalActorsError
 from tui.providers import ProfileProvider
 from tui.screens.confirm import ConfirmDialog
+from tui.widgets.card import DialogCard
 
 NOT_AVAILABLE = "Memory is not available here: the characters will not remember you between scenes."
 
@@ -33,17 +34,18 @@ class ProfileScreen(ModalScreen[None]):
         self.rows: list[tuple[str, str, str]] = []
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="dialog -wide"):
+        with DialogCard(id="dialog", classes="dialog -wide"):
             who = f" — {self.player}" if self.player else ""
-            yield Static(f"What they remember about you{who}", classes="dialog-title")
-            yield Static("", id="profile-status")
-            table: DataTable[str] = DataTable(id="memories", cursor_type="row", zebra_stripes=True)
-            table.add_columns("who", "remembers")
-            yield table
+            yield Static(Text(f"What they remember about you{who}"), classes="dialog-title")
+            with Vertical(classes="dialog-body"):
+                yield Static("", id="profile-status")
+                table: DataTable[str] = DataTable(id="memories", cursor_type="row", zebra_stripes=True)
+                table.add_columns("who", "remembers")
+                yield table
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Forget selected", id="forget-one", variant="warning")
-                yield Button("Forget everything", id="forget-all", variant="error")
-                yield Button("Close", id="close")
+                yield Button("Forget selected", id="forget-one", variant="warning", compact=True)
+                yield Button("Forget everything", id="forget-all", variant="error", compact=True)
+                yield Button("Close", id="close", compact=True)
 
     def on_mount(self) -> None:
         if self.provider is None:

@@ -14,8 +14,14 @@ from textual.widgets import Button, Label, Static, Switch
 
 from digital_actors.config import Settings
 from tui.providers import Preferences
+from tui.widgets.card import DialogCard
 
 VOLUME_STEP = 0.1
+SWITCHES = (("voice", "Voice"), ("suggestions", "Suggestions"), ("dark", "Dark theme"))
+
+
+def on_off(value: bool) -> str:
+    return "on" if value else "off"
 
 
 def voice_status(settings: Settings, prefs: Preferences, engine_status: str | None = None) -> str:
@@ -49,25 +55,30 @@ class SettingsScreen(ModalScreen[Preferences | None]):
         self.voice = voice  # the engine's own account of which voice speaks
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="dialog -wide"):
+        with DialogCard(id="dialog", classes="dialog -wide"):
             yield Static("Settings", classes="dialog-title")
-            for key, label in (("voice", "Voice"), ("suggestions", "Suggestions"), ("dark", "Dark theme")):
+            with Vertical(classes="dialog-body"):
+                for key, label in SWITCHES:
+                    with Horizontal(classes="setting-row"):
+                        yield Label(label, classes="setting-label")
+                        yield Switch(getattr(self.prefs, key), id=f"set-{key}")
+                        yield Static(on_off(getattr(self.prefs, key)), id=f"state-{key}", classes="setting-state")
                 with Horizontal(classes="setting-row"):
-                    yield Label(label, classes="setting-label")
-                    yield Switch(getattr(self.prefs, key), id=f"set-{key}")
-            with Horizontal(classes="setting-row"):
-                yield Label("Volume", classes="setting-label")
-                yield Button("−", id="volume-down", compact=True)
-                yield Static(self._volume_bar(), id="volume")
-                yield Button("+", id="volume-up", compact=True)
-            performer = self.performer or "chosen when a scene starts"
-            yield Static(Text(f"Performer: {performer}"), id="performer", classes="setting-info")
-            notes = "".join(f"\n  {n}" for n in self.voice_notes[-3:])
-            yield Static(Text(f"Voice: {voice_status(self.settings, self.prefs, self.voice)}{notes}"), id="voice-info",
-                         classes="setting-info")
+                    yield Label("Volume", classes="setting-label")
+                    yield Button("-", id="volume-down", compact=True, tooltip="quieter (Left or -)")
+                    yield Static(self._volume_bar(), id="volume")
+                    yield Button("+", id="volume-up", compact=True, tooltip="louder (Right or +)")
+                performer = self.performer or "chosen when a scene starts"
+                yield Static(Text(f"Performer: {performer}"), id="performer", classes="setting-info")
+                notes = "".join(f"\n  {n}" for n in self.voice_notes[-3:])
+                yield Static(Text(f"Voice: {voice_status(self.settings, self.prefs, self.voice)}{notes}"),
+                             id="voice-info", classes="setting-info")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save", id="save", variant="primary")
-                yield Button("Cancel", id="cancel")
+                yield Button("Save (Ctrl+S)", id="save", variant="primary", compact=True)
+                yield Button("Cancel (Esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#set-voice", Switch).focus()
 
     def _volume_bar(self) -> Text:
         filled = round(self.prefs.volume * 10)
@@ -76,6 +87,7 @@ class SettingsScreen(ModalScreen[Preferences | None]):
     def on_switch_changed(self, event: Switch.Changed) -> None:
         key = (event.switch.id or "").removeprefix("set-")
         setattr(self.prefs, key, event.value)
+        self.query_one(f"#state-{key}", Static).update(on_off(event.value))
         if key == "voice":
             status = voice_status(self.settings, self.prefs, self.voice)
             self.query_one("#voice-info", Static).update(Text(f"Voice: {status}"))

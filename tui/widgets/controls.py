@@ -6,23 +6,25 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Static
 
 from digital_actors.events import ControlView
+from digital_actors.view import control_state
+from tui.widgets.flow import ButtonFlow, FlowButton
 
 
 def short_reason(view: ControlView) -> str:
     """A few words that fit on the button; the full reason is the tooltip."""
-    if view.available:
-        return f"×{view.uses_left}" if view.uses_left is not None else ""
-    if view.cooldown_left > 0:
-        return f"{view.cooldown_left:.0f}s"
-    if view.uses_left is not None and view.uses_left <= 0:
-        return "used up"
-    if view.reason == "the scene is over":
-        return "over"
+    match control_state(view):
+        case "ready":
+            return f"×{view.uses_left}" if view.uses_left is not None else ""
+        case "cooling":
+            return f"{view.cooldown_left:.0f}s"
+        case "used_up":
+            return "used up"
+        case "over":
+            return "over"
     return "locked"
 
 
@@ -37,8 +39,9 @@ def button_label(view: ControlView) -> Text:
     return label
 
 
-class ControlBar(Horizontal):
-    """One button per control, rebuilt only when the set of controls changes."""
+class ControlBar(ButtonFlow):
+    """One button per control, wrapped onto as many rows as the width needs (every control stays
+    on screen: a control that unlocks mid-scene must be seen when the actor says "key five")."""
 
     @dataclass
     class Pressed(Message):
@@ -53,20 +56,17 @@ class ControlBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("no controls in this scene", id="no-controls")
 
-    def set_controls(self, views: tuple[ControlView, ...]) -> None:
-        ids = [v.id for v in views]
-        if ids != list(self.views):
-            self.remove_children(Button)
-            self.query_one("#no-controls").display = not views
-            self.mount_all([Button(button_label(v), id=f"control-{v.id}", compact=True) for v in views])
-        self.views = {v.id: v for v in views}
-        for view in views:
-            self._paint(view)
+    def flow_items(self) -> list[tuple[str, Text]]:
+        return [(f"control-{v.id}", button_label(v)) for v in self.views.values()]
 
-    def _paint(self, view: ControlView) -> None:
-        try:
-            button = self.query_one(f"#control-{view.id}", Button)
-        except Exception:  # mounting is asynchronous; the next update paints it
+    def set_controls(self, views: tuple[ControlView, ...]) -> None:
+        self.views = {v.id: v for v in views}
+        self.query_one("#no-controls").display = not views
+        self.reflow()
+
+    def paint(self, button: FlowButton, button_id: str) -> None:
+        view = self.views.get(button_id.removeprefix("control-"))
+        if view is None:
             return
         button.label = button_label(view)
         button.disabled = not view.available

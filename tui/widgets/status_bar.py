@@ -29,4 +29,4 @@ class StatusBar(Horizontal):
     def set_paused(self, paused: bool) -> None:
         badge = self.query_one("#paused", Static)
         badge.display = paused
-        badge.update("⏸ PAUSED · Esc resumes")
+        badge.update("PAUSED · Esc resumes")  # no pause glyph: common terminal fonts lack it

@@ -5,16 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button
+
+from tui.widgets.flow import ButtonFlow, FlowButton
 
 SLOTS = 3
 
 
-class SuggestionBar(Horizontal):
-    """Hidden when there is nothing to suggest (or suggestions are off)."""
+def suggestion_label(index: int, text: str) -> Text:
+    return Text.assemble((f"F{index + 1} ", "bold"), text)
+
+
+class SuggestionBar(ButtonFlow):
+    """Hidden when there is nothing to suggest (or suggestions are off); wraps like the controls,
+    so a suggestion is cut ("…") only when it is wider than the whole row."""
 
     @dataclass
     class Chosen(Message):
@@ -24,22 +29,21 @@ class SuggestionBar(Horizontal):
         super().__init__(id=id)
         self.items: tuple[str, ...] = ()
 
-    def compose(self) -> ComposeResult:
-        for i in range(SLOTS):
-            yield Button("", id=f"suggestion-{i}", compact=True)
-
     def on_mount(self) -> None:
         self.show_items(())
+
+    def flow_items(self) -> list[tuple[str, Text]]:
+        return [(f"suggestion-{i}", suggestion_label(i, text)) for i, text in enumerate(self.items)]
 
     def show_items(self, items: tuple[str, ...]) -> None:
         self.items = tuple(items[:SLOTS])
         self.display = bool(self.items)
-        for i, button in enumerate(self.query(Button)):
-            if i < len(self.items):
-                button.label = Text.assemble((f"F{i + 1} ", "bold"), self.items[i])
-                button.display = True
-            else:
-                button.display = False
+        self.reflow()
+
+    def paint(self, button: FlowButton, button_id: str) -> None:
+        index = int(button_id.rsplit("-", 1)[1])
+        if index < len(self.items):
+            button.label = suggestion_label(index, self.items[index])
 
     def pick(self, index: int) -> str | None:
         return self.items[index] if 0 <= index < len(self.items) else None

@@ -16,11 +16,12 @@ function store(storage, key, value) {
 }
 
 export class Connection {
-  constructor({ onFrame, onAudio, onStatus, onSessionLost }) {
+  constructor({ onFrame, onAudio, onStatus, onSessionLost, onOpen }) {
     this.onFrame = onFrame;
     this.onAudio = onAudio;
     this.onStatus = onStatus;
     this.onSessionLost = onSessionLost;
+    this.onOpen = onOpen;
     this.ws = null;
     this.attempts = 0;
     this.timer = null;
@@ -35,21 +36,32 @@ export class Connection {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ player_id: stored(localStorage, PLAYER_KEY) }),
     });
-    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    if (!response.ok) {
+      // The server words its refusals for players (busy, too many sessions from this address).
+      let said = null;
+      try { said = (await response.json()).error; } catch { said = null; }
+      throw new Error(said || "The game server is not answering");
+    }
     const body = await response.json();
     store(localStorage, PLAYER_KEY, body.player_id);
     store(sessionStorage, TOKEN_KEY, body.token);
     return body.token;
   }
 
+  // An HTTP call as this player (the memory endpoints): the session token as a bearer token.
+  async request(path, method = "GET") {
+    const token = await this.token();
+    return fetch(path, { method, headers: { Authorization: `Bearer ${token}` } });
+  }
+
   async connect() {
     clearTimeout(this.timer);
-    this.onStatus("connecting", "connecting…");
+    this.onStatus("connecting", "Connecting…");
     let token;
     try {
       token = await this.token();
     } catch (error) {
-      this.retry(`cannot reach the server (${error.message})`);
+      this.retry(error instanceof TypeError ? "Can't reach the game" : error.message.replace(/\.$/, ""));
       return;
     }
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -58,7 +70,8 @@ export class Connection {
     this.ws = ws;
     ws.onopen = () => {
       this.attempts = 0;
-      this.onStatus("online", "online");
+      this.onStatus("online", "Online");
+      if (this.onOpen) this.onOpen();
       this.send({ type: "resume" });
     };
     ws.onmessage = (message) => {
@@ -76,25 +89,26 @@ export class Connection {
   closed(ws, event) {
     if (ws !== this.ws || this.stopped) return;
     this.ws = null;
+    // Close reasons are in the player's words (web/wording.py); these are for when there is none.
     if (event.code === 4401) {
       // The session is gone (expired, or the server restarted): start a fresh one.
       store(sessionStorage, TOKEN_KEY, null);
-      this.onSessionLost(event.reason || "your session expired");
+      this.onSessionLost(event.reason || "This link has expired: start a new game.");
       this.attempts = 0;
-      this.retry("starting a new session", 100);
+      this.retry("Starting a new game", 100);
     } else if (event.code === 4403) {
-      this.onStatus("refused", "this page's address is not allowed to connect");
+      this.onStatus("refused", event.reason || "This page is not allowed to connect to the game.");
     } else if (event.code === 4409) {
-      this.onStatus("refused", "opened in another tab");
+      this.onStatus("refused", "Open in another tab");
     } else {
-      this.retry(event.code === 1001 ? "the server is restarting" : "connection lost");
+      this.retry(event.code === 1001 ? "The game server is restarting" : "Connection lost");
     }
   }
 
   retry(why, delay) {
     const wait = delay ?? Math.min(MAX_DELAY, 500 * 2 ** this.attempts) * (0.5 + Math.random() / 2);
     this.attempts += 1;
-    this.onStatus("offline", `${why}; retrying in ${Math.ceil(wait / 1000)} s`);
+    this.onStatus("offline", `${why}; trying again in ${Math.ceil(wait / 1000)} s`);
     this.timer = setTimeout(() => this.connect(), wait);
   }
 

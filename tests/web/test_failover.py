@@ -1,5 +1,5 @@
-"""Failover between two real servers: ``serve`` A and B on different ports share the memory store (one
-SQLite file; PostgreSQL once that store lands) and a real Redis. A scene starts on A, two turns are
+"""Failover between two real servers: ``serve`` A and B on different ports share the memory store (a
+real PostgreSQL database, then one SQLite file) and a real Redis. A scene starts on A, two turns are
 played, A is killed with SIGKILL, and the same token reconnects to B: same phase, same values, the
 dialogue goes on, and the finished attempt is recorded once."""
 
@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from redis import asyncio as aioredis
 
-from digital_actors.memory.store import SqliteMemoryStore
+from digital_actors.memory.stores import open_store
 from tests.redis_server import free_port
 from tests.web.serving import GUARD, Served
 from web.store import token_key
@@ -98,12 +98,22 @@ async def saved(redis_url: str, token: str, text: str) -> dict[str, Any]:
         await redis.aclose()
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+def memory_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The memory store A and B share: a PostgreSQL database of its own, or one SQLite file."""
+    if request.param == "sqlite":
+        return str(tmp_path / "memory.db")
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
 @pytest.mark.slow
-async def test_a_player_whose_server_was_killed_goes_on_on_another(tmp_path: Path, redis_url: str) -> None:
+async def test_a_player_whose_server_was_killed_goes_on_on_another(tmp_path: Path, redis_url: str,
+                                                                    memory_db: str) -> None:
     scenes = tmp_path / "scenes"
     (scenes / "failover").mkdir(parents=True)
     (scenes / "failover" / "scene.toml").write_text(SCENE, encoding="utf-8")
-    shared = {"REDIS_URL": redis_url, "DIGITAL_ACTORS_DB": str(tmp_path / "memory.db"),
+    shared = {"REDIS_URL": redis_url, "DIGITAL_ACTORS_DB": memory_db,
               "DIGITAL_ACTORS_SCENES": str(scenes)}
     a = await Served.start(tmp_path / "a", free_port(), env=shared)
     b = await Served.start(tmp_path / "b", free_port(), env=shared)
@@ -150,7 +160,7 @@ async def test_a_player_whose_server_was_killed_goes_on_on_another(tmp_path: Pat
     finally:
         await a.kill()
         await b.kill()
-    async with SqliteMemoryStore.open(tmp_path / "memory.db") as store:
+    async with open_store(memory_db) as store:
         data = await store.export(issued["player_id"])
     attempts = data["scene_attempts"]
     assert [(x["scene_id"], x["outcome"]) for x in attempts] == [("failover", "success")]  # recorded once

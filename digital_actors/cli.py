@@ -258,12 +258,14 @@ def _play_tui(app: AppContext, engine: object, scene: str | None, *, speed: floa
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default: HOST, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: PORT, 8080).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Server processes on the one port (default: WEB_WORKERS, 1); above 1 needs REDIS_URL.")
 @click.pass_obj
-def serve(app: AppContext, host: str | None, port: int | None) -> None:
+def serve(app: AppContext, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the web server: the browser game, /health, /metrics."""
     import web
 
-    web.serve(app.settings, extra_scenes=app.extra_scenes, host=host, port=port)
+    web.serve(app.settings, extra_scenes=app.extra_scenes, host=host, port=port, workers=workers)
 
 
 @cli.command("scenes")

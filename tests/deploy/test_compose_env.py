@@ -85,6 +85,8 @@ DOTENV = {
     "trusted_proxies": "127.0.0.1,172.16.0.0/12",
     "http_header_timeout_seconds": "15",
     "http_body_timeout_seconds": "12",
+    "redis_url": "redis://:from-dotenv@redis.internal:6379/2",
+    "web_workers": "3",
     "log_level": "WARNING",
     "log_format_json": "false",
     "log_prompts": "true",

@@ -9,7 +9,6 @@ that says how to enable it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,6 @@ from digital_actors.memory.base import SqlStore
 from digital_actors.memory.records import AttemptHandle, MemoryNote, PlayerRecord
 from digital_actors.memory.rules import AttemptStats
 from digital_actors.memory.stores import open_store
-from tests.memory.pg_server import ENABLE, PgServer, find_bin, running
 
 Where = Path | str  # a SQLite file, or a PostgreSQL URL
 
@@ -46,36 +44,6 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def wall() -> FakeWall:
     return FakeWall()
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """A PostgreSQL server for the whole session, with a migrated template database."""
-    if find_bin() is None:
-        pytest.skip(ENABLE)
-    with running() as server:
-        async def migrate() -> None:
-            async with open_store(server.url(server.template)):
-                pass
-
-        asyncio.run(migrate())
-        yield server
-
-
-@pytest.fixture
-def pg_url(pg_server: PgServer) -> Iterator[str]:
-    """A fresh, migrated database of its own for this test (password in the URL)."""
-    name = pg_server.database()
-    yield pg_server.url(name)
-    pg_server.drop(name)
-
-
-@pytest.fixture
-def pg_empty_url(pg_server: PgServer) -> Iterator[str]:
-    """A fresh database with nothing in it (for migration tests)."""
-    name = pg_server.database(template="template0")
-    yield pg_server.url(name)
-    pg_server.drop(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,11 +3,15 @@
 Each player gets a token, opens /ws, starts a scene, waits for the opening line, then says
 something ``--turns`` times; we time each turn to the first text of the reply. The server runs in
 a subprocess (``web.serve``) whose CPU and memory we sample from /proc. Bounded: every player
-gives up after ``--timeout`` seconds, and the run stops by itself.
+gives up after ``--timeout`` seconds, and the run stops by itself. By default every player arrives
+at once and answers at once (the worst case: turns come in waves); ``--spread`` spreads the
+arrivals and ``--think`` pauses before each line, as players read and type (seeded: the same on
+every run).
 
     python benchmarks/ws_load.py                      # N = 100, 500, 1000, offline (the understudy)
     python benchmarks/ws_load.py -n 200 --fake-model  # with a local fake Anthropic server
     python benchmarks/ws_load.py -n 1000 --fake-model --workers 2 --postgres  # two workers, Redis, PostgreSQL
+    python benchmarks/ws_load.py -n 1000 --fake-model --spread 30 --think 5  # arrivals over 30 s, 5 s pauses
 
 ``--fake-model`` points the server at a fake Anthropic API (tests/fakes) with a 0.3 s first
 token. The performer each session reports is printed, so it is visible whether the engine used it.
@@ -26,11 +30,13 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import socket
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,7 +110,8 @@ class ProcStats:
                 await asyncio.wait_for(stop.wait(), 0.25)
 
 
-async def player(http: aiohttp.ClientSession, base: str, scene: str, turns: int, out: Results) -> None:
+async def player(http: aiohttp.ClientSession, base: str, scene: str, turns: int, out: Results, *,
+                 think: Callable[[], float] = lambda: 0.0) -> None:
     issued = await http.post(f"{base}/api/session")
     if issued.status != 200:
         raise RuntimeError(f"POST /api/session answered {issued.status}: {(await issued.text())[:120]}")
@@ -113,6 +120,7 @@ async def player(http: aiohttp.ClientSession, base: str, scene: str, turns: int,
         await ws.send_json({"type": "start", "scene": scene})
         await _until(ws, out, lambda f: f["type"] == "LineFinished")
         for turn in range(turns):
+            await asyncio.sleep(think())  # reading the line, typing the next (0: at once)
             sent = time.perf_counter()
             await ws.send_json({"type": "say", "text": SAYS[turn % len(SAYS)]})
             reply = ReplyWatch()
@@ -211,13 +219,20 @@ async def _run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dic
                 redis0 = redis_stats.cpu_seconds() if redis_stats is not None else 0.0
                 memory0 = _redis_memory(redis) if redis is not None else 0
 
-                async def one() -> None:
+                rng = random.Random(1)  # the same arrivals and pauses on every run
+
+                def think() -> float:
+                    return rng.uniform(0.5, 1.5) * args.think
+
+                async def one(arrival: float) -> None:
+                    await asyncio.sleep(arrival)
                     try:
-                        await asyncio.wait_for(player(http, base, args.scene, args.turns, out), args.timeout)
+                        await asyncio.wait_for(player(http, base, args.scene, args.turns, out, think=think),
+                                               args.timeout)
                     except Exception as e:
                         out.failures.append(type(e).__name__ + (f": {e}" if str(e) else ""))
 
-                await asyncio.gather(*(one() for _ in range(n)))
+                await asyncio.gather(*(one(rng.uniform(0, args.spread)) for _ in range(n)))
                 wall, cpu = time.perf_counter() - t0, stats.cpu_seconds() - cpu0
                 own = time.process_time() - own0
                 stop.set()
@@ -327,6 +342,10 @@ async def main() -> None:
     parser.add_argument("--scene", default="welcome")
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds each player may take")
+    parser.add_argument("--spread", type=float, default=0.0,
+                        help="players arrive over this many seconds (0: all at once, the worst case)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds a player pauses before each line, on average (0: at once)")
     parser.add_argument("--fake-model", action="store_true", help="point the server at a fake Anthropic API")
     parser.add_argument("--workers", type=int, default=1, help="serve --workers N (with a redis-server of its own)")
     parser.add_argument("--redis", action="store_true", help="a redis-server (REDIS_URL) even for one worker")
@@ -356,7 +375,8 @@ async def main() -> None:
 
         fake = await RoutedAnthropic(Paced(default_line="I am Lt. Smith. Listen to me.")).start()
         env.update(ANTHROPIC_API_KEY="sk-fake-benchmark", ANTHROPIC_BASE_URL=fake.url, LLM_PROVIDER="anthropic")
-    print(f"ws_load: scene={args.scene} turns={args.turns} model={'fake anthropic' if fake else 'offline'}"
+    print(f"ws_load: scene={args.scene} turns={args.turns} spread={args.spread:g}s think={args.think:g}s"
+          f" model={'fake anthropic' if fake else 'offline'}"
           f" cpus={os.cpu_count()} workers={args.workers} redis={'yes' if args.workers > 1 or args.redis else 'no'}"
           f" memory={'postgresql' if args.postgres else 'sqlite'}")
     try:

@@ -18,11 +18,10 @@ from digital_actors.config import Settings
 from digital_actors.engine import Engine, SessionRequest
 from digital_actors.memory.base import SqlStore
 from digital_actors.memory.binding import NOT_SAVED, SAVED_AGAIN
-from digital_actors.memory.outbox import Outbox
 from digital_actors.memory.store import SqliteMemoryStore
 from digital_actors.memory.stores import open_store
 from tests.memory.conftest import FakeWall
-from tests.memory.faults import read_only, write_lock
+from tests.memory.faults import read_only, retry_until_drained, write_lock
 
 REQUEST = SessionRequest("welcome", seed=1, pace=0)
 
@@ -49,14 +48,6 @@ def settings_for(where: Path | str, **values: object) -> Settings:
 def told(events: list[ev.Event], message: str) -> int:
     return sum(1 for e in events if isinstance(e, ev.Notice) and e.message == message)
 
-
-async def retry_until_drained(outbox: Outbox, clock: FakeClock) -> None:
-    for _ in range(50):
-        if not outbox.status().pending:
-            return
-        await outbox.resting()
-        await clock.advance(60)
-    raise AssertionError("writes never landed")
 
 
 async def test_a_lock_held_through_an_ending_loses_nothing_and_players_hear_it_once(configured: Path | str) -> None:

@@ -19,7 +19,7 @@ from digital_actors.memory.records import MemoryNote
 from digital_actors.memory.rules import AttemptStats
 from digital_actors.memory.stores import open_store
 from tests.memory.conftest import FakeWall, Where
-from tests.memory.faults import read_only, write_lock
+from tests.memory.faults import read_only, retry_until_drained, write_lock
 
 STATS = AttemptStats(correct_actions=2, kind_words=1)
 
@@ -36,15 +36,6 @@ def outbox_for(store: SqlStore, clock: FakeClock) -> Outbox:
     return Outbox(store, clock=clock, spool_file=spool.spool_path(store.path), busy_timeout_ms=0,
                   rng=random.Random(7))
 
-
-async def retry_until_drained(outbox: Outbox, clock: FakeClock) -> None:
-    """Advance the clock past each backoff until every kept write has landed."""
-    for _ in range(50):
-        if not outbox.status().pending:
-            return
-        await outbox.resting()
-        await clock.advance(60)
-    raise AssertionError("writes never landed")
 
 
 def finish(outbox: Outbox, begin: writes.BeginAttempt, outcome: str = "success") -> writes.FinishAttempt:

@@ -10,7 +10,7 @@ gives up after ``--timeout`` seconds, and the run stops by itself.
     python benchmarks/ws_load.py -n 1000 --fake-model --workers 2   # two workers, a redis-server, shared memory
 
 ``--fake-model`` points the server at a fake Anthropic API (tests/fakes) with a 0.3 s first
-token. The performer each session reports is printed, so it is visible whether the engine used it.
+token. The actor each session reports is printed, so it is visible whether the engine used it.
 ``--workers N`` runs ``serve --workers N`` with a redis-server of its own (``--redis`` gives one to a
 single worker too): the CPU is every server process's (and Redis's, shown apart), and what the
 sessions cost in Redis is printed (snapshot writes per turn, bytes per snapshot, memory per session).
@@ -50,7 +50,7 @@ UNLIMITED = {"SESSION_RATE_PER_MINUTE": "1000000", "SESSION_RATE_BURST": "100000
 class Results:
     first_text: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-    performers: set[str] = field(default_factory=set)
+    actors: set[str] = field(default_factory=set)
 
 
 def free_port() -> int:
@@ -138,7 +138,7 @@ async def _until(ws: aiohttp.ClientWebSocketResponse, out: Results, done) -> Non
         if msg.type is aiohttp.WSMsgType.TEXT:
             frame = msg.json()
             if frame["type"] == "SceneStarted":
-                out.performers.add(frame["performer"].split(" (")[0])
+                out.actors.add(frame["performer"].split(" (")[0])
             if frame["type"] == "Error":
                 raise RuntimeError(frame["message"])
             if done(frame):
@@ -240,7 +240,7 @@ async def _all_workers_up(stats: ProcStats, workers: int) -> None:
     """Until the supervisor has started every worker (the health check may reach the first alone)."""
     for _ in range(600):
         if len(stats.pids()) >= workers + 1:
-            await asyncio.sleep(2.0)  # each worker's own start-up (scenes, the performer): measured apart
+            await asyncio.sleep(2.0)  # each worker's own start-up (scenes, the casting): measured apart
             return
         await asyncio.sleep(0.1)
     raise RuntimeError("the workers never started")
@@ -284,7 +284,7 @@ def report(n: int, out: Results, wall: float, cpu: float, rss: float, *, workers
         timing = "no turn completed"
     print(f"N={n:5d} workers={workers}  {timing}  server CPU {cpu / wall * 100:5.1f}% of a core over {wall:5.1f} s"
           f" ({cpu / n * 1000:.0f} ms a player)  peak RSS {rss:6.1f} MiB  failures {len(out.failures)}"
-          f"  performer {','.join(sorted(out.performers))}")
+          f"  actor {','.join(sorted(out.actors))}")
     for failure in sorted(set(out.failures))[:5]:
         print(f"    failure: {failure} (x{out.failures.count(failure)})")
 

@@ -1,5 +1,5 @@
 """The Engine: what every front end holds. Finds scenes and makes sessions with the right
-performer, clock and player memory, so the TUI, the web server and the line player are wired alike.
+actor, clock and player memory, so the TUI, the web server and the line player are wired alike.
 
     async with Engine.open(settings, memory=True) as engine:
         player = await engine.terminal_player("Ada")
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import structlog
 
+from digital_actors.casting import Casting, choose_actor, prepare_casting, session_parts
 from digital_actors.clock import Clock, MonotonicClock
 from digital_actors.config import Settings
 from digital_actors.errors import MemoryStoreError, SceneError
@@ -37,7 +38,6 @@ from digital_actors.memory.outbox import BUSY_TIMEOUT_MS, Outbox
 from digital_actors.memory.records import PlayerRecord, iso, utc_now
 from digital_actors.memory.store import MemoryStore, default_name
 from digital_actors.memory.stores import PoolOptions, connect_store
-from digital_actors.performers import Performer, choose_actor, prepare_performer, session_parts
 from digital_actors.player import PlayerMemory
 from digital_actors.scene.loader import SceneRef, discover, find_scene, scene_search_path
 from digital_actors.scene.model import Scene
@@ -85,12 +85,12 @@ class Engine:
         self.voice, self._voice_chosen, self._voice_owned = voice, voice is not None, False
         self.voice_notice: str | None = None
         self._voice_told = False
-        # The model performer: chosen and verified once per process (see performer()).
+        # The casting (the model, or the understudy): chosen and verified once per process (see casting()).
         self._model, self.record_dir, self.replay_dir = model, record_dir, replay_dir
         self.audio_tags = audio_tags
-        self._performer: Performer | None = None
-        self._performer_lock = asyncio.Lock()
-        self._performer_told = False
+        self._casting: Casting | None = None
+        self._casting_lock = asyncio.Lock()
+        self._casting_told = False
         self.extra_scenes = tuple(extra_scenes)
         self.clock = clock or MonotonicClock()
         self.wall_clock = wall_clock
@@ -186,33 +186,33 @@ class Engine:
         if self.outbox is not None:
             await self.outbox.check(within)
 
-    async def performer(self) -> Performer:
+    async def casting(self) -> Casting:
         """Who performs: selected, checked with one tiny call and cached. A bad key costs one
-        call per process and falls back to the understudy with ``performer_notice``; an
+        call per process and falls back to the understudy with ``casting_notice``; an
         unreachable provider keeps the model behind an open circuit breaker (``model_status``)
         on this engine's clock, so it heals when the provider does."""
-        async with self._performer_lock:
-            if self._performer is None:
-                self._performer = await prepare_performer(
+        async with self._casting_lock:
+            if self._casting is None:
+                self._casting = await prepare_casting(
                     self.settings, model=self._model, record_dir=self.record_dir,
                     replay_dir=self.replay_dir, clock=self.clock)
-                if self._performer.notice:
-                    log.warning("performer_unusable", notice=self._performer.notice)
-            return self._performer
+                if self._casting.notice:
+                    log.warning("performer_unusable", notice=self._casting.notice)
+            return self._casting
 
     @property
-    def performer_notice(self) -> str | None:
+    def casting_notice(self) -> str | None:
         """Why the configured model is not performing (bad key, unknown model), if so."""
-        return self._performer.notice if self._performer is not None else None
+        return self._casting.notice if self._casting is not None else None
 
     @property
     def model_status(self) -> BreakerStatus | None:
         """The shared model's circuit breaker now (None: no model, a replay, or not prepared yet).
         ``model_status.degraded`` is True while the understudy answers for an unreachable model."""
-        performer = self._performer
-        if performer is None or performer.breaker is None:
+        casting = self._casting
+        if casting is None or casting.breaker is None:
             return None
-        return performer.breaker.status()
+        return casting.breaker.status()
 
     def degraded_reasons(self) -> list[str]:
         """Sentences for operators (``/health``) while players get less than was configured: the model's
@@ -254,9 +254,9 @@ class Engine:
 
     async def aclose(self) -> None:
         """Finish pending memory writes, then release the store and the model client."""
-        if self._performer is not None and self._performer.model is not None:
-            await self._performer.model.aclose()
-            self._performer = None
+        if self._casting is not None and self._casting.model is not None:
+            await self._casting.model.aclose()
+            self._casting = None
         for binding in list(self._bindings.values()):
             with contextlib.suppress(Exception):
                 await binding.wait()
@@ -390,12 +390,12 @@ class Engine:
                 log.error("memory_unavailable", event_type="memory_read", error=getattr(e, "message", "timeout"))
                 notices.append(Notice(MEMORY_UNREAD, "warning", topic="memory"))
         memory = memory or PlayerMemory()
-        performer = await self.performer()
-        if performer.notice and not self._performer_told:
-            self._performer_told = True  # once per process; SceneStarted.performer says it always
-            notices.append(Notice(performer.notice, "warning", topic="performer"))
+        casting = await self.casting()
+        if casting.notice and not self._casting_told:
+            self._casting_told = True  # once per process; SceneStarted.performer says it always
+            notices.append(Notice(casting.notice, "warning", topic="performer"))
         actor = choose_actor(scene, self.settings, seed=seed, clock=self.clock, pace=request.pace,
-                             performer=performer, audio_tags=self._audio_tags())
+                             casting=casting, audio_tags=self._audio_tags())
         signals, director = session_parts(scene, self.settings, actor)
         suggestions = self.settings.suggestions if request.suggestions is None else request.suggestions
         options = SessionOptions(seed=seed, speed=request.speed,

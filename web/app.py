@@ -1,7 +1,7 @@
 """``create_app``: the web front end's composition root. Everything it owns hangs off typed app keys
 and is opened and closed by ``cleanup_ctx`` — no module-level state.
 
-Start-up prepares the performer (provider SDK imported, key checked) before the sockets open.
+Start-up prepares the casting (provider SDK imported, key checked) before the sockets open.
 Shutdown order: ``on_shutdown`` closes every socket with 1001 GOING_AWAY; then the cleanup
 contexts unwind — sessions close and their memory writes finish (with REDIS_URL they are handed
 over instead: saved for the process the player reconnects to), then the session store, the memory
@@ -85,7 +85,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
         app.cleanup_ctx.append(_engine)
     app.cleanup_ctx.append(_session_store)
     app.cleanup_ctx.append(_sessions)
-    app.on_startup.append(_prepare_performer)
+    app.on_startup.append(_prepare_casting)
     app.on_shutdown.append(_close_sockets)
     return app
 
@@ -116,12 +116,12 @@ async def _session_store(app: web.Application) -> AsyncIterator[None]:
         await store.aclose()
 
 
-async def _prepare_performer(app: web.Application) -> None:
+async def _prepare_casting(app: web.Application) -> None:
     """Choose, import and check the model before the first player connects (the sites open
     only after start-up), so no player's turn pays the SDK import or the start-up check."""
-    performer = await app[ENGINE].performer()
-    log.info("performer_ready", event_type="performer", provider=performer.provider,
-             reason=performer.reason)
+    casting = await app[ENGINE].casting()
+    log.info("performer_ready", event_type="performer", provider=casting.provider,
+             reason=casting.reason)
 
 
 async def _memory_store(app: web.Application) -> AsyncIterator[None]:

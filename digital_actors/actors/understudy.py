@@ -21,7 +21,7 @@ _WORDS = re.compile(r"\S+\s*")
 
 
 class ScriptedLine:
-    """A performance of one authored line, streamed a word at a time."""
+    """The line stream of one authored line, a word at a time."""
 
     notice: str | None = None  # an authored line never has news for the player
     notice_topic = ""

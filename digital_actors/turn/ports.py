@@ -50,8 +50,8 @@ class TokenCount(Protocol):
     def output_tokens(self) -> int: ...
 
 
-class Performance(Protocol):
-    """One line being performed: raw text deltas (audio tags included) and where it came from.
+class LineStream(Protocol):
+    """One line as the actor performs it: raw text deltas (audio tags included) and where it came from.
 
     ``notice`` (a message for the player, e.g. "the model is not answering") and ``usage``
     are read once the stream has ended; both are None when there is nothing to say. ``failed``,
@@ -112,7 +112,7 @@ class Continuity(Protocol):
 
 
 class Actor(Protocol):
-    """Performs lines. ``perform`` returns None when it has nothing to say for a cue.
+    """Performs cues: ``perform`` returns the line's stream, or None when it has nothing to say.
 
     Capabilities: ``suggestions_later`` (None: ``suggest`` answers at once), ``tally``
     (None: no tokens are counted) and ``continuity`` (None: it remembers nothing worth
@@ -139,7 +139,7 @@ class Actor(Protocol):
         """The last prompt sent to a model, for the writer's inspector (None: no model)."""
         ...
 
-    def perform(self, cue: Cue) -> Performance | None: ...
+    def perform(self, cue: Cue) -> LineStream | None: ...
 
     def suggest(self, cue: Cue, line: str) -> list[str]: ...
 

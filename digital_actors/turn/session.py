@@ -3,7 +3,7 @@
 Inputs: ``say``, ``press``, ``interrupt``, ``pause``/``resume``, ``restart``, ``close``.
 Output: ``events()`` subscriptions (the clock and the director speak unprompted). The rules
 live in ``World``; what an outcome shows and cues is ``outcomes.Consequences``; the order of
-lines is ``queue.LineQueue``; performing one line is ``lines.LinePerformer``; what the
+lines is ``queue.LineQueue``; running one line is ``lines.LineRunner``; what the
 player's words mean is ``signals.SignalEvaluator``. Everything that belongs to the player
 lives on the instance.
 
@@ -33,7 +33,7 @@ from digital_actors.logging import short_hash
 from digital_actors.player import PlayerMemory
 from digital_actors.scene.model import Ending, Scene
 from digital_actors.turn import outcomes
-from digital_actors.turn.lines import LinePerformer
+from digital_actors.turn.lines import LineRunner
 from digital_actors.turn.options import SessionOptions
 from digital_actors.turn.outcomes import Consequences
 from digital_actors.turn.ports import Actor, Cue, CueKind, Director, DirectorView
@@ -92,9 +92,9 @@ class Session:
         self.world = World(self.scene, memory=self.memory, difficulty=o.difficulty or self.memory.difficulty,
                            overrides=dict(o.overrides), start_phase=o.start_phase)
         self.history: list[tuple[str, str]] = []
-        self._lines = LinePerformer(self.scene, self.actor, clock=self.clock, emit=self._emit,
-                                    history=self.history, log=self.log, voice=self.voice,
-                                    voice_profile=self.voice_profile)
+        self._lines = LineRunner(self.scene, self.actor, clock=self.clock, emit=self._emit,
+                                 history=self.history, log=self.log, voice=self.voice,
+                                 voice_profile=self.voice_profile)
         self._lines.voice_on = self._voice_on
         self.notes: deque[str] = deque(maxlen=3)
         self._queue = LineQueue()
@@ -291,7 +291,7 @@ class Session:
             self.world.restore(snapshot.world)
         except ValueError as e:
             raise SnapshotError(str(e)) from e
-        self.history[:] = snapshot.history  # in place: the line performer holds this list
+        self.history[:] = snapshot.history  # in place: the line runner holds this list
         self.notes.extend(snapshot.notes)
         self.player_name, self._paused, self._actions = snapshot.player_name, snapshot.paused, snapshot.actions
         self._earlier_lines = snapshot.earlier_lines
@@ -439,7 +439,7 @@ class Session:
                     break
                 cue = self._queue.pop()
                 self._current_cue = cue
-                task = self._current = asyncio.create_task(self._perform(cue))
+                task = self._current = asyncio.create_task(self._run_line(cue))
                 await asyncio.wait({task})
                 self._current, self._current_cue = None, None
                 if not task.cancelled():
@@ -454,10 +454,10 @@ class Session:
             self.log.error("performance_failed", error=repr(exc), exc_info=exc)
             self._emit(ev.TurnFailed("The actor lost the line.", "the scene goes on; say something"))
 
-    async def _perform(self, cue: Cue) -> str | None:
-        """Perform one cue as a line (see lines.py). Returns the displayed text."""
-        return await self._lines.perform(cue, lambda: f"{self.id[:8]}-{next(self._line_ids)}",
-                                         text_done=lambda text: self._line_said(cue, text))
+    async def _run_line(self, cue: Cue) -> str | None:
+        """Run one cue as a line (see lines.py). Returns the displayed text."""
+        return await self._lines.run(cue, lambda: f"{self.id[:8]}-{next(self._line_ids)}",
+                                     text_done=lambda text: self._line_said(cue, text))
 
     def _line_said(self, cue: Cue, text: str) -> None:
         """The line's text is complete (its audio may still be coming): signals about the actor's

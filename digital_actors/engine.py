@@ -1,7 +1,7 @@
 """The Engine: what every front end holds. Finds scenes and makes sessions with the right
-actor, clock and player memory, so the TUI, the web server and the line player are wired alike.
+actor, clock and the player's recollection, so the TUI, the web server and the line player are wired alike.
 
-    async with Engine.open(settings, memory=True) as engine:
+    async with Engine.open(settings, open_memory=True) as engine:
         player = await engine.terminal_player("Ada")
         session = await engine.new_session(SessionRequest("pressure_point"), player_id=player.id)
 
@@ -38,7 +38,7 @@ from digital_actors.memory.outbox import BUSY_TIMEOUT_MS, Outbox
 from digital_actors.memory.records import PlayerRecord, iso, utc_now
 from digital_actors.memory.store import MemoryStore, default_name
 from digital_actors.memory.stores import PoolOptions, connect_store
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 from digital_actors.scene.loader import SceneRef, discover, find_scene, scene_search_path
 from digital_actors.scene.model import Scene
 from digital_actors.turn.session import Session, SessionOptions
@@ -125,11 +125,12 @@ class Engine:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, settings: Settings, *, memory: bool = False, **kwargs: object) -> AsyncIterator[Engine]:
-        """An engine whose resources are released on exit. ``memory`` opens the player-memory
+    async def open(cls, settings: Settings, *, open_memory: bool = False,
+                   **kwargs: object) -> AsyncIterator[Engine]:
+        """An engine whose resources are released on exit. ``open_memory`` opens the player-memory
         store; if it cannot be opened the engine runs without memory and ``memory_error`` says why."""
         engine = cls(settings, **kwargs)  # type: ignore[arg-type]
-        if memory and engine.store is None:
+        if open_memory and engine.store is None:
             await engine.open_memory()
         try:
             yield engine
@@ -356,7 +357,7 @@ class Engine:
         """A scene by id or path. Raises SceneError with every problem located."""
         return find_scene(name, self.search_path())
 
-    async def new_session(self, request: SessionRequest | str, *, memory: PlayerMemory | None = None,
+    async def new_session(self, request: SessionRequest | str, *, recollection: Recollection | None = None,
                           scene: Scene | None = None, player_id: str | None = None,
                           resume: SessionSnapshot | None = None, attempt: AttemptState | None = None) -> Session:
         """A ready (not yet started) session: subscribe with ``events()``, then ``start()``.
@@ -369,7 +370,7 @@ class Engine:
             request = SessionRequest(scene=request)
         if resume is not None:  # the snapshot's seed (the same understudy decks) and what it knew of the player
             request = replace(request, seed=resume.options.seed)
-            memory = resume.memory
+            recollection = resume.recollection
         scene = scene or self.load(request.scene)
         if request.start_phase is not None and request.start_phase not in {p.id for p in scene.phases}:
             raise SceneError(f"{scene.id} has no phase {request.start_phase}",
@@ -382,14 +383,14 @@ class Engine:
         store = self.store if player_id else None
         outbox = self.outbox if player_id else None
         notices: list[Notice] = []
-        if memory is None and store is not None and player_id:
+        if recollection is None and store is not None and player_id:
             try:
                 async with asyncio.timeout(MEMORY_TIMEOUT):
-                    memory = await store.snapshot(player_id, scene.id, scene.lead_id)
+                    recollection = await store.recollection(player_id, scene.id, scene.lead_id)
             except (MemoryStoreError, TimeoutError) as e:  # a stranger's start, but the scene is still recorded
                 log.error("memory_unavailable", event_type="memory_read", error=getattr(e, "message", "timeout"))
                 notices.append(Notice(MEMORY_UNREAD, "warning", topic="memory"))
-        memory = memory or PlayerMemory()
+        recollection = recollection or Recollection()
         casting = await self.casting()
         if casting.notice and not self._casting_told:
             self._casting_told = True  # once per process; SceneStarted.performer says it always
@@ -411,7 +412,7 @@ class Engine:
             from digital_actors.voice.factory import profile_for
 
             profile = profile_for(self.settings, scene.lead_id, scene.lead.voice)
-        session = Session(scene, actor=actor, clock=self.clock, memory=memory, options=options,
+        session = Session(scene, actor=actor, clock=self.clock, recollection=recollection, options=options,
                           signals=signals, director=director, voice=voice, voice_profile=profile)
         if request.player_name:
             session.player_name = request.player_name
@@ -420,11 +421,11 @@ class Engine:
         if store is not None and outbox is not None and player_id:
             lead = scene.lead_id
 
-            async def reload() -> PlayerMemory:
+            async def reload() -> Recollection:
                 async with asyncio.timeout(MEMORY_TIMEOUT):
-                    return await store.snapshot(player_id, scene.id, lead)
+                    return await store.recollection(player_id, scene.id, lead)
 
-            session.memory_source = reload
+            session.recollection_source = reload
             binding = MemoryBinding(outbox, session.events(), player_id=player_id, scene_id=scene.id,
                                     character_id=lead, clock=self.clock, notify=session.notify,
                                     resume=attempt if resume is not None else None)

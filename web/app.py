@@ -50,11 +50,11 @@ from web.store import LocalSessionStore, SessionStore
 log = structlog.get_logger()
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None, memory: MemoryStore | None = None,
+def create_app(settings: Settings, *, engine: Engine | None = None, memory_store: MemoryStore | None = None,
                extra_scenes: Sequence[Path] = (), open_memory: bool = False,
-               pace: float = READING_PACE, store: SessionStore | None = None,
+               pace: float = READING_PACE, session_store: SessionStore | None = None,
                metrics: CollectorRegistry | None = None) -> web.Application:
-    """The aiohttp application. ``engine``/``memory``/``store`` are injected (tests) or built here.
+    """The aiohttp application. ``engine``/``memory_store``/``session_store`` are injected (tests) or built here.
 
     ``open_memory=True`` opens the configured store (SQLite or PostgreSQL) for the app's lifetime
     (``serve`` does); if it cannot be opened the server still plays, and /health says why.
@@ -66,8 +66,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
     app[SETTINGS] = settings
     app[METRICS] = metrics or PROMETHEUS
     app[ENGINE] = engine or Engine(settings, extra_scenes=extra_scenes)
-    if memory is not None:
-        app[ENGINE].store = memory  # the engine owns the store: sessions, /health and tokens ask it
+    if memory_store is not None:
+        app[ENGINE].store = memory_store  # the engine owns the store: sessions, /health and tokens ask it
     app[CATALOG] = SceneCatalog(app[ENGINE])
     app[ASSETS] = Assets()
     app[SOCKETS] = weakref.WeakSet()
@@ -76,7 +76,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
     app[TRUSTED_PROXIES] = parse_trusted(settings.trusted_proxies)
     clock = app[ENGINE].clock
     app[REGISTRY] = SessionRegistry(settings, engine=app[ENGINE], catalog=app[CATALOG], clock=clock, pace=pace,
-                                    store=store or session_store(settings, clock))
+                                    store=session_store or choose_session_store(settings, clock))
     setup_routes(app)
     app.on_response_prepare.append(security_headers)
     if open_memory and app[ENGINE].store is None:
@@ -90,7 +90,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
     return app
 
 
-def session_store(settings: Settings, clock: Clock) -> SessionStore:
+def choose_session_store(settings: Settings, clock: Clock) -> SessionStore:
     """Redis at REDIS_URL (every server shares it), else this process's own store."""
     if settings.redis_url is None or not settings.redis_url.get_secret_value():
         return LocalSessionStore(per_minute=settings.session_rate_per_minute, burst=settings.session_rate_burst,

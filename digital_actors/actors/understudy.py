@@ -121,7 +121,7 @@ class Understudy:
     def perform(self, cue: Cue) -> ScriptedLine | None:
         script = self.scene.script
         if cue.kind == "opening":
-            if cue.memory.returning and script.returning:
+            if cue.recollection.returning and script.returning:
                 return self._line("returning", self._named(script.returning, cue), "script.returning", cue)
             if not script.opening:
                 return None

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 from digital_actors.scene.model import Signal
 
 CueKind = Literal["opening", "reply", "control", "phase", "ending", "hint", "nudge"]
@@ -34,7 +34,7 @@ class Cue:
     notes: tuple[str, ...] = ()
     interrupted: bool = False
     names: Mapping[str, float] = field(default_factory=dict)
-    memory: PlayerMemory = field(default_factory=PlayerMemory)
+    recollection: Recollection = field(default_factory=Recollection)
     history: tuple[tuple[str, str], ...] = ()  # (who, text) so far: "player" or "actor"
     elapsed: float = 0.0
     player_name: str = ""  # the name the player gave (never a profile id); "" until they give one

@@ -31,7 +31,7 @@ async def store() -> AsyncIterator[SqliteMemoryStore]:
 
 @pytest.fixture
 async def remembering(settings: Settings, clock: FakeClock, store: SqliteMemoryStore) -> AsyncIterator[Client]:
-    app = create_app(settings, engine=Engine(settings, clock=clock), memory=store, pace=0)
+    app = create_app(settings, engine=Engine(settings, clock=clock), memory_store=store, pace=0)
     async with TestClient(TestServer(app)) as client:
         yield client
 

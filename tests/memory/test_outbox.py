@@ -70,7 +70,7 @@ async def test_a_write_refused_by_a_lock_is_kept_retried_and_lands(where: Where,
         await retry_until_drained(outbox, clock)
         assert heard == [True, False] and not outbox.status().failing
         assert pending() == before
-        snap = await store.snapshot(alex.id, "sub", "mara")
+        snap = await store.recollection(alex.id, "sub", "mara")
         assert (snap.attempts, snap.successes, snap.last_ending) == (1, 1, "surfaced")
         assert snap.memories == ("They were kind to me.",)
         await outbox.aclose()
@@ -116,9 +116,9 @@ async def test_an_attempt_written_twice_counts_once(store: SqlStore) -> None:
     done = writes.FinishAttempt(begin.handle, "success", "surfaced", STATS, (MemoryNote("kind"),), 30.0,
                                 "2026-01-01T12:05:00.000+00:00")
     assert await store.write(begin) and await store.write(done)
-    once = await store.snapshot(alex.id, "sub", "mara")
+    once = await store.recollection(alex.id, "sub", "mara")
     assert not await store.write(begin) and not await store.write(done)  # a replay changes nothing
-    twice = await store.snapshot(alex.id, "sub", "mara")
+    twice = await store.recollection(alex.id, "sub", "mara")
     assert twice == once and (once.attempts, once.successes) == (1, 1)
     assert once.trust == 50 + 8 + 2 and once.familiarity == 15  # one success, one kind phrase: not two
     data = await store.export(alex.id)
@@ -142,7 +142,7 @@ async def test_shutdown_spools_what_is_pending_and_the_next_start_replays_it(whe
             assert await outbox.aclose() == 3
         assert pending() == before  # spooled: no longer this process's to write
         assert len(spool_file.read_text().splitlines()) == 3
-        assert (await store.snapshot(alex.id, "sub", "mara")).attempts == 0
+        assert (await store.recollection(alex.id, "sub", "mara")).attempts == 0
         kept = spool_file.read_text()
 
     async with open_store(where) as store:  # the next start
@@ -150,7 +150,7 @@ async def test_shutdown_spools_what_is_pending_and_the_next_start_replays_it(whe
         assert outbox.replay() == 3
         await outbox.drained()
         assert not spool_file.exists()
-        snap = await store.snapshot(alex.id, "sub", "mara")
+        snap = await store.recollection(alex.id, "sub", "mara")
         assert (snap.attempts, snap.successes, snap.player_name) == (1, 1, "Ada")
         await outbox.aclose()
 
@@ -158,7 +158,7 @@ async def test_shutdown_spools_what_is_pending_and_the_next_start_replays_it(whe
         again = outbox_for(store, clock)
         assert again.replay() == 3
         await again.drained()
-        assert await store.snapshot(alex.id, "sub", "mara") == snap  # nothing counted twice
+        assert await store.recollection(alex.id, "sub", "mara") == snap  # nothing counted twice
         await again.aclose()
 
 

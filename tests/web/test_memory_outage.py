@@ -37,7 +37,7 @@ async def store(db_path: Path) -> AsyncIterator[SqliteMemoryStore]:
 @pytest.fixture
 async def memory_client(settings: Settings, clock: FakeClock, store: SqliteMemoryStore) -> AsyncIterator[Client]:
     engine = Engine(settings, clock=clock, write_busy_timeout_ms=0)
-    async with TestClient(TestServer(create_app(settings, engine=engine, memory=store, pace=0))) as client:
+    async with TestClient(TestServer(create_app(settings, engine=engine, memory_store=store, pace=0))) as client:
         yield client
         assert engine.outbox is not None
         await engine.outbox.aclose()

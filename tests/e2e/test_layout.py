@@ -51,6 +51,9 @@ def assert_fits(m: dict[str, Any]) -> None:
 
 
 async def measure(page: Any) -> dict[str, Any]:
+    """The layout as painted: after the next frame, when resize observers (the transcript's follower)
+    have run. A measurement between a layout change and that frame sees what no player ever sees."""
+    await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     return dict(await page.evaluate(MEASURE))
 
 

@@ -1,0 +1,265 @@
+"""SessionRegistry (web/sessions.py) on its own, on a FakeClock: which token answers what, the exact
+edges of the token and resume windows, who gives way at the caps, tombstones and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from digital_actors.clock import FakeClock
+from digital_actors.config import Settings
+from digital_actors.engine import Engine
+from web import sessions
+from web.catalog import SceneCatalog
+from web.player import Link, PlayerSession
+from web.sessions import FULL_RETRY_AFTER, ClientLimited, RegistryFull, SessionRegistry
+
+
+def registry(settings_factory: Callable[..., Settings], clock: FakeClock, **values: Any) -> SessionRegistry:
+    settings = settings_factory(**values)
+    engine = Engine(settings, clock=clock)
+    return SessionRegistry(settings, engine=engine, catalog=SceneCatalog(engine), clock=clock, pace=0)
+
+
+def link() -> Link:
+    async def send(_: object) -> None:
+        return None
+
+    async def close(code: int, reason: str) -> None:
+        return None
+
+    return Link(send_text=send, send_bytes=send, close=close)
+
+
+async def connect(player: PlayerSession) -> Link:
+    socket = link()
+    await player.attach(socket)
+    return socket
+
+
+async def test_lookup_says_why_a_token_has_no_session(settings_factory, clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock)
+    player = await reg.issue("p1", client="a")
+    assert reg.lookup(None) == "missing" and reg.lookup("") == "missing"
+    assert reg.lookup(player.token + "x") == "unknown"
+    assert reg.lookup(player.token) is player
+    await reg.close_all()
+    assert reg.lookup(player.token) == "expired"  # closed: a late reconnect hears "expired"
+
+
+async def test_an_unused_token_lives_exactly_its_ttl(settings_factory, clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock, session_token_ttl_seconds=60)
+    player = await reg.issue("p1", client="a")
+    await clock.advance(60)
+    assert reg.lookup(player.token) is player  # the edge itself is inside the window
+    assert await reg.expire_due() == 0 and len(reg) == 1
+    await clock.advance(0.5)
+    assert reg.lookup(player.token) == "expired"
+    assert await reg.expire_due() == 1
+    assert len(reg) == 0 and reg.held_by("a") == 0 and player.closed
+    assert reg.lookup(player.token) == "expired"
+    assert await reg.expire_due() == 0
+
+
+async def test_a_dropped_socket_keeps_its_session_for_exactly_the_resume_window(settings_factory,
+                                                                               clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock, session_token_ttl_seconds=10, ws_resume_seconds=30)
+    player = await reg.issue("p1", client="a")
+    socket = await connect(player)
+    await clock.advance(500)  # a connected session never expires, however old its token
+    assert await reg.expire_due() == 0 and reg.lookup(player.token) is player
+    player.detach(socket)
+    await clock.advance(30)  # measured from the drop (the token's own ttl is long past)
+    assert reg.lookup(player.token) is player and await reg.expire_due() == 0
+    await clock.advance(0.5)
+    assert reg.lookup(player.token) == "expired"
+    assert await reg.expire_due() == 1 and player.closed
+
+
+async def test_only_sessions_past_their_window_are_expired(settings_factory, clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock, session_token_ttl_seconds=60)
+    old = await reg.issue("p1", client="a")
+    await clock.advance(30)
+    young = await reg.issue("p2", client="a")
+    await clock.advance(31)
+    assert await reg.expire_due() == 1
+    assert old.closed and not young.closed
+    assert reg.lookup(young.token) is young and reg.held_by("a") == 1 and len(reg) == 1
+
+
+async def test_a_client_at_its_share_gives_up_its_own_oldest_unconnected_token(settings_factory,
+                                                                              clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock, web_max_sessions_per_client=3)
+    playing = await reg.issue("p1", client="a")
+    await connect(playing)
+    first_waiting = await reg.issue("p2", client="a")
+    second_waiting = await reg.issue("p3", client="a")
+    other = await reg.issue("p4", client="b")
+    assert reg.held_by("a") == 3 and len(reg) == 4  # at the share, not past it: nobody was evicted
+    newest = await reg.issue("p5", client="a")
+    assert first_waiting.closed and reg.lookup(first_waiting.token) == "expired"
+    assert not second_waiting.closed and not playing.closed and not other.closed
+    assert reg.held_by("a") == 3 and reg.held_by("b") == 1 and len(reg) == 4
+    assert reg.lookup(newest.token) is newest
+
+
+async def test_a_client_whose_sessions_all_have_sockets_is_refused(settings_factory, clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock, web_max_sessions_per_client=2, session_token_ttl_seconds=45)
+    players = [await reg.issue(f"p{i}", client="a") for i in range(2)]
+    for player in players:
+        await connect(player)
+    with pytest.raises(ClientLimited) as refused:
+        await reg.issue("p9", client="a")
+    assert refused.value.retry_after == 45  # a token of theirs may expire by then
+    assert refused.value.message == "Your address already holds as many sessions as it may."
+    assert refused.value.hint == "close another tab, or try again in a minute"
+    assert len(reg) == 2 and not any(p.closed for p in players)
+    assert (await reg.issue("p9", client="b")).client == "b"
+
+
+async def test_a_full_server_gives_the_oldest_unconnected_place_to_a_new_player(settings_factory,
+                                                                               clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock, web_max_sessions=3)
+    playing = await reg.issue("p1", client="a")
+    await connect(playing)
+    oldest = await reg.issue("p2", client="b")
+    middle = await reg.issue("p3", client="a")
+    newcomer = await reg.issue("p4", client="c")
+    assert oldest.closed and not middle.closed and not playing.closed
+    assert len(reg) == 3 and reg.held_by("b") == 0 and reg.held_by("a") == 2 and reg.held_by("c") == 1
+    assert reg.lookup(newcomer.token) is newcomer
+
+
+async def test_a_server_whose_places_all_have_sockets_is_full(settings_factory, clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock, web_max_sessions=2)
+    players = [await reg.issue(f"p{i}", client=f"c{i}") for i in range(2)]
+    for player in players:
+        await connect(player)
+    with pytest.raises(RegistryFull) as full:
+        await reg.issue("p9", client="c9")
+    assert full.value.retry_after == FULL_RETRY_AFTER == 30.0
+    assert full.value.message == "This server is full." and full.value.hint == "try again in a minute"
+    assert len(reg) == 2 and reg.held_by("c9") == 0
+
+
+async def test_a_dropped_socket_holds_its_place_like_a_connected_one(settings_factory, clock: FakeClock) -> None:
+    """Only tokens that never connected give way: a player inside the resume window keeps their place."""
+    reg = registry(settings_factory, clock, web_max_sessions=1)
+    player = await reg.issue("p1", client="a")
+    player.detach(await connect(player))
+    with pytest.raises(RegistryFull):
+        await reg.issue("p2", client="b")
+    assert not player.closed
+
+
+async def test_the_rate_limit_spends_one_token_per_request(settings_factory, clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock, session_rate_burst=2, session_rate_per_minute=4)
+    reg.limit("a")
+    reg.limit("a")
+    with pytest.raises(ClientLimited) as limited:
+        reg.limit("a")
+    assert limited.value.retry_after == 15.0  # 4 a minute: one per 15 s
+    assert limited.value.hint == "try again in 15 s"
+    assert limited.value.message == "Too many new sessions from your address."
+    reg.limit("b")  # another address has its own burst
+    await clock.advance(15)
+    reg.limit("a")
+    with pytest.raises(ClientLimited):
+        reg.limit("a")
+    assert len(reg) == 0  # limiting issues nothing
+
+
+async def test_dropping_one_of_a_clients_sessions_keeps_count_of_the_others(settings_factory,
+                                                                           clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock, session_token_ttl_seconds=60)
+    first = await reg.issue("p1", client="a")
+    await clock.advance(30)
+    await reg.issue("p2", client="a")
+    await clock.advance(31)
+    assert await reg.expire_due() == 1 and first.closed
+    assert reg.held_by("a") == 1
+    await reg.issue("p3", client="a")
+    assert reg.held_by("a") == 2
+
+
+async def test_only_the_newest_tombstones_are_kept(settings_factory, clock: FakeClock,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sessions, "TOMBSTONES", 2)
+    reg = registry(settings_factory, clock, session_token_ttl_seconds=10)
+    players = []
+    for i in range(3):
+        players.append(await reg.issue(f"p{i}", client="a"))
+        await clock.advance(1)
+    await clock.advance(10)
+    assert await reg.expire_due() == 3
+    assert [reg.lookup(p.token) for p in players] == ["unknown", "expired", "expired"]
+
+
+async def test_the_sweeper_expires_on_its_interval_and_outlives_a_failure(settings_factory,
+                                                                          clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock, session_token_ttl_seconds=10)
+    bad = await reg.issue("p1", client="a")
+
+    async def broken_close() -> None:
+        raise RuntimeError("close failed")
+
+    bad.close = broken_close  # type: ignore[method-assign]
+    sweeper = asyncio.create_task(reg.run_cleanup(5))
+    try:
+        with capture_logs() as logs:
+            await clock.advance(10)
+            assert len(reg) == 1  # 10 s is the edge of the window: still valid
+            await clock.advance(5)
+            assert len(reg) == 0 and not sweeper.done()
+            assert [e["event"] for e in logs if e["log_level"] == "error"] == ["session_cleanup_failed"]
+        good = await reg.issue("p2", client="a")
+        await clock.advance(14)
+        assert len(reg) == 1 and not good.closed
+        await clock.advance(1)  # 15 s: the next round after the token's 10 s
+        assert len(reg) == 0 and good.closed
+    finally:
+        sweeper.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sweeper
+
+
+async def test_close_all_closes_every_session(settings_factory, clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock)
+    players = [await reg.issue(f"p{i}", client=f"c{i % 2}") for i in range(3)]
+    await connect(players[0])
+    with capture_logs() as logs:
+        await reg.close_all()
+    assert all(p.closed for p in players) and len(reg) == 0
+    assert reg.held_by("c0") == 0 and reg.held_by("c1") == 0
+    assert [reg.lookup(p.token) for p in players] == ["expired"] * 3
+    assert not [e for e in logs if e["log_level"] == "error"]
+    await reg.close_all()  # nothing left: nothing happens
+
+
+async def test_close_all_is_bounded_and_says_what_did_not_close(settings_factory, clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock)
+    hung, broken, fine = [await reg.issue(f"p{i}", client="a") for i in range(3)]
+    never = asyncio.Event()
+    cancelled: list[bool] = []
+
+    async def hang() -> None:
+        try:
+            await never.wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    async def fail() -> None:
+        raise RuntimeError("close failed")
+
+    hung.close = hang  # type: ignore[method-assign]
+    broken.close = fail  # type: ignore[method-assign]
+    with capture_logs() as logs:
+        await reg.close_all(within=0.05)
+    assert cancelled == [True] and fine.closed and len(reg) == 0
+    errors = [e for e in logs if e["log_level"] == "error"]
+    assert [(e["event"], e["pending"], e["failed"]) for e in errors] == [("sessions_close_incomplete", 1, 1)]

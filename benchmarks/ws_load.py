@@ -7,9 +7,14 @@ gives up after ``--timeout`` seconds, and the run stops by itself.
 
     python benchmarks/ws_load.py                      # N = 100, 500, 1000, offline (the understudy)
     python benchmarks/ws_load.py -n 200 --fake-model  # with a local fake Anthropic server
+    python benchmarks/ws_load.py -n 1000 --fake-model --workers 2   # two workers, a redis-server, shared memory
 
 ``--fake-model`` points the server at a fake Anthropic API (tests/fakes) with a 0.3 s first
 token. The performer each session reports is printed, so it is visible whether the engine used it.
+``--workers N`` runs ``serve --workers N`` with a redis-server of its own (``--redis`` gives one to a
+single worker too): the CPU is every server process's (and Redis's, shown apart), and what the
+sessions cost in Redis is printed (snapshot writes per turn, bytes per snapshot, memory per session).
+All players come from 127.0.0.1, so the per-client admission limits are lifted.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ SAYS = ("Hello, who are you? What is going on here?", "What should I do first?",
 FIRST_TOKEN = 0.3  # seconds the fake model takes to its first token (every call)
 TOKENS_PER_S = 50.0
 SERVER = "from digital_actors.config import Settings; from web import serve; serve(Settings())"
+UNLIMITED = {"SESSION_RATE_PER_MINUTE": "1000000", "SESSION_RATE_BURST": "1000000",
+             "WEB_MAX_SESSIONS_PER_CLIENT": "1000000"}
 
 
 @dataclass
@@ -53,22 +60,39 @@ def free_port() -> int:
 
 
 class ProcStats:
-    """CPU seconds and resident memory of one process, from /proc (Linux)."""
+    """CPU seconds and resident memory of one process and its children (workers), from /proc (Linux).
+    A child that exits takes its CPU seconds with it: the workers live for the whole run here."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.tick = os.sysconf("SC_CLK_TCK")
         self.peak_rss_mb = 0.0
 
+    def pids(self) -> list[int]:
+        found, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            with contextlib.suppress(OSError):
+                todo += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return found
+
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / self.tick
+        total = 0.0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / self.tick
+        return total
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        total = 0.0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+        return total
 
     async def watch(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -78,7 +102,10 @@ class ProcStats:
 
 
 async def player(http: aiohttp.ClientSession, base: str, scene: str, turns: int, out: Results) -> None:
-    token = (await (await http.post(f"{base}/api/session")).json())["token"]
+    issued = await http.post(f"{base}/api/session")
+    if issued.status != 200:
+        raise RuntimeError(f"POST /api/session answered {issued.status}")
+    token = (await issued.json())["token"]
     async with http.ws_connect(f"{base}/ws?token={token}", heartbeat=None) as ws:
         await ws.send_json({"type": "start", "scene": scene})
         await _until(ws, out, lambda f: f["type"] == "LineFinished")
@@ -132,26 +159,45 @@ async def wait_healthy(base: str, http: aiohttp.ClientSession, proc: asyncio.sub
 
 
 async def run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dict[str, int] | None = None) -> None:
+    with contextlib.ExitStack() as stack:
+        redis = None
+        if args.workers > 1 or args.redis:
+            from tests.redis_server import running
+
+            redis = stack.enter_context(running(Path(stack.enter_context(tempfile.TemporaryDirectory()))))
+            env = {**env, "REDIS_URL": redis.url}
+        await _run(n, args, env, calls, redis)
+
+
+async def _run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dict[str, int] | None,
+               redis: Any) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     before = dict(calls or {})
     with tempfile.TemporaryDirectory() as home:
         server_env = {**env, "PORT": str(port), "HOST": "127.0.0.1", "DIGITAL_ACTORS_HOME": home,
                       "WEB_MAX_SESSIONS": str(n + 50), "LOG_LEVEL": "WARNING", "LOG_FORMAT_JSON": "true",
+                      "WEB_WORKERS": str(args.workers), **UNLIMITED,
                       # Text only: a local voice would make this a benchmark of CPU speech synthesis.
                       "VOICE": os.environ.get("VOICE", "false")}
         proc = await asyncio.create_subprocess_exec(sys.executable, "-c", SERVER, env=server_env, cwd=ROOT,
                                                     stdout=asyncio.subprocess.DEVNULL,
                                                     stderr=asyncio.subprocess.DEVNULL)
         stats = ProcStats(proc.pid)
+        redis_stats = ProcStats(redis.process.pid) if redis is not None else None
         connector = aiohttp.TCPConnector(limit=0)
         out = Results()
+        shared: dict[str, float] = {}
         try:
             async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None)) as http:
                 await wait_healthy(base, http, proc)
+                if args.workers > 1:
+                    await _all_workers_up(stats, args.workers)
                 stop = asyncio.Event()
                 watcher = asyncio.create_task(stats.watch(stop))
                 cpu0, t0, own0 = stats.cpu_seconds(), time.perf_counter(), time.process_time()
+                redis0 = redis_stats.cpu_seconds() if redis_stats is not None else 0.0
+                memory0 = _redis_memory(redis) if redis is not None else 0
 
                 async def one() -> None:
                     try:
@@ -164,6 +210,9 @@ async def run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dict
                 own = time.process_time() - own0
                 stop.set()
                 await watcher
+                if redis is not None:
+                    assert redis_stats is not None
+                    shared = await _shared_costs(http, base, redis, redis_stats.cpu_seconds() - redis0, memory0)
         finally:
             if proc.returncode is None:
                 proc.terminate()
@@ -172,8 +221,14 @@ async def run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dict
                 except TimeoutError:
                     proc.kill()
                     await proc.wait()
-    report(n, out, wall, cpu, stats.peak_rss_mb)
+    report(n, out, wall, cpu, stats.peak_rss_mb, workers=args.workers)
     print(f"    this process (clients and the fake model): {own / wall * 100:5.1f}% of a core")
+    if shared:
+        turns = max(1, len(out.first_text) + n)  # each player's start counts as a turn of writes too
+        print(f"    redis: {shared['cpu'] / wall * 100:4.1f}% of a core; {shared['writes'] / turns:.2f} snapshot "
+              f"writes per turn (start included), {shared['bytes']:.0f} bytes per snapshot on average; "
+              f"a session's record {shared['record']:.0f} bytes in Redis (MEMORY USAGE), used_memory grew "
+              f"{shared['memory'] / n:.0f} bytes a session ({shared['keys']:.0f} keys)")
     if calls is not None and out.first_text:
         turns = len(out.first_text)
         per = {k: (calls.get(k, 0) - before.get(k, 0)) for k in sorted(calls)}
@@ -181,7 +236,45 @@ async def run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dict
               + "  (the opening, verify and background calls included)")
 
 
-def report(n: int, out: Results, wall: float, cpu: float, rss: float) -> None:
+async def _all_workers_up(stats: ProcStats, workers: int) -> None:
+    """Until the supervisor has started every worker (the health check may reach the first alone)."""
+    for _ in range(600):
+        if len(stats.pids()) >= workers + 1:
+            await asyncio.sleep(2.0)  # each worker's own start-up (scenes, the performer): measured apart
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the workers never started")
+
+
+def _redis_memory(redis: Any) -> int:
+    info = redis.command("INFO", "memory").decode()
+    return int(next(line.split(":")[1] for line in info.splitlines() if line.startswith("used_memory:")))
+
+
+async def _shared_costs(http: aiohttp.ClientSession, base: str, redis: Any, cpu: float,
+                        memory0: int) -> dict[str, float]:
+    """What the sessions cost in Redis: writes and bytes per snapshot (the server's metrics), and the
+    memory of each session's record (MEMORY USAGE, averaged over every record)."""
+    from redis import asyncio as aioredis
+
+    async with http.get(f"{base}/metrics") as r:
+        text = await r.text()
+    values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+              if line.startswith("digital_actors_session_snapshot")}
+    count = values.get("digital_actors_session_snapshot_bytes_count", 0.0) or 1.0
+    client = aioredis.Redis.from_url(redis.url)
+    try:
+        sizes = [int(await client.memory_usage(key, samples=0) or 0) async for key in client.scan_iter("da:s:*")]
+        keys = await client.dbsize()
+    finally:
+        await client.aclose()
+    return {"cpu": cpu, "writes": values.get("digital_actors_session_snapshot_writes_total", 0.0),
+            "bytes": values.get("digital_actors_session_snapshot_bytes_sum", 0.0) / count,
+            "record": sum(sizes) / max(1, len(sizes)), "memory": float(_redis_memory(redis) - memory0),
+            "keys": float(keys)}
+
+
+def report(n: int, out: Results, wall: float, cpu: float, rss: float, *, workers: int = 1) -> None:
     times = sorted(out.first_text)
     if times:
         median = statistics.median(times) * 1000
@@ -189,8 +282,9 @@ def report(n: int, out: Results, wall: float, cpu: float, rss: float) -> None:
         timing = f"first text median {median:7.1f} ms  p99 {p99:7.1f} ms  ({len(times)} turns)"
     else:
         timing = "no turn completed"
-    print(f"N={n:5d}  {timing}  server CPU {cpu / wall * 100:5.1f}% of a core over {wall:5.1f} s"
-          f"  peak RSS {rss:6.1f} MiB  failures {len(out.failures)}  performer {','.join(sorted(out.performers))}")
+    print(f"N={n:5d} workers={workers}  {timing}  server CPU {cpu / wall * 100:5.1f}% of a core over {wall:5.1f} s"
+          f" ({cpu / n * 1000:.0f} ms a player)  peak RSS {rss:6.1f} MiB  failures {len(out.failures)}"
+          f"  performer {','.join(sorted(out.performers))}")
     for failure in sorted(set(out.failures))[:5]:
         print(f"    failure: {failure} (x{out.failures.count(failure)})")
 
@@ -202,6 +296,8 @@ async def main() -> None:
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds each player may take")
     parser.add_argument("--fake-model", action="store_true", help="point the server at a fake Anthropic API")
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers N (with a redis-server of its own)")
+    parser.add_argument("--redis", action="store_true", help="a redis-server (REDIS_URL) even for one worker")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env["PYTHONPATH"] = str(ROOT)
@@ -226,7 +322,7 @@ async def main() -> None:
         fake = await RoutedAnthropic(Paced(default_line="I am Lt. Smith. Listen to me.")).start()
         env.update(ANTHROPIC_API_KEY="sk-fake-benchmark", ANTHROPIC_BASE_URL=fake.url, LLM_PROVIDER="anthropic")
     print(f"ws_load: scene={args.scene} turns={args.turns} model={'fake anthropic' if fake else 'offline'}"
-          f" cpus={os.cpu_count()}")
+          f" cpus={os.cpu_count()} workers={args.workers} redis={'yes' if args.workers > 1 or args.redis else 'no'}")
     try:
         for n in args.n or [100, 500, 1000]:
             await run(n, args, env, fake.router.counts if fake is not None else None)

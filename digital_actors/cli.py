@@ -204,10 +204,10 @@ def _first_run_profile(app: AppContext) -> None:
 
     async def existing() -> int | None:
         from digital_actors.errors import MemoryStoreError
-        from digital_actors.memory.store import SqliteMemoryStore
+        from digital_actors.memory.stores import PoolOptions, connect_store
 
         try:
-            store = await SqliteMemoryStore.connect(app.settings.digital_actors_db)
+            store = await connect_store(app.settings.memory_database(), pool=PoolOptions(0, 1))
         except MemoryStoreError:
             return None  # the game says so itself, with the recovery command
         try:
@@ -258,12 +258,14 @@ def _play_tui(app: AppContext, engine: object, scene: str | None, *, speed: floa
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default: HOST, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: PORT, 8080).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Server processes on the one port (default: WEB_WORKERS, 1); above 1 needs REDIS_URL.")
 @click.pass_obj
-def serve(app: AppContext, host: str | None, port: int | None) -> None:
+def serve(app: AppContext, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the web server: the browser game, /health, /metrics."""
     import web
 
-    web.serve(app.settings, extra_scenes=app.extra_scenes, host=host, port=port)
+    web.serve(app.settings, extra_scenes=app.extra_scenes, host=host, port=port, workers=workers)
 
 
 @cli.command("scenes")

@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -18,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from digital_actors import paths
 
+MASK = "********"
 VOICE_OVERRIDE = re.compile(r"^ELEVENLABS_VOICE_([A-Z0-9_]+)$")
 # Which settings file to read: DIGITAL_ACTORS_ENV_FILE=/etc/digital-actors.env, or empty for none
 # (the test suite sets it empty so a developer's .env never reaches a test).
@@ -104,6 +106,10 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Seconds a client has to send a request's headers, from connecting (or from the previous response on a kept-alive connection); idle kept-alive connections close after it too.")
     http_body_timeout_seconds: float = Field(
         10.0, gt=0, description="Seconds a client has to send a request's body once its headers are in; a slower one gets 408 and the connection closes.")
+    redis_url: SecretStr | None = Field(
+        None, description="Redis shared by every server process and machine (redis://host:6379/0; rediss:// for TLS): session tokens, per-client limits and a snapshot of each live session, so a player who reconnects to any of them, or whose server died, goes on with the scene. Needed by `serve --workers` above 1. Empty: sessions live in the process that issued them.")
+    web_workers: int = Field(
+        1, ge=1, le=64, description="Processes `digital-actors serve` runs on its one port (the kernel spreads connections among them); above 1 needs REDIS_URL. Local voices get the usable cores divided among them.")
 
     # --- logs and errors -------------------------------------------------------------
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
@@ -116,7 +122,12 @@ class Settings(BaseSettings):
 
     # --- files -------------------------------------------------------------------------
     digital_actors_scenes: str = Field("", description="Extra scene folders, separated by the OS path separator.")
-    digital_actors_db: str | None = Field(None, description="Player-memory database: a path or sqlite:/// URL.")
+    digital_actors_db: str | None = Field(None, repr=False, description="Player-memory database: a path, a sqlite:/// URL, or a postgresql://user:password@host:5432/dbname URL (the password is never shown or logged).")
+    database_url: str | None = Field(None, repr=False, description="The player-memory database when DIGITAL_ACTORS_DB is unset (hosting platforms set DATABASE_URL): a postgresql:// or sqlite:/// URL. DIGITAL_ACTORS_DB wins when both are set.")
+    memory_db_pool_min_size: int = Field(1, ge=0, le=100, description="PostgreSQL: connections each process keeps open to the memory database.")
+    memory_db_pool_max_size: int = Field(10, ge=1, le=200, description="PostgreSQL: most connections one process opens to the memory database (the server's max_connections is shared by every process).")
+    memory_db_acquire_timeout_seconds: float = Field(5.0, gt=0, description="PostgreSQL: how long an operation waits for a free pooled connection (or for the server to accept one) before it fails; a write that fails is kept and retried.")
+    memory_db_statement_timeout_seconds: float = Field(10.0, gt=0, description="PostgreSQL: longest one memory-database statement may run (statement_timeout) before the server cancels it.")
     memory_abandon_after_hours: float = Field(
         24.0, gt=0, description="Attempts still in progress after this many hours (a player who never came back, a crash) are marked abandoned, at start and daily while serving.")
     memory_retry_max_seconds: float = Field(
@@ -145,6 +156,12 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _pool_sizes(self) -> Settings:
+        if self.memory_db_pool_max_size < self.memory_db_pool_min_size:
+            raise ValueError("MEMORY_DB_POOL_MAX_SIZE must be at least MEMORY_DB_POOL_MIN_SIZE")
+        return self
+
+    @model_validator(mode="after")
     def _breaker_cooldowns(self) -> Settings:
         if self.llm_breaker_max_cooldown_seconds < self.llm_breaker_cooldown_seconds:
             raise ValueError("LLM_BREAKER_MAX_COOLDOWN_SECONDS must be at least "
@@ -159,6 +176,13 @@ class Settings(BaseSettings):
     def scene_dirs(self) -> list[Path]:
         """Extra scene folders from DIGITAL_ACTORS_SCENES."""
         return [Path(p).expanduser() for p in self.digital_actors_scenes.split(os.pathsep) if p.strip()]
+
+    def memory_database(self) -> str | None:
+        """Where player memory lives: DIGITAL_ACTORS_DB, else DATABASE_URL, else None (the default file)."""
+        for value in (self.digital_actors_db, self.database_url):
+            if value and value.strip():
+                return value
+        return None
 
     def voice_for(self, character_id: str) -> str | None:
         """The ELEVENLABS_VOICE_<CHARACTER_ID> override for a character, if any."""
@@ -184,7 +208,7 @@ class Settings(BaseSettings):
             elif value is None:
                 out[name.upper()] = ""
             else:
-                out[name.upper()] = str(value)
+                out[name.upper()] = mask_url(str(value))  # a database or proxy URL's password
         return out
 
 
@@ -200,6 +224,32 @@ def _voice_overrides(env_file: Any) -> dict[str, str]:
         if match and value:
             found[match.group(1)] = value
     return found
+
+
+def mask_url(url: str, replacement: str | None = MASK) -> str:
+    """A database URL with its password replaced by ``replacement`` (None: removed with its colon).
+
+    Text that is not a URL with credentials comes back unchanged."""
+    if "://" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return re.sub(r"(://[^:/@]*):[^@]*@", lambda m: f"{m.group(1)}:{replacement}@" if replacement is not None
+                      else f"{m.group(1)}@", url)
+    netloc = parts.netloc
+    if password is not None:
+        user, _, host = netloc.rpartition("@")
+        name = user.split(":", 1)[0]
+        netloc = f"{name}:{replacement}@{host}" if replacement is not None else f"{name}@{host}"
+    query = parts.query
+    if query and "password=" in query.lower():
+        pairs = [(k, replacement or "") if k.lower() == "password" else (k, v)
+                 for k, v in parse_qsl(query, keep_blank_values=True)]
+        pairs = [(k, v) for k, v in pairs if not (k.lower() == "password" and replacement is None)]
+        query = urlencode(pairs, safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def default_db_path() -> Path:

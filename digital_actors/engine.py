@@ -32,14 +32,17 @@ from digital_actors.llm.base import ChatModel
 from digital_actors.llm.breaker import BreakerStatus
 from digital_actors.memory import spool, writes
 from digital_actors.memory.binding import NOT_SAVED, MemoryBinding
+from digital_actors.memory.observer import AttemptState
 from digital_actors.memory.outbox import BUSY_TIMEOUT_MS, Outbox
 from digital_actors.memory.records import PlayerRecord, iso, utc_now
-from digital_actors.memory.store import MemoryStore, SqliteMemoryStore, default_name
+from digital_actors.memory.store import MemoryStore, default_name
+from digital_actors.memory.stores import PoolOptions, connect_store
 from digital_actors.performers import Performer, choose_actor, prepare_performer, session_parts
 from digital_actors.player import PlayerMemory
 from digital_actors.scene.loader import SceneRef, discover, find_scene, scene_search_path
 from digital_actors.scene.model import Scene
 from digital_actors.turn.session import Session, SessionOptions
+from digital_actors.turn.snapshot import SessionSnapshot
 from digital_actors.voice.base import Voice
 
 log = structlog.get_logger()
@@ -134,12 +137,14 @@ class Engine:
             await engine.aclose()
 
     async def open_memory(self) -> bool:
-        """Open the store at DIGITAL_ACTORS_DB (or the default). False, with ``memory_error``, on failure.
+        """Open the store at DIGITAL_ACTORS_DB, else DATABASE_URL, else the default file: SQLite, or
+        PostgreSQL for a postgresql:// URL (pooled as MEMORY_DB_* say). False, with ``memory_error``, on failure.
 
         Writes the last run spooled are replayed first; stale in-progress attempts are abandoned now
         and every day while the engine lives."""
         try:
-            store = await SqliteMemoryStore.connect(self.settings.digital_actors_db, wall_clock=self.wall_clock)
+            store = await connect_store(self.settings.memory_database(), wall_clock=self.wall_clock,
+                                        pool=PoolOptions.from_settings(self.settings))
         except MemoryStoreError as e:
             self.memory_error = e
             return False
@@ -352,13 +357,19 @@ class Engine:
         return find_scene(name, self.search_path())
 
     async def new_session(self, request: SessionRequest | str, *, memory: PlayerMemory | None = None,
-                          scene: Scene | None = None, player_id: str | None = None) -> Session:
+                          scene: Scene | None = None, player_id: str | None = None,
+                          resume: SessionSnapshot | None = None, attempt: AttemptState | None = None) -> Session:
         """A ready (not yet started) session: subscribe with ``events()``, then ``start()``.
 
         With a ``player_id`` and a memory store, the player's history is loaded (and reloaded
-        on every restart) and each attempt is recorded."""
+        on every restart) and each attempt is recorded. ``resume`` continues a playthrough
+        another process began (``start()`` then goes on with it), and ``attempt`` the attempt it
+        was recording: the same attempt goes on, so it is recorded once."""
         if isinstance(request, str):
             request = SessionRequest(scene=request)
+        if resume is not None:  # the snapshot's seed (the same understudy decks) and what it knew of the player
+            request = replace(request, seed=resume.options.seed)
+            memory = resume.memory
         scene = scene or self.load(request.scene)
         if request.start_phase is not None and request.start_phase not in {p.id for p in scene.phases}:
             raise SceneError(f"{scene.id} has no phase {request.start_phase}",
@@ -404,6 +415,8 @@ class Engine:
                           signals=signals, director=director, voice=voice, voice_profile=profile)
         if request.player_name:
             session.player_name = request.player_name
+        if resume is not None:
+            session.restore(resume)
         if store is not None and outbox is not None and player_id:
             lead = scene.lead_id
 
@@ -413,7 +426,8 @@ class Engine:
 
             session.memory_source = reload
             binding = MemoryBinding(outbox, session.events(), player_id=player_id, scene_id=scene.id,
-                                    character_id=lead, clock=self.clock, notify=session.notify)
+                                    character_id=lead, clock=self.clock, notify=session.notify,
+                                    resume=attempt if resume is not None else None)
             if outbox.status().failing:  # saving is down already: this player hears it at the start
                 binding.told_not_saved = True
                 notices.append(Notice(NOT_SAVED, "warning", topic="saving"))
@@ -423,6 +437,17 @@ class Engine:
             binding.task.add_done_callback(lambda _t: self._bindings.pop(session.id, None))
         session.start_notices.extend(notices)
         return session
+
+    def attempt_state(self, session: Session) -> AttemptState | None:
+        """The attempt ``session`` is recording, as plain values (None without memory)."""
+        binding = self._bindings.get(session.id)
+        return binding.state() if binding is not None else None
+
+    def hand_off(self, session: Session) -> None:
+        """``session`` goes on in another process: closing it here records nothing for its attempt."""
+        binding = self._bindings.get(session.id)
+        if binding is not None:
+            binding.hand_off()
 
     async def recorded(self, session: Session) -> None:
         """Wait until a closed session's last attempt is written to memory (no-op without memory)."""

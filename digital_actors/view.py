@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pydantic import TypeAdapter, ValidationError
+
 from digital_actors import events as ev
 
 Part = Literal["scene", "gauges", "countdown", "controls", "phase", "transcript", "line", "suggestions",
@@ -171,17 +173,39 @@ class PlayerView:
         }
 
 
+def view_state(view: PlayerView, *, transcript: int = TRANSCRIPT_LIMIT) -> dict[str, Any]:
+    """The view's own fields as JSON-ready data, with the last ``transcript`` entries: a front end
+    in another process rebuilds the same screen from it (``view_from_state``). Not the page's format
+    (that is ``to_json``, which adds what is computed from these)."""
+    data: dict[str, Any] = _VIEW.dump_python(view, mode="json")
+    data["transcript"] = data["transcript"][-transcript:] if transcript > 0 else []
+    return data
+
+
+def view_from_state(data: Any, *, limit: int = TRANSCRIPT_LIMIT) -> PlayerView:
+    """The inverse of ``view_state``. Raises ValueError for anything else."""
+    try:
+        view = _VIEW.validate_python(data)
+    except ValidationError as e:
+        raise ValueError(f"not a player view: {e.error_count()} problem(s)") from e
+    view.transcript = deque(view.transcript, maxlen=limit)
+    return view
+
+
 def _entry_json(entry: Entry) -> dict[str, Any]:
     return {"kind": entry.kind, "text": entry.text, "who": entry.who, "speaker": entry.speaker,
             "line_id": entry.line_id, "cut": entry.cut, "narration": entry.narration}
 
 
+_VIEW: TypeAdapter[PlayerView] = TypeAdapter(PlayerView)
+
+
 class ViewReducer:
     """Feeds events into one ``PlayerView``; each ``feed`` returns the parts it changed."""
 
-    def __init__(self, *, limit: int = TRANSCRIPT_LIMIT) -> None:
+    def __init__(self, *, limit: int = TRANSCRIPT_LIMIT, view: PlayerView | None = None) -> None:
         self.limit = limit
-        self.view = PlayerView(transcript=deque(maxlen=limit))
+        self.view = view or PlayerView(transcript=deque(maxlen=limit))
 
     def feed(self, event: ev.Event) -> frozenset[Part]:
         v = self.view

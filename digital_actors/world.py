@@ -59,6 +59,23 @@ class Plan:
         return plan
 
 
+@dataclass(frozen=True, slots=True)
+class WorldState:
+    """A World's playthrough as plain values (a snapshot carries it to another process)."""
+
+    difficulty: str
+    values: dict[str, float]
+    phase: int  # the phase's id
+    pressed: dict[str, int]
+    last_press: dict[str, float]
+    fired: dict[str, int]
+    rule_last: dict[str, float]
+    elapsed: float
+    idle: float
+    ending: str | None  # the ending's id once one is reached
+    last_background: float | None = None  # when the last hint or nudge was given (scene time)
+
+
 @dataclass
 class Outcome:
     """What one change did: values changed, phases entered, rules fired, an ending reached."""
@@ -342,6 +359,44 @@ class World:
         before = dict(out.changed)
         self.apply(effects, out)
         return out.changed != before
+
+    def state(self) -> WorldState:
+        """This playthrough as plain values (copies: later play does not change it)."""
+        return WorldState(self.difficulty, dict(self.values), self.phase.id, dict(self.pressed),
+                          dict(self.last_press), dict(self.fired), dict(self.rule_last), self.elapsed, self.idle,
+                          self.ending.id if self.ending is not None else None, self.last_background)
+
+    def restore(self, state: WorldState) -> None:
+        """Continue the playthrough ``state`` describes. Names the scene no longer has are ignored
+        and new ones keep their start; values are clamped as on every write. Raises ValueError
+        for a phase or an ending this scene does not have (a snapshot of another scene)."""
+        phases = [p.id for p, _ in self.plan.phases]
+        if state.phase not in phases:
+            raise ValueError(f"{self.scene.id} has no phase {state.phase}")
+        ending = None
+        if state.ending is not None:
+            ending = next((e for e, _ in self.plan.endings if e.id == state.ending), None)
+            if ending is None:
+                raise ValueError(f"{self.scene.id} has no ending {state.ending!r}")
+        level = self.scene.difficulty.get(state.difficulty)  # type: ignore[call-overload]
+        self.difficulty, self.rate_scale = state.difficulty, level.rates if level else 1.0
+        for name, value in state.values.items():
+            if name in self.values:
+                self.values[name] = self._n[name] = self._clamp(name, float(value))
+        for name, count in state.pressed.items():
+            if name in self.pressed:
+                self.pressed[name] = int(count)
+                self._n[f"uses.{name}"] = float(count)
+        for name, count in state.fired.items():
+            if name in self.fired:
+                self.fired[name] = int(count)
+                self._n[f"signals.{name}"] = 1.0 if count else 0.0
+        self.last_press = {k: float(v) for k, v in state.last_press.items() if k in self.pressed}
+        self.rule_last = dict(state.rule_last)
+        self.phase_index = phases.index(state.phase)
+        self._n["phase"] = float(state.phase)
+        self.elapsed, self.idle, self.ending = float(state.elapsed), float(state.idle), ending
+        self.last_background = state.last_background
 
     def copy(self) -> World:
         """An independent copy sharing the (read-only) scene."""

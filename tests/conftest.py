@@ -3,6 +3,7 @@ isolated, and deaf to a ``.env`` file or a setting exported in the shell that ru
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,14 @@ import pytest
 import structlog
 
 from digital_actors.config import Settings
+from digital_actors.memory.stores import open_store
+from tests.memory.pg_server import ENABLE as PG_ENABLE
+from tests.memory.pg_server import PgServer, find_bin
+from tests.memory.pg_server import running as running_pg
+from tests.redis_server import ENABLE as REDIS_ENABLE
+from tests.redis_server import RedisServer
+from tests.redis_server import binary as redis_binary
+from tests.redis_server import running as running_redis
 
 # Read by the engine outside Settings, or by the SDKs themselves.
 EXTRA = ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "DIGITAL_ACTORS_SCENES", "DIGITAL_ACTORS_DB", "DATABASE_URL")
@@ -39,3 +48,49 @@ def fresh_logging() -> Iterator[None]:
     test starts from structlog's defaults again, so ``capture_logs`` sees every level."""
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real Redis for the whole run (skipped, saying how to enable it, only when redis-server is absent)."""
+    if redis_binary() is None:
+        pytest.skip(REDIS_ENABLE)
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The shared Redis, emptied for this test."""
+    assert redis_server.command("FLUSHALL").startswith(b"+OK")
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server for the whole session, with a migrated template database."""
+    if find_bin() is None:
+        pytest.skip(PG_ENABLE)
+    with running_pg() as server:
+        async def migrate() -> None:
+            async with open_store(server.url(server.template)):
+                pass
+
+        asyncio.run(migrate())
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """A fresh, migrated database of its own for this test (password in the URL)."""
+    name = pg_server.database()
+    yield pg_server.url(name)
+    pg_server.drop(name)
+
+
+@pytest.fixture
+def pg_empty_url(pg_server: PgServer) -> Iterator[str]:
+    """A fresh database with nothing in it (for migration tests)."""
+    name = pg_server.database(template="template0")
+    yield pg_server.url(name)
+    pg_server.drop(name)

@@ -3,7 +3,9 @@ and is opened and closed by ``cleanup_ctx`` — no module-level state.
 
 Start-up prepares the performer (provider SDK imported, key checked) before the sockets open.
 Shutdown order: ``on_shutdown`` closes every socket with 1001 GOING_AWAY; then the cleanup
-contexts unwind — sessions close and their memory writes finish, then the store and engine close.
+contexts unwind — sessions close and their memory writes finish (with REDIS_URL they are handed
+over instead: saved for the process the player reconnects to), then the session store, the memory
+store and the engine close.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from pathlib import Path
 
 import structlog
 from aiohttp import WSCloseCode, web
+from prometheus_client import REGISTRY as PROMETHEUS
+from prometheus_client import CollectorRegistry
 
+from digital_actors.clock import Clock
 from digital_actors.config import Settings
 from digital_actors.engine import READING_PACE, Engine
 from digital_actors.memory.store import MemoryStore
@@ -29,6 +34,7 @@ from web.keys import (
     ASSETS,
     CATALOG,
     ENGINE,
+    METRICS,
     REGISTRY,
     SETTINGS,
     SHUTTING_DOWN,
@@ -38,23 +44,27 @@ from web.keys import (
 from web.middlewares import access_log, bounded_body, errors, security_headers
 from web.origin import parse_allowed
 from web.routes import setup_routes
-from web.sessions import SessionRegistry
+from web.sessions import CLEANUP_INTERVAL, SessionRegistry
+from web.store import LocalSessionStore, SessionStore
 
 log = structlog.get_logger()
-CLEANUP_INTERVAL = 5.0
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None, memory: MemoryStore | None = None,
                extra_scenes: Sequence[Path] = (), open_memory: bool = False,
-               pace: float = READING_PACE) -> web.Application:
-    """The aiohttp application. ``engine``/``memory`` are injected (tests) or built here.
+               pace: float = READING_PACE, store: SessionStore | None = None,
+               metrics: CollectorRegistry | None = None) -> web.Application:
+    """The aiohttp application. ``engine``/``memory``/``store`` are injected (tests) or built here.
 
-    ``open_memory=True`` opens the SQLite store at DIGITAL_ACTORS_DB for the app's lifetime
+    ``open_memory=True`` opens the configured store (SQLite or PostgreSQL) for the app's lifetime
     (``serve`` does); if it cannot be opened the server still plays, and /health says why.
+    The session store is Redis at REDIS_URL when set (shared with every other server), else this
+    process's own. ``metrics``: what /metrics exposes (a worker of several: every worker's, summed).
     """
     app = web.Application(middlewares=[access_log, errors, bounded_body], client_max_size=64 * 1024)
     owns_engine = engine is None
     app[SETTINGS] = settings
+    app[METRICS] = metrics or PROMETHEUS
     app[ENGINE] = engine or Engine(settings, extra_scenes=extra_scenes)
     if memory is not None:
         app[ENGINE].store = memory  # the engine owns the store: sessions, /health and tokens ask it
@@ -65,17 +75,45 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
     app[ALLOWED_ORIGINS] = parse_allowed(settings.allowed_origins)
     app[TRUSTED_PROXIES] = parse_trusted(settings.trusted_proxies)
     clock = app[ENGINE].clock
-    app[REGISTRY] = SessionRegistry(settings, engine=app[ENGINE], catalog=app[CATALOG], clock=clock, pace=pace)
+    app[REGISTRY] = SessionRegistry(settings, engine=app[ENGINE], catalog=app[CATALOG], clock=clock, pace=pace,
+                                    store=store or session_store(settings, clock))
     setup_routes(app)
     app.on_response_prepare.append(security_headers)
     if open_memory and app[ENGINE].store is None:
         app.cleanup_ctx.append(_memory_store)
     if owns_engine:
         app.cleanup_ctx.append(_engine)
+    app.cleanup_ctx.append(_session_store)
     app.cleanup_ctx.append(_sessions)
     app.on_startup.append(_prepare_performer)
     app.on_shutdown.append(_close_sockets)
     return app
+
+
+def session_store(settings: Settings, clock: Clock) -> SessionStore:
+    """Redis at REDIS_URL (every server shares it), else this process's own store."""
+    if settings.redis_url is None or not settings.redis_url.get_secret_value():
+        return LocalSessionStore(per_minute=settings.session_rate_per_minute, burst=settings.session_rate_burst,
+                                 clock=clock)
+    from web.redis_store import RedisSessionStore  # the Redis client loads only when it is used
+
+    return RedisSessionStore(settings.redis_url.get_secret_value(), per_minute=settings.session_rate_per_minute,
+                             burst=settings.session_rate_burst, lease=settings.ws_resume_seconds + 2 * CLEANUP_INTERVAL)
+
+
+async def _session_store(app: web.Application) -> AsyncIterator[None]:
+    """A shared store listens for sessions other processes took over; closed after the sessions."""
+    store = app[REGISTRY].store
+    sharing = store.sharing
+    if sharing is not None:
+        await sharing.start()
+        problem = await sharing.problem()
+        log.info("session_store", event_type="server_start", shared=True, instance=sharing.instance,
+                 problem=problem)
+    try:
+        yield
+    finally:
+        await store.aclose()
 
 
 async def _prepare_performer(app: web.Application) -> None:
@@ -109,13 +147,17 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
 async def _sessions(app: web.Application) -> AsyncIterator[None]:
     """The expiry sweeper while the app runs; on exit every session closes and its memory write lands."""
     registry = app[REGISTRY]
-    sweeper = asyncio.create_task(registry.run_cleanup(CLEANUP_INTERVAL))
+    tasks = [asyncio.create_task(registry.run_cleanup(CLEANUP_INTERVAL))]
+    if registry.store.sharing is not None:
+        tasks.append(asyncio.create_task(registry.run_flusher()))
     try:
         yield
     finally:
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await registry.close_all()
 
 

@@ -10,12 +10,13 @@ import uuid
 
 import structlog
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from web.clients import client_of
-from web.keys import ASSETS, CATALOG, ENGINE, SETTINGS, TRUSTED_PROXIES
+from web.keys import ASSETS, CATALOG, ENGINE, METRICS, SETTINGS, TRUSTED_PROXIES
 from web.keys import REGISTRY as SESSIONS
 from web.sessions import ClientLimited, RegistryFull
+from web.store import StoreUnavailable
 
 log = structlog.get_logger()
 UUID_CHARS = 36  # player ids are UUIDs in their canonical 8-4-4-4-12 form
@@ -50,7 +51,7 @@ async def health(request: web.Request) -> web.Response:
     if problem is not None:
         log.warning("health_failed", event_type="health", reason=problem)
         return web.json_response({"status": "unavailable", "reason": problem}, status=503, headers=NO_STORE)
-    reasons = request.app[ENGINE].degraded_reasons()
+    reasons = request.app[ENGINE].degraded_reasons() + await request.app[SESSIONS].problems()
     if reasons:
         return web.json_response({"status": "degraded", "reasons": reasons}, headers=NO_STORE)
     return web.json_response({"status": "ok"}, headers=NO_STORE)
@@ -65,7 +66,7 @@ async def metrics(request: web.Request) -> web.Response:
         if not hmac.compare_digest(sent.encode(), expected.encode()):
             return web.json_response({"error": "a bearer token is required"}, status=401,
                                      headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
-    body = await asyncio.to_thread(generate_latest, REGISTRY)
+    body = await asyncio.to_thread(generate_latest, request.app[METRICS])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, **NO_STORE})
 
 
@@ -77,10 +78,10 @@ async def create_session(request: web.Request) -> web.Response:
     client = client_of(request, request.app[TRUSTED_PROXIES])
     registry = request.app[SESSIONS]
     try:
-        registry.limit(client)
+        await registry.limit(client)
         player_id = await _wanted_player(request) or str(uuid.uuid4())
         player = await registry.issue(player_id, client=client)
-    except (ClientLimited, RegistryFull) as e:
+    except (ClientLimited, RegistryFull, StoreUnavailable) as e:
         status = 429 if isinstance(e, ClientLimited) else 503
         return web.json_response({"error": e.message, "hint": e.hint}, status=status,
                                  headers={"Retry-After": str(max(1, math.ceil(e.retry_after))), **NO_STORE})

@@ -6,6 +6,7 @@ import asyncio
 import weakref
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from digital_actors.config import Settings
 from digital_actors.engine import Engine
@@ -23,3 +24,4 @@ SOCKETS = web.AppKey("sockets", weakref.WeakSet[web.WebSocketResponse])
 SHUTTING_DOWN = web.AppKey("shutting_down", asyncio.Event)
 ALLOWED_ORIGINS = web.AppKey("allowed_origins", frozenset[str])
 TRUSTED_PROXIES = web.AppKey("trusted_proxies", tuple[Network, ...])
+METRICS = web.AppKey("metrics", CollectorRegistry)

@@ -23,13 +23,16 @@ RESPONSE_SECONDS = Histogram(
     ["scene"],
     buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0),
 )
+# livesum: with several worker processes (`serve --workers`), the sum over the live ones.
 ACTIVE_SESSIONS = Gauge(
     "digital_actors_active_sessions",
     "Web player sessions held by this process (connected, or paused within the resume window).",
+    multiprocess_mode="livesum",
 )
 WS_CONNECTIONS = Gauge(
     "digital_actors_ws_connections",
     "Open WebSocket connections.",
+    multiprocess_mode="livesum",
 )
 WS_DISCONNECTS = Counter(
     "digital_actors_ws_disconnects_total",
@@ -53,6 +56,22 @@ SESSIONS_REFUSED = Counter(
     "address holding its share, 429), full (every place held by a connected player, 503).",
     ["reason"],
 )
+SESSIONS_MOVED = Counter(
+    "digital_actors_sessions_moved_total",
+    "Sessions a socket reconnected to in this process after another process held them (shared store), "
+    "by outcome: resumed (the scene went on from its snapshot), fresh (no scene was playing yet), "
+    "lost (the snapshot could not be used: the player starts again).",
+    ["outcome"],
+)
+SNAPSHOT_WRITES = Counter(
+    "digital_actors_session_snapshot_writes_total",
+    "Session snapshots written to the shared store (one per session per flush that changed it).",
+)
+SNAPSHOT_BYTES = Histogram(
+    "digital_actors_session_snapshot_bytes",
+    "Size of the session snapshots written to the shared store.",
+    buckets=(1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072),
+)
 HTTP_REQUESTS = Counter(
     "digital_actors_http_requests_total",
     "HTTP requests, by route, method and status.",
@@ -66,7 +85,10 @@ __all__ = [
     "PLAYER_VISIBLE_ERRORS",
     "REQUESTS",
     "RESPONSE_SECONDS",
+    "SESSIONS_MOVED",
     "SESSIONS_REFUSED",
+    "SNAPSHOT_BYTES",
+    "SNAPSHOT_WRITES",
     "WS_CONNECTIONS",
     "WS_DISCONNECTS",
     "count_error",

@@ -2,6 +2,10 @@
 
 The session never sees a socket: it gets a ``Link`` of send callables when a socket attaches and
 loses it when the socket drops (which pauses the scene clock until the player is back).
+
+With a shared store it can also travel: ``take_snapshot`` (what changed is marked by the pump:
+a turn's events at once, the clock alone now and then) and ``restore`` in another process, which
+goes on with the scene and the attempt memory is recording; ``hand_off`` lets go here.
 """
 
 from __future__ import annotations
@@ -19,14 +23,22 @@ from digital_actors.clock import Clock
 from digital_actors.engine import MEMORY_TIMEOUT, Engine, SessionRequest
 from digital_actors.errors import DigitalActorsError
 from digital_actors.logging import short_hash
+from digital_actors.memory.observer import AttemptState
 from digital_actors.scene.model import Scene
 from digital_actors.turn.session import Session
-from web import protocol
+from digital_actors.turn.snapshot import SessionSnapshot
+from web import protocol, snapshot
 from web.catalog import SceneCatalog
 from web.metrics import PLAYER_VISIBLE_ERRORS, REQUESTS, RESPONSE_SECONDS, count_error
+from web.store import token_key
 from web.view import SessionView
 
 log = structlog.get_logger()
+CLEAN, CLOCK, TURN = 0, 1, 2  # what changed since the last snapshot: nothing, the scene clock, a turn
+CLOCK_EVERY = 5.0  # seconds between two snapshots of a session whose only change is its clock
+# Events that change nothing a snapshot keeps: a line in progress is not saved (a resumed scene
+# replies again), audio and the inspector's events are not state.
+UNSAVED = (ev.LineStarted, ev.LineDelta, ev.AudioChunk, ev.AudioFinished, ev.Timing, ev.DirectorNote)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +56,7 @@ class PlayerSession:
     def __init__(self, token: str, player_id: str, *, engine: Engine, catalog: SceneCatalog,
                  clock: Clock, pace: float, client: str = "") -> None:
         self.token, self.player_id, self.client = token, player_id, client
+        self.key = token_key(token)
         self.id = uuid.uuid4().hex
         self.engine, self.catalog, self.clock, self.pace = engine, catalog, clock, pace
         self.issued_at = clock.now()
@@ -66,6 +79,8 @@ class PlayerSession:
         self._turn_open = False  # a turn whose outcome (delivered or failed) is not known yet
         self._turn_line: str | None = None
         self._lock = asyncio.Lock()
+        self.dirty = CLEAN
+        self._saved_at = clock.now()
 
     # --- connection ------------------------------------------------------------------
     @property
@@ -122,9 +137,12 @@ class PlayerSession:
                                                                  name=self.given_name))
                 case protocol.SetName(name=name):
                     await self._set_name(name)
+                    self.mark_changed()
                 case protocol.Leave():
                     await self._leave()
+                    self.mark_changed()
                 case protocol.SettingsCommand(voice=voice, suggestions=suggestions, text_speed=speed):
+                    self.mark_changed()
                     self.voice = self.voice if voice is None else voice
                     self.suggestions = self.suggestions if suggestions is None else suggestions
                     self.text_speed = self.text_speed if speed is None else speed
@@ -152,6 +170,7 @@ class PlayerSession:
             case protocol.Pause():
                 self._paused_by_player = True
                 session.pause()
+                self.mark_changed()
 
     def _resume_for_input(self, session: Session) -> None:
         """Acting means playing (as in the terminal game): speaking or pressing resumes a paused clock."""
@@ -203,21 +222,68 @@ class PlayerSession:
             self._turn_open, self._turn_line = True, None
 
     # --- scene lifecycle ------------------------------------------------------------------
-    async def _start(self, scene: Scene) -> None:
+    async def _start(self, scene: Scene, *, resume: SessionSnapshot | None = None,
+                     attempt: AttemptState | None = None) -> None:
         await self._end_scene()
         request = SessionRequest(scene=scene.id, pace=self.pace * protocol.TEXT_SPEEDS[self.text_speed],
                                  suggestions=self.suggestions, player_name=self.given_name or None)
         # The engine loads the player's memory and records each attempt (memory/binding.py);
         # if the store is unusable, the session starts anyway with a Notice saying so.
         player_id = await self._remember_player()
-        session = await self.engine.new_session(request, scene=scene, player_id=player_id)
+        session = await self.engine.new_session(request, scene=scene, player_id=player_id, resume=resume,
+                                                attempt=attempt)
         subscription = session.events()
         session.voice_on = self.voice
-        self.session, self._paused_by_player = session, False
+        self.session = session
+        if resume is None:
+            self._paused_by_player = False
         self._pump = asyncio.create_task(self._run_pump(session, subscription))
-        self.log.info("scene_started", event_type="scene_started", scene=scene.id,
-                      engine_session_id=short_hash(session.id))
+        self.log.info("scene_resumed" if resume is not None else "scene_started", event_type="scene_started",
+                      scene=scene.id, engine_session_id=short_hash(session.id))
         await session.start()
+        self.mark_changed()
+
+    # --- travelling between processes ------------------------------------------------------
+    def mark_changed(self, level: int = TURN) -> None:
+        """Something a snapshot keeps changed (``TURN``), or only the scene clock (``CLOCK``)."""
+        self.dirty = max(self.dirty, level)
+
+    def snapshot_due(self, now: float) -> bool:
+        """Whether the next flush should write this session's snapshot."""
+        return self.dirty == TURN or (self.dirty == CLOCK and now - self._saved_at >= CLOCK_EVERY)
+
+    def take_snapshot(self) -> bytes:
+        """The session as bytes (web/snapshot.py); it counts as saved from now."""
+        session = self.session
+        state = snapshot.PlayerState(
+            self.player_id, given_name=self.given_name, voice=self.voice, suggestions=self.suggestions,
+            paused_by_player=self._paused_by_player, remembered=self._remembered,
+            scene=session.snapshot() if session is not None else None,
+            attempt=self.engine.attempt_state(session) if session is not None else None, view=self.view.view)
+        self.dirty, self._saved_at = CLEAN, self.clock.now()
+        return snapshot.dumps(state)
+
+    async def restore(self, state: snapshot.PlayerState) -> None:
+        """Go on with a session another process saved: the player's name and switches, the page's
+        view and the scene (the same attempt goes on being recorded). Before a socket attaches.
+        Raises DigitalActorsError when the scene no longer loads, ValueError when it cannot go on."""
+        self.player_id, self.given_name, self.voice = state.player_id, state.given_name, state.voice
+        self.suggestions, self._paused_by_player = state.suggestions, state.paused_by_player
+        self._remembered = state.remembered
+        self.view = SessionView(view=state.view)
+        if state.scene is not None:
+            scene = await self.catalog.find(state.scene.scene_id)
+            await self._start(scene, resume=state.scene, attempt=state.attempt)
+
+    async def hand_off(self) -> None:
+        """The session went on in another process: let go here, recording and saving nothing (its
+        socket, if this process still has one, is told it was replaced: 4409)."""
+        if self.session is not None:
+            self.engine.hand_off(self.session)
+        link = self.link
+        if link is not None:
+            await link.close(4409, "continued on another connection")
+        await self.close()
 
     async def _remember_player(self) -> str | None:
         """The id to record this scene under: the player's row is made at their first scene, never
@@ -270,6 +336,8 @@ class PlayerSession:
                 try:
                     self._measure(session, event)
                     await self._deliver(event)
+                    if not isinstance(event, UNSAVED):
+                        self.mark_changed(CLOCK if isinstance(event, ev.StateChanged) else TURN)
                 except Exception:  # one bad event must not silence the rest of the scene
                     count_error("ws_delivery")
                     self.log.exception("event_delivery_failed", event_kind=type(event).__name__)

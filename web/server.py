@@ -1,4 +1,7 @@
-"""``serve``: run the web server until SIGINT/SIGTERM, then shut down gracefully."""
+"""``serve``: run the web server until SIGINT/SIGTERM, then shut down gracefully.
+
+With ``--workers N`` (WEB_WORKERS) above 1, ``web/workers.py`` runs N such servers on the one port.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,12 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypedDict
+from typing import NoReturn, TypedDict
 
 import structlog
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from prometheus_client import CollectorRegistry
 
 from digital_actors.config import Settings
 from digital_actors.errors import ConfigError
@@ -70,19 +74,36 @@ def handler_options(settings: Settings) -> HandlerOptions:
 
 
 def serve(settings: Settings, *, extra_scenes: Sequence[Path] = (), host: str | None = None,
-          port: int | None = None) -> None:
+          port: int | None = None, workers: int | None = None) -> None:
     """Blocking: listen first (a busy port is one line and exit 2, before anything else starts),
     then configure logs and Sentry, import the model SDK, open the memory store, check the
-    model, and serve until a signal arrives."""
+    model, and serve until a signal arrives. ``workers`` above 1 (default WEB_WORKERS) runs that
+    many server processes on the port, and needs REDIS_URL (else one line and exit 2)."""
     host = host or settings.host
     port = settings.port if port is None else port
+    workers = settings.web_workers if workers is None else workers
     try:
+        if workers > 1:
+            from web.workers import serve_workers
+
+            raise SystemExit(serve_workers(settings, workers=workers, extra_scenes=extra_scenes, host=host, port=port))
         sockets = listen(host, port)
     except ConfigError as e:
-        print(f"error: {e.message}", file=sys.stderr)
-        if e.hint:
-            print(f"  hint: {e.hint}", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE) from None
+        fail(e)
+    run(settings, sockets, extra_scenes=extra_scenes, host=host)
+
+
+def fail(error: ConfigError) -> NoReturn:
+    """One line (and a hint) on stderr, exit code 2: a setting or an argument that cannot work."""
+    print(f"error: {error.message}", file=sys.stderr)
+    if error.hint:
+        print(f"  hint: {error.hint}", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE) from None
+
+
+def run(settings: Settings, sockets: list[socket.socket], *, extra_scenes: Sequence[Path] = (), host: str = "",
+        metrics: CollectorRegistry | None = None) -> None:
+    """Serve on ``sockets`` (bound and listening) until a signal arrives; closes them at the end."""
     try:
         configure_logging(level=settings.log_level, json=settings.log_format_json, env=settings.env,
                           secrets=settings.secret_values(), log_prompts=settings.log_prompts)
@@ -91,7 +112,7 @@ def serve(settings: Settings, *, extra_scenes: Sequence[Path] = (), host: str | 
         if imported is not None:
             log.info("provider_sdk_imported", event_type="server_start", module=imported[0],
                      seconds=round(imported[1], 3))
-        app = create_app(settings, extra_scenes=extra_scenes, open_memory=True)
+        app = create_app(settings, extra_scenes=extra_scenes, open_memory=True, metrics=metrics)
         bound = sockets[0].getsockname()[1]  # the real port when 0 asked for any free one
 
         async def announce(_: web.Application) -> None:
@@ -106,9 +127,10 @@ def serve(settings: Settings, *, extra_scenes: Sequence[Path] = (), host: str | 
     log.info("server_stopped", event_type="server_stopped")
 
 
-def listen(host: str, port: int) -> list[socket.socket]:
+def listen(host: str, port: int, *, reuse_port: bool = False) -> list[socket.socket]:
     """Bound, listening sockets for every address ``host`` names (both families for a name like
-    ``localhost``, as aiohttp would bind), or a ConfigError that says why and what to do."""
+    ``localhost``, as aiohttp would bind), or a ConfigError that says why and what to do.
+    ``reuse_port``: SO_REUSEPORT, so that several workers' sockets share the port."""
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as e:
@@ -123,7 +145,7 @@ def listen(host: str, port: int) -> list[socket.socket]:
             if key in seen:  # getaddrinfo repeats an address per protocol
                 continue
             seen.add(key)
-            sockets.append(socket.create_server(address, family=family))
+            sockets.append(socket.create_server(address, family=family, reuse_port=reuse_port))
     except OSError as e:
         for sock in sockets:
             sock.close()

@@ -27,8 +27,8 @@ PATCH: dict[Part, tuple[str, ...]] = {
 class SessionView:
     """The player-visible state of one session, updated event by event (cheap, synchronous)."""
 
-    def __init__(self) -> None:
-        self.reducer = ViewReducer()
+    def __init__(self, *, view: PlayerView | None = None) -> None:
+        self.reducer = ViewReducer(view=view)
 
     def reset(self) -> None:
         """No scene any more (the player left it); the name they gave stays."""

@@ -30,6 +30,7 @@ TOKEN_CLOSED = {
 }
 ORIGIN_CLOSED = "This page is not allowed to connect to the game."
 SHUTTING_DOWN = "The game server is restarting: it will be back in a moment."
+STORE_BUSY = "The game could not find your session just now: trying again."
 
 # Error frames for commands the page should never have sent (a bug or an old page): the developer's
 # detail travels as ``detail``; the player reads this.

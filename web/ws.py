@@ -1,8 +1,9 @@
 """GET /ws?token=…: checks the Origin and the token, then relays commands to the player session.
 
 Close codes: 4401 missing/unknown/expired token, 4403 origin not allowed, 4409 replaced by a
-newer connection, 1008 rate limit abuse, 1009 message too big, 1001 server shutting down. The
-close reasons are in the player's words (web/wording.py); the log line says which case it was.
+newer connection, 1008 rate limit abuse, 1009 message too big, 1001 server shutting down, 1013
+the shared session store did not answer (the page retries). The close reasons are in the player's
+words (web/wording.py); the log line says which case it was.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from web.metrics import PLAYER_VISIBLE_ERRORS, WS_CONNECTIONS, WS_DISCONNECTS, c
 from web.origin import origin_allowed
 from web.player import Link, PlayerSession
 from web.ratelimit import TokenBucket
+from web.store import StoreUnavailable
 
 log = structlog.get_logger()
 SLOW_DOWN = protocol.dumps({"type": "Notice", "level": "warning",
@@ -35,18 +37,23 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     if not allowed:
         return await _refuse(ws, 4403, wording.ORIGIN_CLOSED, "origin")
-    found = app[REGISTRY].lookup(request.query.get("token"))
-    if isinstance(found, str):
-        return await _refuse(ws, 4401, wording.TOKEN_CLOSED[found], "auth", why=f"{found} token")
     if app[SHUTTING_DOWN].is_set():
         return await _refuse(ws, WSCloseCode.GOING_AWAY, wording.SHUTTING_DOWN, "shutdown")
+    registry = app[REGISTRY]
+    try:
+        found = await registry.connect(request.query.get("token"))
+    except StoreUnavailable:
+        return await _refuse(ws, WSCloseCode.TRY_AGAIN_LATER, wording.STORE_BUSY, "store",
+                             why="session store unavailable")
+    if isinstance(found, str):
+        return await _refuse(ws, 4401, wording.TOKEN_CLOSED[found], "auth", why=f"{found} token")
     player = found
     link = _link(ws)
     app[SOCKETS].add(ws)
     WS_CONNECTIONS.inc()
     reason = "error"
     try:
-        await player.attach(link)
+        await registry.attach(player, link)
         player.log.info("ws_connected", event_type="ws_connected")
         await link.send_text(protocol.dumps({"type": "Welcome", "player_id": player.player_id,
                                              "session_id": short_hash(player.id)}))
@@ -54,7 +61,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     finally:
         app[SOCKETS].discard(ws)
         WS_CONNECTIONS.dec()
-        player.detach(link)
+        await registry.detach(player, link)
         if app[SHUTTING_DOWN].is_set() and reason in ("client_closed", "error"):
             reason = "shutdown"
         WS_DISCONNECTS.labels(reason).inc()

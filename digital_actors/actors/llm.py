@@ -25,7 +25,7 @@ from digital_actors.llm.prompts import PromptOptions, build_line_request
 from digital_actors.llm.suggest import Suggester
 from digital_actors.llm.tally import TalliedChatModel
 from digital_actors.scene.model import Scene
-from digital_actors.turn.ports import Cue
+from digital_actors.turn.ports import Continuity, Cue
 
 log = structlog.get_logger()
 
@@ -177,6 +177,11 @@ class LLMActor:
     async def suggest_later(self, cue: Cue, line: str) -> list[str]:
         """Three model-written replies, or the script's when the model is slow or fails."""
         return await self.suggester.suggest(cue, line, fallback=lambda: self.understudy.suggest(cue, line))
+
+    @property
+    def continuity(self) -> Continuity:
+        """The script's lines it stood in with (the model's own lines are in the session's history)."""
+        return self.understudy
 
     def reset(self) -> None:
         self.understudy.reset()

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from digital_actors.actors import fit
 from digital_actors.clock import Clock
 from digital_actors.scene.model import Scene
-from digital_actors.turn.ports import Cue, LaterSuggestions, TokenCount, UsageTally
+from digital_actors.turn.ports import ActorMemo, Continuity, Cue, LaterSuggestions, TokenCount, UsageTally
 
 _WORDS = re.compile(r"\S+\s*")
 
@@ -64,6 +64,21 @@ class Understudy:
 
     async def aclose(self) -> None:
         """Nothing to release."""
+
+    @property
+    def continuity(self) -> Continuity:
+        """The lines spoken so far travel with a session's snapshot (``save``/``load``)."""
+        return self
+
+    def save(self) -> ActorMemo:
+        return ActorMemo(tuple(sorted(self._spoken)), self._last)
+
+    def load(self, memo: ActorMemo) -> None:
+        """Go on from ``memo``: spoken lines are drawn last, the last one never next. The decks are
+        shuffled afresh (seeded by how far the scene had come), so a resumed scene stays deterministic."""
+        self.reset()
+        self._rng = random.Random(f"{self.seed}:{self.scene.id}:{len(memo.spoken)}")
+        self._spoken, self._last = set(memo.spoken), memo.last
 
     # --- choosing -----------------------------------------------------------------------
     def _draw(self, key: str, lines: Sequence[str]) -> str:

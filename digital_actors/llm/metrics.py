@@ -30,6 +30,7 @@ LLM_BREAKER_STATE = Gauge(
     "Circuit-breaker state by provider: 0 closed (the model answers), 1 half_open (one probe "
     "call in flight), 2 open (calls fail at once; the understudy answers).",
     ["provider"],
+    multiprocess_mode="max",  # several workers (`serve --workers`): the worst of them
 )
 
 LLM_REQUESTS = Counter(

@@ -21,7 +21,7 @@ from digital_actors import events as ev
 from digital_actors.bus import Subscription
 from digital_actors.clock import Clock
 from digital_actors.memory import writes
-from digital_actors.memory.observer import MemoryObserver
+from digital_actors.memory.observer import AttemptState, MemoryObserver
 from digital_actors.memory.outbox import Outbox
 from digital_actors.memory.records import AttemptHandle
 
@@ -35,7 +35,8 @@ class MemoryBinding:
     """Feeds one session's events to a MemoryObserver per attempt. Start before the session."""
 
     def __init__(self, outbox: Outbox, events: Subscription, *, player_id: str, scene_id: str,
-                 character_id: str, clock: Clock, notify: Callable[[ev.Notice], None] | None = None) -> None:
+                 character_id: str, clock: Clock, notify: Callable[[ev.Notice], None] | None = None,
+                 resume: AttemptState | None = None) -> None:
         self._outbox, self._events, self._clock = outbox, events, clock
         self.player_id, self.scene_id, self.character_id = player_id, scene_id, character_id
         self._notify = notify
@@ -45,6 +46,8 @@ class MemoryBinding:
         self.attempts = 0
         self.told_not_saved = False
         self.task: asyncio.Task[None] | None = None
+        self._resume = resume  # the attempt a session resumed from a snapshot goes on with
+        self.handed_off = False
 
     def start(self) -> None:
         self.task = asyncio.ensure_future(self._run())
@@ -57,7 +60,22 @@ class MemoryBinding:
         self._notify(ev.Notice(NOT_SAVED, "warning", topic="saving") if failing
                      else ev.Notice(SAVED_AGAIN, "info", topic="saving_back"))
 
+    def state(self) -> AttemptState | None:
+        """The attempt in progress as plain values (None before the first SceneStarted)."""
+        return self._observer.state() if self._observer is not None else None
+
+    def hand_off(self) -> None:
+        """The session goes on in another process, which goes on recording this attempt: when the
+        session closes here, nothing is written for it (not even ``quit``)."""
+        self.handed_off = True
+
     async def _run(self) -> None:
+        if self._resume is not None:
+            self._handle = self._resume.handle
+            self._observer = MemoryObserver(self._outbox, self._handle, clock=self._clock,
+                                            character_id=self.character_id)
+            self._observer.resume(self._resume)
+            self.attempts += 1
         try:
             async for event in self._events:
                 if isinstance(event, ev.SceneStarted):
@@ -81,7 +99,7 @@ class MemoryBinding:
 
     async def _finish(self) -> None:
         observer, self._observer = self._observer, None
-        if observer is not None:
+        if observer is not None and not self.handed_off:
             await observer.close(outcome="quit")  # queued: True once it landed, False while it is kept
 
     async def wait(self) -> None:

@@ -1,5 +1,8 @@
-"""``digital-actors memory ...``: players see, export and forget what is remembered; hosts back up.
+"""``digital-actors memory ...``: players see, export and forget what is remembered; hosts back up,
+check, and move the memory between SQLite and PostgreSQL (``migrate --to URL``).
 
+Every command works on either store (``--db`` takes a path or a URL; by default DIGITAL_ACTORS_DB,
+else DATABASE_URL, else the default file); the few that only make sense for one say so and exit 1.
 Exit codes: 0 ok, 1 failure (including a declined confirmation), 2 usage. Errors are printed
 as a message and a hint, never a traceback. Register with ``cli.add_command(memory)``.
 """
@@ -24,19 +27,26 @@ from digital_actors.config import Settings
 from digital_actors.errors import DigitalActorsError, MemoryStoreError
 from digital_actors.logging import configure_logging
 from digital_actors.memory import location, maintenance
+from digital_actors.memory.location import PgLocation
+from digital_actors.memory.migrate_cli import migrate
 from digital_actors.memory.occupancy import FileUse
-from digital_actors.memory.records import PlayerRecord, utc_now
+from digital_actors.memory.records import IntegrityReport, PlayerRecord, utc_now
 from digital_actors.memory.salvage import salvage_database
 from digital_actors.memory.show import describe_player, describe_salvage
-from digital_actors.memory.store import SqliteMemoryStore
+from digital_actors.memory.store import MemoryStore
+from digital_actors.memory.stores import PoolOptions, open_store
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
+COMMAND_POOL = PoolOptions(0, 2)  # a command needs a connection or two, opened on demand
+
+
 @dataclass(frozen=True)
 class MemoryCli:
-    db: Path | str
+    db: Path | str | PgLocation
+    pool: PoolOptions = COMMAND_POOL
 
 
 def _fail(error: DigitalActorsError, code: int = 1) -> NoReturn:
@@ -75,30 +85,36 @@ def _file(app: MemoryCli) -> Path:
     return app.db
 
 
+def _where(db: Path | str | PgLocation) -> str:
+    """What to pass to open_store: a path, or the URL (with its password: never printed)."""
+    return db.url if isinstance(db, PgLocation) else str(db)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db", metavar="PATH", default=None,
-              help="The memory database (path or sqlite:/// URL). Default: DIGITAL_ACTORS_DB, "
-                   "else player_memory.db in the data dir.")
+@click.option("--db", "db", metavar="PATH|URL", default=None,
+              help="The memory database: a path, a sqlite:/// URL or a postgresql:// URL. Default: "
+                   "DIGITAL_ACTORS_DB, else DATABASE_URL, else player_memory.db in the data dir.")
 @click.pass_context
 def memory(ctx: click.Context, db: str | None) -> None:
     """See, export and forget what characters remember; back up and repair the database."""
     settings = getattr(ctx.obj, "settings", None)
+    if not isinstance(settings, Settings):
+        try:
+            settings = Settings()
+        except Exception as e:  # pydantic's ValidationError: a malformed setting
+            _fail(MemoryStoreError(f"invalid setting: {e}", "See .env.example."), 2)
     if db is None:
-        if not isinstance(settings, Settings):
-            try:
-                settings = Settings()
-            except Exception as e:  # pydantic's ValidationError: a malformed setting
-                _fail(MemoryStoreError(f"invalid setting: {e}", "See .env.example."), 2)
-        db = settings.digital_actors_db
+        db = settings.memory_database()
+    pool = PoolOptions(0, 2, settings.memory_db_acquire_timeout_seconds, settings.memory_db_statement_timeout_seconds)
     if not structlog.is_configured():
         configure_logging(level="WARNING")  # keep stdout clean for JSON output
     try:
-        ctx.obj = MemoryCli(location.resolve(db))
+        ctx.obj = MemoryCli(location.resolve(db), pool)
     except MemoryStoreError as e:
         _fail(e, 2)
 
 
-async def _pick(store: SqliteMemoryStore, name: str | None) -> PlayerRecord:
+async def _pick(store: MemoryStore, name: str | None) -> PlayerRecord:
     if name:
         found = await store.get_player(name) or await store.find_player(name)
         if found is None:
@@ -123,7 +139,7 @@ def players(app: MemoryCli) -> None:
     """List the player profiles, most recent first."""
 
     async def go() -> list[PlayerRecord]:
-        async with SqliteMemoryStore.open(app.db) as store:
+        async with open_store(_where(app.db), pool=app.pool) as store:
             return await store.list_players()
 
     rows = _run(go())
@@ -141,7 +157,7 @@ def show(app: MemoryCli, player_name: str | None) -> None:
     """Show what the characters remember about a player."""
 
     async def go() -> dict[str, Any]:
-        async with SqliteMemoryStore.open(app.db) as store:
+        async with open_store(_where(app.db), pool=app.pool) as store:
             return await store.export((await _pick(store, player_name)).id)
 
     click.echo(describe_player(_run(go())))
@@ -162,7 +178,7 @@ def forget(app: MemoryCli, player_name: str | None, memory_id: int | None, chara
         raise click.UsageError("Choose exactly one of --memory ID, --character ID or --all.")
 
     async def go() -> dict[str, int] | None:
-        async with SqliteMemoryStore.open(app.db) as store:
+        async with open_store(_where(app.db), pool=app.pool) as store:
             who = await _pick(store, player_name)
             what = (f"memory {memory_id}" if memory_id is not None
                     else f"everything {character_id} remembers" if character_id
@@ -192,7 +208,7 @@ def export(app: MemoryCli, player_name: str | None, output: Path | None) -> None
     """Export everything stored about a player as JSON."""
 
     async def go() -> dict[str, Any]:
-        async with SqliteMemoryStore.open(app.db) as store:
+        async with open_store(_where(app.db), pool=app.pool) as store:
             return await store.export((await _pick(store, player_name)).id)
 
     text = json.dumps(_run(go()), indent=2, ensure_ascii=False) + "\n"
@@ -213,9 +229,21 @@ def export(app: MemoryCli, player_name: str | None, output: Path | None) -> None
 @click.pass_obj
 @_guarded
 def backup(app: MemoryCli, dest_dir: Path, keep_days: float | None) -> None:
-    """Write a consistent, compressed, timestamped copy into DIR (safe while a server runs)."""
-    db = _file(app)
-    final, pruned = _run(asyncio.to_thread(maintenance.backup_database, db, dest_dir, utc_now(), keep_days))
+    """Write a consistent, compressed, timestamped copy into DIR (safe while a server runs).
+
+    SQLite: the file itself (.db.gz). PostgreSQL: a logical dump of every table (.jsonl.gz)."""
+    if isinstance(app.db, PgLocation):
+        async def dump() -> tuple[Path, list[Path]]:
+            from digital_actors.memory.postgres import PostgresMemoryStore
+
+            async with open_store(_where(app.db), pool=app.pool) as store:
+                assert isinstance(store, PostgresMemoryStore)
+                return await store.dump(dest_dir, keep_days)
+
+        final, pruned = _run(dump())
+    else:
+        final, pruned = _run(asyncio.to_thread(maintenance.backup_database, _file(app), dest_dir, utc_now(),
+                                               keep_days))
     click.echo(str(final))
     if pruned:
         click.echo(f"Pruned {len(pruned)} backup(s) older than {keep_days:g} days.", err=True)
@@ -228,6 +256,9 @@ def backup(app: MemoryCli, dest_dir: Path, keep_days: float | None) -> None:
 @_guarded
 def restore(app: MemoryCli, backup_path: Path, yes: bool) -> None:
     """Replace the database with a backup, after checking it. Stop servers using it first."""
+    if isinstance(app.db, PgLocation):
+        _restore_postgres(app.db, app.pool, backup_path, yes)
+        return
     db = _file(app)
     FileUse.take(db, "exclusive", "restore").release()  # refuse before asking, while a server has it open
     if not yes and not click.confirm(f"Replace {db} with {backup_path}? The current file is kept aside.",
@@ -244,13 +275,37 @@ def restore(app: MemoryCli, backup_path: Path, yes: bool) -> None:
         click.echo(f"The previous file is kept as {aside}.")
 
 
+def _restore_postgres(db: PgLocation, pool: PoolOptions, backup_path: Path, yes: bool) -> None:
+    async def go() -> None:
+        async with open_store(db.url, pool=pool, use="exclusive") as store:  # refused while a server is connected
+            if not yes and not click.confirm(f"Replace every row in {db} with {backup_path}?", default=False):
+                click.echo("Nothing was restored.", err=True)
+                sys.exit(1)
+            await store.restore(backup_path)
+
+    _run(go())
+    click.echo(f"Restored {db} from {backup_path}.")
+
+
 @memory.command()
 @click.pass_obj
 @_guarded
 def check(app: MemoryCli) -> None:
-    """Check the database's integrity and foreign keys (read-only)."""
-    db = _file(app)
-    report = _run(asyncio.to_thread(maintenance.check_file, db, require_memory_schema=True))
+    """Check the database's integrity and foreign keys (read-only).
+
+    PostgreSQL: the schema, unvalidated constraints, and the indexes when amcheck is installed."""
+    db = app.db
+    if isinstance(db, PgLocation):
+        url = db.url
+
+        async def go() -> IntegrityReport:
+            async with open_store(url, pool=app.pool) as store:
+                return await store.integrity()
+
+        report = _run(go())
+    else:
+        db = _file(app)
+        report = _run(asyncio.to_thread(maintenance.check_file, db, require_memory_schema=True))
     if report.ok:
         click.echo(f"{db}: ok")
         return
@@ -267,7 +322,11 @@ def check(app: MemoryCli) -> None:
 @click.pass_obj
 @_guarded
 def salvage(app: MemoryCli, output: Path | None) -> None:
-    """Copy whatever can still be read from a damaged database into a new one."""
+    """Copy whatever can still be read from a damaged SQLite file into a new one."""
+    if isinstance(app.db, PgLocation):
+        raise MemoryStoreError(
+            "salvage repairs a damaged SQLite file; PostgreSQL keeps its own write-ahead log and checksums.",
+            "Restore a `memory backup` dump, or use the server's own recovery (docs/OPERATIONS.md).")
     db = _file(app)
     dest = output or db.with_name(f"{db.stem}.salvaged-{maintenance.stamp(utc_now())}.db")
     report = _run(asyncio.to_thread(salvage_database, db, dest))
@@ -280,14 +339,16 @@ def salvage(app: MemoryCli, output: Path | None) -> None:
 @click.pass_obj
 @_guarded
 def vacuum(app: MemoryCli) -> None:
-    """Rebuild the database file to reclaim space left by forgotten data. Stop servers using it first."""
+    """Reclaim space left by forgotten data. SQLite: rebuilds the file (stop servers using it first).
+    PostgreSQL: VACUUM (ANALYZE) of each table, fine while servers run."""
 
     async def go() -> tuple[int, int]:
-        async with SqliteMemoryStore.open(app.db) as store:
+        async with open_store(_where(app.db), pool=app.pool) as store:
             return await store.vacuum()
 
     before, after = _run(go())
-    click.echo(f"Vacuumed: {before / 1024:.0f} KiB -> {after / 1024:.0f} KiB")
+    how = " (VACUUM ANALYZE)" if isinstance(app.db, PgLocation) else ""
+    click.echo(f"Vacuumed{how}: {before / 1024:.0f} KiB -> {after / 1024:.0f} KiB")
 
 
 @memory.command("import-legacy")
@@ -299,8 +360,11 @@ def import_legacy(app: MemoryCli, legacy_file: Path) -> None:
     player_memory.db. Safe to run again: what was imported once is not imported twice."""
 
     async def go() -> list[str]:
-        async with SqliteMemoryStore.open(app.db) as store:
+        async with open_store(_where(app.db), pool=app.pool) as store:
             return (await store.import_legacy(legacy_file)).lines()
 
     for line in _run(go()):
         click.echo(line)
+
+
+memory.add_command(migrate)

@@ -21,7 +21,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 import structlog
@@ -29,11 +29,11 @@ import structlog
 from digital_actors.errors import MemoryStoreError
 from digital_actors.memory import location, migrations
 from digital_actors.memory.metrics import DB_ERRORS, DB_LOCK_RETRIES, DB_QUERY_SECONDS
+from digital_actors.memory.sql import Mode
 
 log = structlog.get_logger()
 T = TypeVar("T")
 Work = Callable[[aiosqlite.Connection], Awaitable[T]]
-Mode = Literal["read", "write", "none"]
 
 
 class Database:

@@ -6,15 +6,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from digital_actors.errors import MemoryStoreError
 from digital_actors.memory import queries
 from digital_actors.memory.records import iso
+from digital_actors.memory.sql import Tx
 
 
 async def forget(
-    conn: aiosqlite.Connection,
+    tx: Tx,
     player_id: str,
     memory_id: int | None,
     character_id: str | None,
@@ -23,20 +22,21 @@ async def forget(
     """Delete one memory, one character's memories, or the whole player; rows deleted per table."""
     if sum((memory_id is not None, character_id is not None, everything)) != 1:
         raise ValueError("forget needs exactly one of memory_id, character_id, everything")
+    await queries.lock_player(tx, player_id)
     if memory_id is not None:
         return {
-            "memories": await _delete(
-                conn, "DELETE FROM memories WHERE id = ? AND player_id = ?", (memory_id, player_id)
+            "memories": await tx.run(
+                "DELETE FROM memories WHERE id = ? AND player_id = ?", (memory_id, player_id)
             )
         }
     if character_id is not None:
         args = (player_id, character_id)
         return {
-            "memories": await _delete(
-                conn, "DELETE FROM memories WHERE player_id = ? AND character_id = ?", args
+            "memories": await tx.run(
+                "DELETE FROM memories WHERE player_id = ? AND character_id = ?", args
             ),
-            "relationships": await _delete(
-                conn, "DELETE FROM relationships WHERE player_id = ? AND character_id = ?", args
+            "relationships": await tx.run(
+                "DELETE FROM relationships WHERE player_id = ? AND character_id = ?", args
             ),
         }
     counts: dict[str, int] = {}
@@ -48,34 +48,25 @@ async def forget(
         "sessions",
     ):
         counts[table] = (
-            await queries.one(conn, f"SELECT count(*) FROM {table} WHERE player_id = ?", (player_id,))
+            await queries.one(tx, f"SELECT count(*) FROM {table} WHERE player_id = ?", (player_id,))
         )[0]
-    counts["players"] = await _delete(conn, "DELETE FROM players WHERE id = ?", (player_id,))
+    counts["players"] = await tx.run("DELETE FROM players WHERE id = ?", (player_id,))
     return counts if counts["players"] else {k: 0 for k in counts}
 
 
-async def _delete(conn: aiosqlite.Connection, sql: str, args: tuple[Any, ...]) -> int:
-    cur = await conn.execute(sql, args)
-    count = cur.rowcount
-    await cur.close()
-    return count
-
-
-async def export(conn: aiosqlite.Connection, player_id: str, now: datetime) -> dict[str, Any]:
+async def export(tx: Tx, player_id: str, now: datetime) -> dict[str, Any]:
     """Everything stored about one player, as JSON-ready data."""
-    player = await queries.get_player(conn, player_id)
+    player = await queries.get_player(tx, player_id)
     if player is None:
         raise MemoryStoreError(
             f"No player with id {player_id!r}.", "See `digital-actors memory players`."
         )
 
     async def rows(sql: str) -> list[dict[str, Any]]:
-        async with conn.execute(sql, (player_id,)) as cur:
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in await cur.fetchall()]
+        return await tx.dicts(sql, (player_id,))
 
     attempts = await rows(
-        "SELECT * FROM scene_attempts WHERE player_id = ? ORDER BY started_at, rowid"
+        "SELECT * FROM scene_attempts WHERE player_id = ? ORDER BY started_at, ROWID"
     )
     for attempt in attempts:
         attempt["stats"] = json.loads(attempt["stats"])
@@ -98,7 +89,7 @@ async def export(conn: aiosqlite.Connection, player_id: str, now: datetime) -> d
         ),
         "memories": await rows("SELECT * FROM memories WHERE player_id = ? ORDER BY id"),
         "sessions": await rows(
-            "SELECT * FROM sessions WHERE player_id = ? ORDER BY started_at, rowid"
+            "SELECT * FROM sessions WHERE player_id = ? ORDER BY started_at, ROWID"
         ),
         "scene_attempts": attempts,
     }

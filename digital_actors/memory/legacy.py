@@ -22,12 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from digital_actors.errors import MemoryStoreError
 from digital_actors.memory import location, rules
 from digital_actors.memory.queries import MAX_NAME, one
 from digital_actors.memory.records import iso
+from digital_actors.memory.sql import Tx
 
 # The earlier project's scene registry (scenes/__init__.py there) -> ours. Others are kept as they are.
 SCENE_IDS = {"submarine": "pressure_point", "merlins_room": "merlins_workshop", "life_raft": "life_raft",
@@ -105,20 +104,20 @@ def read_legacy(path: Path) -> LegacyRows:
                                "or check the file.", kind="corrupt") from e
 
 
-async def import_rows(conn: aiosqlite.Connection, rows: LegacyRows, source: str, now: datetime) -> LegacyImportReport:
+async def import_rows(tx: Tx, rows: LegacyRows, source: str, now: datetime) -> LegacyImportReport:
     """Write what is new, inside the caller's transaction. Safe to run again: nothing is imported twice."""
     report = LegacyImportReport(source)
     stamp = iso(now)
     known = {str(p["player_id"]): p for p in rows.players if p.get("player_id") not in (None, "")}
     for legacy_id, player in known.items():
-        await _player(conn, report, legacy_id, player, stamp)
+        await _player(tx, report, legacy_id, player, stamp)
     seen: set[str] = set()
     for attempt in rows.attempts:
-        await _attempt(conn, report, known, attempt, stamp, seen)
+        await _attempt(tx, report, known, attempt, stamp, seen)
     for profile in rows.profiles:
-        await _profile(conn, report, known, profile, stamp)
+        await _profile(tx, report, known, profile, stamp)
     for rel in rows.relationships:
-        await _relationship(conn, report, known, rel, stamp)
+        await _relationship(tx, report, known, rel, stamp)
     return report
 
 
@@ -126,40 +125,37 @@ def player_id_for(legacy_id: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"player:{legacy_id}"))
 
 
-async def _claim(conn: aiosqlite.Connection, key: str, target: str, stamp: str) -> bool:
+async def _claim(tx: Tx, key: str, target: str, stamp: str) -> bool:
     """Record ``key`` as imported; False when an earlier run (or an earlier row of this one) did."""
-    cur = await conn.execute("INSERT OR IGNORE INTO legacy_imports (source_key, target, imported_at) "
-                             "VALUES (?, ?, ?)", (key, target, stamp))
-    claimed = cur.rowcount > 0
-    await cur.close()
-    return claimed
+    return await tx.run("INSERT INTO legacy_imports (source_key, target, imported_at) VALUES (?, ?, ?) "
+                        "ON CONFLICT DO NOTHING", (key, target, stamp)) > 0
 
 
-async def _player(conn: aiosqlite.Connection, report: LegacyImportReport, legacy_id: str,
+async def _player(tx: Tx, report: LegacyImportReport, legacy_id: str,
                   row: dict[str, Any], stamp: str) -> None:
     target = player_id_for(legacy_id)
-    if not await _claim(conn, f"player:{legacy_id}", target, stamp):
+    if not await _claim(tx, f"player:{legacy_id}", target, stamp):
         report.already["players"] += 1
         return
     name = _name(legacy_id, target)
-    if await one(conn, "SELECT 1 FROM players WHERE kind = 'web' AND name = ?", (name,)):
+    if await one(tx, "SELECT 1 FROM players WHERE kind = 'web' AND name = ?", (name,)):
         name = f"legacy-{target.replace('-', '')[:12]}"
     created = _when(row.get("created_at")) or stamp
     seen = max(_when(row.get("last_seen")) or created, created)
-    await conn.execute("INSERT OR IGNORE INTO players (id, name, kind, created_at, last_seen_at, given_name) "
-                       "VALUES (?, ?, 'web', ?, ?, '')", (target, name, created, seen))
+    await tx.run("INSERT INTO players (id, name, kind, created_at, last_seen_at, given_name) "
+                 "VALUES (?, ?, 'web', ?, ?, '') ON CONFLICT DO NOTHING", (target, name, created, seen))
     report.imported["players"] += 1
 
 
-async def _present(conn: aiosqlite.Connection, player_id: str) -> bool:
-    return bool(await one(conn, "SELECT 1 FROM players WHERE id = ?", (player_id,)))
+async def _present(tx: Tx, player_id: str) -> bool:
+    return bool(await one(tx, "SELECT 1 FROM players WHERE id = ?", (player_id,)))
 
 
-async def _attempt(conn: aiosqlite.Connection, report: LegacyImportReport, known: dict[str, dict[str, Any]],
+async def _attempt(tx: Tx, report: LegacyImportReport, known: dict[str, dict[str, Any]],
                    row: dict[str, Any], stamp: str, seen: set[str]) -> None:
     legacy_id = str(row.get("player_id") or "")
     target = player_id_for(legacy_id)
-    if legacy_id not in known or not await _present(conn, target):
+    if legacy_id not in known or not await _present(tx, target):
         report.orphans += 1
         return
     raw_scene = str(row.get("scene_id") or "unknown")
@@ -177,7 +173,7 @@ async def _attempt(conn: aiosqlite.Connection, report: LegacyImportReport, known
         report.duplicates += 1  # a copy of a row met earlier in this file
         return
     seen.add(digest)
-    if not await _claim(conn, f"attempt:{digest}", attempt_id, stamp):
+    if not await _claim(tx, f"attempt:{digest}", attempt_id, stamp):
         report.already["scene_attempts"] += 1
         return
     if raw_scene not in SCENE_IDS:
@@ -193,9 +189,9 @@ async def _attempt(conn: aiosqlite.Connection, report: LegacyImportReport, known
     ending = data.get("ending_id") or data.get("ending") if isinstance(data, dict) else None
     session_id = str(uuid.uuid5(NAMESPACE, f"session:{digest}"))
     playtime = max(0.0, (_parse(ended) - _parse(started)).total_seconds())
-    await conn.execute("INSERT INTO sessions (id, player_id, scene_id, started_at, ended_at, playtime_seconds) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (session_id, target, scene, started, ended, playtime))
-    await conn.execute(
+    await tx.run("INSERT INTO sessions (id, player_id, scene_id, started_at, ended_at, playtime_seconds) "
+                 "VALUES (?, ?, ?, ?, ?, ?)", (session_id, target, scene, started, ended, playtime))
+    await tx.run(
         "INSERT INTO scene_attempts (id, player_id, session_id, scene_id, character_id, started_at, ended_at, "
         "outcome, ending_id, stats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (attempt_id, target, session_id, scene, character, started, ended,
@@ -204,35 +200,34 @@ async def _attempt(conn: aiosqlite.Connection, report: LegacyImportReport, known
     report.imported["scene_attempts"] += 1
 
 
-async def _profile(conn: aiosqlite.Connection, report: LegacyImportReport, known: dict[str, dict[str, Any]],
+async def _profile(tx: Tx, report: LegacyImportReport, known: dict[str, dict[str, Any]],
                    row: dict[str, Any], stamp: str) -> None:
     legacy_id = str(row.get("player_id") or "")
     target = player_id_for(legacy_id)
-    if legacy_id not in known or not await _present(conn, target):
+    if legacy_id not in known or not await _present(tx, target):
         report.orphans += 1
         return
-    if not await _claim(conn, f"personality:{legacy_id}", target, stamp):
+    if not await _claim(tx, f"personality:{legacy_id}", target, stamp):
         report.already["personality_profiles"] += 1
         return
     values = {trait: _number(row.get(trait), report) for trait in rules.TRAITS}
     if all(v is None for v in values.values()):
         return  # nothing readable: the player starts from the neutral profile, as a new one would
     traits = [rules.clamp(v) if v is not None else rules.NEUTRAL for v in values.values()]
-    cur = await conn.execute(
-        "INSERT OR IGNORE INTO personality_profiles (player_id, impulsiveness, cooperation, problem_solving, "
-        "patience, updated_at) VALUES (?, ?, ?, ?, ?, ?)", (target, *traits, _when(row.get("updated_at")) or stamp))
-    report.imported["personality_profiles"] += cur.rowcount
-    await cur.close()
+    report.imported["personality_profiles"] += await tx.run(
+        "INSERT INTO personality_profiles (player_id, impulsiveness, cooperation, problem_solving, "
+        "patience, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (target, *traits, _when(row.get("updated_at")) or stamp))
 
 
-async def _relationship(conn: aiosqlite.Connection, report: LegacyImportReport,
+async def _relationship(tx: Tx, report: LegacyImportReport,
                         known: dict[str, dict[str, Any]], row: dict[str, Any], stamp: str) -> None:
     legacy_id, character = str(row.get("player_id") or ""), str(row.get("character_id") or "")
     target = player_id_for(legacy_id)
-    if legacy_id not in known or not character or not await _present(conn, target):
+    if legacy_id not in known or not character or not await _present(tx, target):
         report.orphans += 1
         return
-    if not await _claim(conn, f"relationship:{legacy_id}:{character}", target, stamp):
+    if not await _claim(tx, f"relationship:{legacy_id}:{character}", target, stamp):
         report.already["relationships"] += 1
         return
     trust, met = _number(row.get("trust"), report), _number(row.get("familiarity"), report)
@@ -241,12 +236,10 @@ async def _relationship(conn: aiosqlite.Connection, report: LegacyImportReport,
     # Legacy trust summed each scene's final trust around 0; familiarity counted encounters.
     ours_trust = rules.clamp(rules.NEUTRAL + (trust or 0.0) / 2)
     ours_familiarity = rules.clamp(100.0 * (1 - 0.85 ** max(0.0, met or 0.0)))
-    cur = await conn.execute(
-        "INSERT OR IGNORE INTO relationships (player_id, character_id, trust, familiarity, last_interaction_at) "
-        "VALUES (?, ?, ?, ?, ?)", (target, character, ours_trust, ours_familiarity,
-                                   _when(row.get("last_interaction")) or stamp))
-    report.imported["relationships"] += cur.rowcount
-    await cur.close()
+    report.imported["relationships"] += await tx.run(
+        "INSERT INTO relationships (player_id, character_id, trust, familiarity, last_interaction_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (target, character, ours_trust, ours_familiarity, _when(row.get("last_interaction")) or stamp))
 
 
 def _name(legacy_id: str, target: str) -> str:

@@ -1,17 +1,21 @@
 """Where the memory database lives, and the errors a human sees when it cannot be used.
 
 Accepts a path or a SQLAlchemy-style URL: ``sqlite:///relative.db``, ``sqlite:////abs/path.db``,
-``sqlite://`` or ``:memory:`` for a throwaway in-memory store (tests, demos).
+``sqlite://`` or ``:memory:`` for a throwaway in-memory store (tests, demos), or a PostgreSQL URL
+(``postgresql://user:password@host:5432/dbname``, ``postgres://`` too). A URL's password is only
+ever used to connect: what is shown, logged or put in an error is ``PgLocation.shown``, without it.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from digital_actors.config import default_db_path
+from digital_actors.config import MASK, default_db_path, mask_url
 from digital_actors.errors import MemoryStoreError
 
 MEMORY: Final = ":memory:"
@@ -23,11 +27,62 @@ RECOVERY = (
 )
 
 
-def resolve(value: str | os.PathLike[str] | None) -> Path | str:
-    """The database path for a setting value (None: the default in the data dir), or ``MEMORY``."""
+PG_SCHEMES = ("postgresql://", "postgres://")
+
+
+@dataclass(frozen=True, slots=True)
+class PgLocation:
+    """A PostgreSQL database: the URL to connect with (password and all) and what may be shown."""
+
+    url: str = field(repr=False)
+    shown: str  # the URL without its password: for messages, logs, and the spool file's name
+
+    def __str__(self) -> str:
+        return self.shown
+
+    @property
+    def password(self) -> str | None:
+        parts = urlsplit(self.url)
+        return parts.password or dict(parse_qsl(parts.query)).get("password")
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the password (as given, and URL-quoted) replaced by ********."""
+        secret = self.password
+        if not secret:
+            return text
+        for form in {secret, quote(secret, safe=""), unquote(secret)}:
+            if form:
+                text = text.replace(form, MASK)
+        return text
+
+
+def is_postgres_url(value: str | None) -> bool:
+    return bool(value) and str(value).strip().lower().startswith(PG_SCHEMES)
+
+
+def postgres(text: str) -> PgLocation:
+    """A PostgreSQL URL, checked: it must name a database."""
+    url = text.strip()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (a malformed port raises here, before any connection)
+    except ValueError as e:
+        raise MemoryStoreError(f"The database URL {mask_url(url)!r} cannot be read: {e}.",
+                               "Use postgresql://user:password@host:5432/dbname.") from None
+    if not parts.path.strip("/"):
+        raise MemoryStoreError(f"The database URL {mask_url(url)!r} names no database.",
+                               "Use postgresql://user:password@host:5432/dbname.")
+    return PgLocation(url, mask_url(url, None))
+
+
+def resolve(value: str | os.PathLike[str] | None) -> Path | str | PgLocation:
+    """The database for a setting value (None: the default file in the data dir): a SQLite path,
+    ``MEMORY``, or a PostgreSQL location."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return default_db_path()
     text = os.fspath(value).strip()
+    if is_postgres_url(text):
+        return postgres(text)
     if text in (MEMORY, "sqlite://", "sqlite:///:memory:"):
         return MEMORY
     if text.startswith("sqlite:"):
@@ -44,8 +99,9 @@ def resolve(value: str | os.PathLike[str] | None) -> Path | str:
             )
     elif "://" in text:
         raise MemoryStoreError(
-            f"Unsupported database URL {text!r}: only SQLite is supported.",
-            "Set DIGITAL_ACTORS_DB to a file path or a sqlite:/// URL.",
+            f"Unsupported database URL {mask_url(text)!r}: only SQLite and PostgreSQL are supported.",
+            "Set DIGITAL_ACTORS_DB (or DATABASE_URL) to a file path, a sqlite:/// URL or a "
+            "postgresql://user:password@host/dbname URL.",
         )
     return Path(text).expanduser()
 

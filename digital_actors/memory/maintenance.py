@@ -130,12 +130,14 @@ def backup_database(
 
 
 def prune_backups(
-    dest_dir: Path, stem: str, now: datetime, keep_days: float, keep: Path | None = None
+    dest_dir: Path, stem: str, now: datetime, keep_days: float, keep: Path | None = None,
+    suffix: str = BACKUP_SUFFIX,
 ) -> list[Path]:
-    """Delete ``<stem>-*.db.gz`` copies whose mtime is older than ``keep_days``."""
+    """Delete ``<stem>-*<suffix>`` copies (``.db.gz``; a PostgreSQL dump's ``.jsonl.gz``) whose mtime
+    is older than ``keep_days``."""
     cutoff = now.timestamp() - keep_days * 86400.0
     pruned: list[Path] = []
-    for candidate in sorted(dest_dir.glob(f"{stem}-*{BACKUP_SUFFIX}")):
+    for candidate in sorted(dest_dir.glob(f"{stem}-*{suffix}")):
         if candidate == keep or not candidate.is_file():
             continue
         if candidate.stat().st_mtime < cutoff:

@@ -26,6 +26,7 @@ DB_ERRORS = Counter(
 MEMORY_WRITES_PENDING = Gauge(
     "digital_actors_memory_writes_pending",
     "Player-memory writes accepted but not yet in the database (queued, or kept for retry).",
+    multiprocess_mode="livesum",  # several workers (`serve --workers`): the sum over the live ones
 )
 
 MEMORY_WRITE_FAILURES = Counter(

@@ -1,17 +1,28 @@
 """Ordered, named, idempotent schema migrations, recorded in ``_migrations`` (after simonw/llm).
 
-Append new migrations at the end; never edit or reorder one that has shipped.
+Append new migrations at the end; never edit or reorder one that has shipped. Each has its SQLite
+statements and, where PostgreSQL needs other SQL, a PostgreSQL form: the same tables, columns,
+checks and names, recorded under the same name in the same ``_migrations`` table. What differs:
+SQLite's 8-byte ``REAL`` is PostgreSQL's ``DOUBLE PRECISION`` (its ``REAL`` has 4 bytes);
+``COLLATE NOCASE`` is a case-insensitive ICU collation ``nocase``; ``AUTOINCREMENT`` is an identity;
+``json_valid(stats)`` is a cast to ``jsonb``. On PostgreSQL the tables live in their own schema,
+``digital_actors``, so a database shared with another application (DATABASE_URL on a hosting
+platform) keeps its own ``players`` or ``sessions`` apart.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 import structlog
 
 from digital_actors.memory.records import iso, utc_now
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = structlog.get_logger()
 
@@ -19,7 +30,15 @@ log = structlog.get_logger()
 @dataclass(frozen=True, slots=True)
 class Migration:
     name: str
-    statements: tuple[str, ...]
+    statements: tuple[str, ...]  # SQLite
+    postgres: tuple[str, ...] | None = None  # PostgreSQL, where its SQL differs (None: the same statements)
+
+    def for_postgres(self) -> tuple[str, ...]:
+        return self.postgres if self.postgres is not None else self.statements
+
+
+SCHEMA = "digital_actors"  # PostgreSQL: the schema our tables live in (the connections' search_path)
+MIGRATE_LOCK = (0x64610000, 1)  # PostgreSQL: the advisory lock two processes migrating at once take turns on
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -56,6 +75,39 @@ MIGRATIONS: tuple[Migration, ...] = (
             stats TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(stats))
         )""",
         ),
+        (
+            "CREATE COLLATION IF NOT EXISTS nocase "
+            "(provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
+            """CREATE TABLE players (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL COLLATE nocase,
+            kind TEXT NOT NULL CHECK (kind IN ('terminal', 'web')),
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            UNIQUE (kind, name)
+        )""",
+            """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            player_id TEXT NOT NULL REFERENCES players(id) ON DELETE CASCADE,
+            scene_id TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            playtime_seconds DOUBLE PRECISION NOT NULL DEFAULT 0 CHECK (playtime_seconds >= 0)
+        )""",
+            """CREATE TABLE scene_attempts (
+            id TEXT PRIMARY KEY,
+            player_id TEXT NOT NULL REFERENCES players(id) ON DELETE CASCADE,
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            scene_id TEXT NOT NULL,
+            character_id TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            outcome TEXT NOT NULL DEFAULT 'in_progress'
+                CHECK (outcome IN ('in_progress', 'success', 'failure', 'abandoned', 'quit')),
+            ending_id TEXT,
+            stats TEXT NOT NULL DEFAULT '{}' CHECK ((stats::jsonb) IS NOT NULL)
+        )""",
+        ),
     ),
     Migration(
         "m002_personality_relationships",
@@ -77,6 +129,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             PRIMARY KEY (player_id, character_id)
         )""",
         ),
+        (
+            """CREATE TABLE personality_profiles (
+            player_id TEXT PRIMARY KEY REFERENCES players(id) ON DELETE CASCADE,
+            impulsiveness DOUBLE PRECISION NOT NULL DEFAULT 50 CHECK (impulsiveness BETWEEN 0 AND 100),
+            cooperation DOUBLE PRECISION NOT NULL DEFAULT 50 CHECK (cooperation BETWEEN 0 AND 100),
+            problem_solving DOUBLE PRECISION NOT NULL DEFAULT 50 CHECK (problem_solving BETWEEN 0 AND 100),
+            patience DOUBLE PRECISION NOT NULL DEFAULT 50 CHECK (patience BETWEEN 0 AND 100),
+            updated_at TEXT NOT NULL
+        )""",
+            """CREATE TABLE relationships (
+            player_id TEXT NOT NULL REFERENCES players(id) ON DELETE CASCADE,
+            character_id TEXT NOT NULL,
+            trust DOUBLE PRECISION NOT NULL DEFAULT 50 CHECK (trust BETWEEN 0 AND 100),
+            familiarity DOUBLE PRECISION NOT NULL DEFAULT 0 CHECK (familiarity BETWEEN 0 AND 100),
+            last_interaction_at TEXT NOT NULL,
+            PRIMARY KEY (player_id, character_id)
+        )""",
+        ),
     ),
     Migration(
         "m003_memories",
@@ -90,6 +160,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             attempt_id TEXT REFERENCES scene_attempts(id) ON DELETE SET NULL,
             created_at TEXT NOT NULL,
             weight REAL NOT NULL DEFAULT 0.5 CHECK (weight BETWEEN 0 AND 1)
+        )""",
+        ),
+        (
+            """CREATE TABLE memories (
+            id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            player_id TEXT NOT NULL REFERENCES players(id) ON DELETE CASCADE,
+            character_id TEXT NOT NULL,
+            text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 500),
+            scene_id TEXT,
+            attempt_id TEXT REFERENCES scene_attempts(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL,
+            weight DOUBLE PRECISION NOT NULL DEFAULT 0.5 CHECK (weight BETWEEN 0 AND 1)
         )""",
         ),
     ),
@@ -132,6 +214,12 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 _TABLE = """CREATE TABLE IF NOT EXISTS _migrations (
+    name TEXT PRIMARY KEY,
+    applied_at TEXT NOT NULL
+)"""
+
+
+_PG_TABLE = """CREATE TABLE IF NOT EXISTS _migrations (
     name TEXT PRIMARY KEY,
     applied_at TEXT NOT NULL
 )"""
@@ -202,3 +290,40 @@ def migrate_new_file(conn: sqlite3.Connection) -> None:
             (migration.name, iso(utc_now())),
         )
     conn.execute("COMMIT")
+
+
+async def applied_postgres(conn: psycopg.AsyncConnection[Any]) -> list[str]:
+    """Names already recorded in the schema, in the order they were applied ([] on a new database)."""
+    cur = await conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}._migrations",))
+    found = await cur.fetchone()
+    if found is None or found[0] is None:
+        return []
+    cur = await conn.execute(f"SELECT name FROM {SCHEMA}._migrations ORDER BY applied_at, name")
+    return [str(row[0]) for row in await cur.fetchall()]
+
+
+async def migrate_postgres(conn: psycopg.AsyncConnection[Any]) -> list[str]:
+    """Apply every pending migration's PostgreSQL form in one transaction; the names applied.
+
+    The schema is made first; two processes migrating at once take turns on an advisory lock, and
+    the second finds nothing to do. ``conn`` is in autocommit mode with ``search_path`` on SCHEMA.
+    """
+    if set(known_names()) <= set(await applied_postgres(conn)):
+        return []
+    ran: list[str] = []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", MIGRATE_LOCK)
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        await conn.execute(_PG_TABLE.replace("_migrations", f"{SCHEMA}._migrations", 1))
+        done = set(await applied_postgres(conn))
+        for migration in MIGRATIONS:
+            if migration.name in done:
+                continue
+            for statement in migration.for_postgres():
+                await conn.execute(statement)
+            await conn.execute(f"INSERT INTO {SCHEMA}._migrations (name, applied_at) VALUES (%s, %s)",
+                               (migration.name, iso(utc_now())))
+            ran.append(migration.name)
+    if ran:
+        log.info("memory_migrated", migrations=ran, dialect="postgresql")
+    return ran

@@ -19,10 +19,11 @@ lines off itself, before an ending or when a control replaces a background line)
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 import structlog
+from pydantic import TypeAdapter, ValidationError
 
 from digital_actors.clock import Clock
 from digital_actors.events import (
@@ -54,6 +55,33 @@ class AttemptRecorder(Protocol):
                              elapsed: float | None = None) -> bool: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptState:
+    """One attempt in progress as plain values: a session carried to another process goes on
+    recording the same attempt (its ids, what was counted so far, its GameOver if it was seen)."""
+
+    handle: AttemptHandle
+    stats: AttemptStats
+    player_lines: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    over: GameOver | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = _ATTEMPT.dump_python(self, mode="json")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> AttemptState:
+        """The inverse of ``to_dict``; raises ValueError for anything else."""
+        try:
+            return _ATTEMPT.validate_python(data)
+        except ValidationError as e:
+            raise ValueError(f"not an attempt in progress: {e.error_count()} problem(s)") from e
+
+
+_ATTEMPT: TypeAdapter[AttemptState] = TypeAdapter(AttemptState)
+
+
 class MemoryObserver:
     """Counts what the player does during one attempt and writes it when the attempt ends."""
 
@@ -72,6 +100,17 @@ class MemoryObserver:
         self._controls: dict[str, tuple[int | None, float, str]] = {}
         self._write: asyncio.Task[bool] | None = None
         self._finished = False
+
+    def state(self) -> AttemptState:
+        return AttemptState(self._handle, self.stats, tuple(self.player_lines), tuple(self.choices), self.game_over)
+
+    def resume(self, state: AttemptState) -> None:
+        """Go on counting from ``state``; an attempt whose GameOver was already seen is written now
+        (again, perhaps: the write is idempotent, so it counts once)."""
+        self.stats, self.player_lines, self.choices = state.stats, list(state.player_lines), list(state.choices)
+        if state.over is not None:
+            self.game_over = state.over
+            self._schedule()
 
     def feed(self, event: Event) -> None:
         """Take one engine event into account. Never blocks, never raises for unknown events."""

@@ -16,6 +16,7 @@ the engine turns those into one notice per outage to each session.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections import deque
 from collections.abc import Callable
@@ -88,6 +89,7 @@ class Outbox:
         self._last_landed: float | None = None
         self._probe: asyncio.Task[None] | None = None
         self.probe_problem: str | None = None
+        self._slot: spool.Slot | None = None  # the spool file this process holds (taken at replay)
 
     # --- writing ------------------------------------------------------------------------------
     def submit(self, write: Write) -> asyncio.Future[bool]:
@@ -175,16 +177,35 @@ class Outbox:
 
     # --- start and stop ----------------------------------------------------------------------------
     def replay(self) -> int:
-        """Queue what the last run spooled (before anything new); the spool goes once it has all landed."""
+        """Take a spool slot of our own, then queue what the last run spooled there, and what stopped
+        processes left in slots nobody holds (before anything new); the spool goes once it has all landed."""
         if self.spool_file is None:
             return 0
+        if self._slot is None:
+            base = self.spool_file
+            self._slot = spool.claim(base)
+            self.spool_file = self._slot.path
+            orphans = spool.adopt(base, self._slot)
+        else:
+            orphans = []
         spool.make_reserve(self.spool_file)
         found, _ = spool.read(self.spool_file)
+        for orphan in orphans:
+            theirs, _ = spool.read(orphan.path)
+            found += theirs
         for write in found:
             self.submit(write)
         self._spooled = bool(found)
+        if orphans:
+            with contextlib.suppress(OSError):  # ours now: on disk in our slot before theirs go
+                spool.save(self.spool_file, found)
+                for orphan in orphans:
+                    spool.remove(orphan.path)
+                    spool.release_reserve(orphan.path)
+            for orphan in orphans:
+                orphan.release()
         if found:
-            log.info("memory_spool_replayed", count=len(found), path=str(self.spool_file))
+            log.info("memory_spool_replayed", count=len(found), path=str(self.spool_file), adopted=len(orphans))
         else:
             spool.remove(self.spool_file)
         return len(found)
@@ -210,10 +231,14 @@ class Outbox:
             for write in left:
                 log.error("memory_write_lost", write=writes.to_json(write))
         elif left:
-            await asyncio.to_thread(spool.write, self.spool_file, left)
-            log.warning("memory_writes_spooled", count=len(left), path=str(self.spool_file))
+            spooled: bool = await asyncio.to_thread(spool.write, self.spool_file, left)
+            if spooled:  # else spool.write logged each write as memory_write_lost
+                log.warning("memory_writes_spooled", count=len(left), path=str(self.spool_file))
         elif self._spooled:
             spool.remove(self.spool_file)
+        if self._slot is not None:
+            self._slot.release()
+            self._slot = None
         return len(left)
 
     # --- the drainer ---------------------------------------------------------------------------------

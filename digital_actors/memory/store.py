@@ -1,8 +1,10 @@
 """The MemoryStore port and its SQLite implementation: what sessions, front ends and hosts call.
 
-Connection safety (checks, PRAGMAs, migrations, locking, retries, metrics) lives in
-``connection.Database``; the SQL in ``queries``; the rules in ``rules``; file operations in
-``maintenance`` and ``salvage``. This module ties them into one small API.
+Both stores (this one and memory/postgres.py) share the SQL of every play and player operation
+(memory/base.py over queries, control and writes); this module adds what belongs to one SQLite
+file: connection safety (checks, PRAGMAs, migrations, locking, retries, metrics) in
+``connection.Database``, and the file operations in ``maintenance`` and ``salvage``. Open the store
+a setting names, SQLite or PostgreSQL, with ``memory.stores.connect_store``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,8 +21,9 @@ import aiosqlite
 import structlog
 
 from digital_actors.errors import MemoryStoreError
-from digital_actors.memory import control, legacy, location, maintenance, migrations, queries, writes
-from digital_actors.memory.connection import Database, Mode, T, Work
+from digital_actors.memory import legacy, location, maintenance
+from digital_actors.memory.base import SqlStore, T, TxWork, default_name
+from digital_actors.memory.connection import Database, Work
 from digital_actors.memory.metrics import DB_QUERY_SECONDS
 from digital_actors.memory.occupancy import FileUse, Use
 from digital_actors.memory.records import (
@@ -29,15 +32,16 @@ from digital_actors.memory.records import (
     MemoryNote,
     PlayerRecord,
     SalvageReport,
-    iso,
     utc_now,
 )
 from digital_actors.memory.rules import AttemptStats
 from digital_actors.memory.salvage import salvage_database
+from digital_actors.memory.sql import Dialect, Mode, SqliteTx
 from digital_actors.memory.writes import Write
 from digital_actors.player import PlayerMemory
 
 log = structlog.get_logger()
+__all__ = ["MemoryStore", "SqliteMemoryStore", "default_name"]
 
 
 class MemoryStore(Protocol):
@@ -45,6 +49,8 @@ class MemoryStore(Protocol):
 
     @property
     def path(self) -> Path | str: ...
+    @property
+    def dialect(self) -> Dialect: ...
     def now(self) -> datetime: ...
     async def write(self, write: Write, *, busy_timeout_ms: int | None = None, retry: bool = True) -> bool: ...
     async def probe_write(self, *, busy_timeout_ms: int = 250) -> None: ...
@@ -83,17 +89,14 @@ class MemoryStore(Protocol):
     async def healthy(self) -> tuple[bool, str]: ...
 
 
-def default_name(kind: str, player_id: str) -> str:
-    """The profile name of a profile made from an id alone: ``web-<the id>`` (cut to 40 characters)."""
-    return f"{kind}-{player_id}"[:queries.MAX_NAME]
-
-
-class SqliteMemoryStore:
+class SqliteMemoryStore(SqlStore):
     """The default store: one SQLite file (or ``:memory:``), migrated on open.
 
     Build with ``async with SqliteMemoryStore.open(path_or_url) as store`` (or ``connect`` and
     ``close`` for a long-lived server). ``None`` means the default file in the data dir.
     """
+
+    dialect: Dialect = "sqlite"
 
     def __init__(
         self,
@@ -106,10 +109,9 @@ class SqliteMemoryStore:
         memory_limit: int = 5,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        super().__init__(wall_clock=wall_clock, memory_limit=memory_limit)
         self._db = Database(path, busy_timeout_ms=busy_timeout_ms, lock_retries=lock_retries,
                             retry_base_seconds=retry_base_seconds, sleep=sleep)
-        self._now = wall_clock
-        self._memory_limit = memory_limit
         self._use: FileUse | None = None
 
     @property
@@ -129,7 +131,11 @@ class SqliteMemoryStore:
         ``use``: "shared" (play, servers, player commands: the file is in use and maintenance is
         refused meanwhile), "exclusive" (vacuum, restore: refused while anyone else has it open).
         """
-        store = cls(location.resolve(where), **options)
+        path = location.resolve(where)
+        if isinstance(path, location.PgLocation):
+            raise MemoryStoreError(f"{path} is a PostgreSQL database, not a SQLite file.",
+                                   "Open it with digital_actors.memory.stores.connect_store().")
+        store = cls(path, **options)
         await store._db.open(quick_check=quick_check)  # creates the folder the lock file lives in
         if isinstance(store.path, Path):
             try:
@@ -162,146 +168,13 @@ class SqliteMemoryStore:
         if use is not None:
             use.release()
 
-    def now(self) -> datetime:
-        """The store's wall clock (UTC): what timestamps written now will say."""
-        return self._now()
+    async def _tx(self, operation: str, work: TxWork[T], *, mode: Mode = "write",
+                  busy_timeout_ms: int | None = None, retry: bool = True) -> T:
+        return await self._db.run(operation, lambda conn: work(SqliteTx(conn)), mode=mode,
+                                  busy_timeout_ms=busy_timeout_ms, retry=retry)
 
     async def _run(self, operation: str, work: Work[T], *, mode: Mode = "write") -> T:
         return await self._db.run(operation, work, mode=mode)
-
-    async def write(self, write: Write, *, busy_timeout_ms: int | None = None, retry: bool = True) -> bool:
-        """Apply one write record (memory/writes.py) in its own transaction; False if it was already there.
-
-        The outbox passes a short ``busy_timeout_ms`` and ``retry=False``: it waits for locks itself.
-        """
-        return await self._db.run(writes.describe(write), lambda c: writes.apply(c, write),
-                                  busy_timeout_ms=busy_timeout_ms, retry=retry)
-
-    async def probe_write(self, *, busy_timeout_ms: int = 250) -> None:
-        """Rewrite the one-row ``_health`` table: raises MemoryStoreError when a write cannot land now."""
-        stamp = iso(self._now())
-
-        async def work(conn: aiosqlite.Connection) -> None:
-            await conn.execute("INSERT INTO _health (id, probed_at) VALUES (1, ?) "
-                               "ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at", (stamp,))
-
-        await self._db.run("probe", work, busy_timeout_ms=busy_timeout_ms, retry=False)
-
-    # --- players ---------------------------------------------------------------------------
-
-    async def player(self, name: str, kind: str = "terminal") -> PlayerRecord:
-        """The profile called ``name`` (case-insensitive), created on first use. Ids never change."""
-        now = self._now()
-        return await self._run(
-            "player", lambda c: queries.get_or_create_player(c, name, kind, now)
-        )
-
-    async def create_player(self, kind: str = "web", name: str | None = None, *,
-                            player_id: str | None = None) -> PlayerRecord:
-        """A new profile (the web server issues these); the name defaults to ``<kind>-<8 hex>``.
-
-        With ``player_id`` the profile gets that id (created if missing: the same call twice is one profile).
-        """
-        if player_id is None:
-            chosen = name or f"{kind}-{os.urandom(4).hex()}"
-            return await self.player(chosen, kind)
-        await self.write(writes.EnsurePlayer(player_id, name or default_name(kind, player_id), kind,
-                                             iso(self._now())))
-        found = await self.get_player(player_id)
-        assert found is not None
-        return found
-
-    async def get_player(self, player_id: str) -> PlayerRecord | None:
-        return await self._run("get_player", lambda c: queries.get_player(c, player_id), mode="read")
-
-    async def ensure_player(self, player_id: str, kind: str = "web") -> PlayerRecord | None:
-        """The profile with this id, created on first use (the web server calls it at a player's
-        first scene, not when it hands out the id); None if the id belongs to another kind."""
-        now = self._now()
-        return await self._run("ensure_player", lambda c: queries.ensure_player(c, player_id, kind, now))
-
-    async def find_player(self, name: str, kind: str | None = None) -> PlayerRecord | None:
-        """A profile by name without creating one; terminal profiles win when no kind is given."""
-        return await self._run(
-            "find_player", lambda c: queries.find_player(c, name, kind), mode="read"
-        )
-
-    async def list_players(self) -> list[PlayerRecord]:
-        """Every profile, most recently seen first."""
-        return await self._run("list_players", queries.list_players, mode="read")
-
-    async def set_given_name(self, player_id: str, name: str) -> bool:
-        """Remember the name the player gave the characters (never the profile id)."""
-        return await self._run("set_given_name", lambda c: queries.set_given_name(c, player_id, name))
-
-    # --- play ------------------------------------------------------------------------------
-
-    async def snapshot(self, player_id: str, scene_id: str, character_id: str) -> PlayerMemory:
-        """What a session starting now knows about this player, this scene and this character."""
-        limit = self._memory_limit
-        return await self._run(
-            "snapshot",
-            lambda c: queries.snapshot(c, player_id, scene_id, character_id, limit),
-            mode="read",
-        )
-
-    async def begin_attempt(
-        self, player_id: str, scene_id: str, character_id: str, *, session_id: str | None = None
-    ) -> AttemptHandle:
-        """Write the session row (unless ``session_id`` continues one) and an in_progress attempt.
-
-        Attempts of this player still in_progress (a crash, a killed server) become abandoned.
-        """
-        begin = writes.new_attempt(player_id, scene_id, character_id, at=iso(self._now()), session_id=session_id)
-        await self.write(begin)
-        return begin.handle
-
-    async def finish_attempt(
-        self,
-        handle: AttemptHandle,
-        outcome: str,
-        ending_id: str | None,
-        stats: AttemptStats,
-        memories: list[MemoryNote],
-        *,
-        elapsed: float | None = None,
-    ) -> bool:
-        """Complete an attempt in one transaction; False if it was already finished or forgotten.
-
-        ``elapsed`` is play time in seconds (the game clock); by default, wall time since start.
-        """
-        finish = writes.FinishAttempt(handle, outcome, ending_id, stats, tuple(memories), elapsed,
-                                      iso(self._now()))
-        written = await self.write(finish)
-        if not written:
-            log.warning("memory_attempt_not_written", reason="already finished or forgotten")
-        return written
-
-    async def abandon_stale(self, older_than_seconds: float) -> int:
-        """Mark attempts in progress for longer than ``older_than_seconds`` abandoned; how many."""
-        before = iso(self._now() - timedelta(seconds=older_than_seconds))
-        return await self._run("abandon_stale", lambda c: queries.abandon_stale(c, before))
-
-    # --- player control -------------------------------------------------------------------
-
-    async def forget(
-        self,
-        player_id: str,
-        *,
-        memory_id: int | None = None,
-        character_id: str | None = None,
-        everything: bool = False,
-    ) -> dict[str, int]:
-        """Delete one memory, all a character knows, or the whole profile; rows deleted per table."""
-        return await self._run(
-            "forget",
-            lambda c: control.forget(c, player_id, memory_id, character_id, everything),
-        )
-
-    async def export(self, player_id: str) -> dict[str, Any]:
-        """Everything stored about one player, JSON-ready."""
-        now = self._now()
-        return await self._run("export", lambda c: control.export(c, player_id, now), mode="read")
 
     # --- operations ------------------------------------------------------------------------
 
@@ -367,7 +240,7 @@ class SqliteMemoryStore:
         """Bring over the earlier project's player_memory.db (memory/legacy.py); safe to run twice."""
         rows = await asyncio.to_thread(legacy.read_legacy, Path(src))
         now = self._now()
-        return await self._run("import_legacy", lambda c: legacy.import_rows(c, rows, str(src), now))
+        return await self._tx("import_legacy", lambda tx: legacy.import_rows(tx, rows, str(src), now))
 
     async def vacuum(self) -> tuple[int, int]:
         """Rebuild the file to reclaim space; returns its size in bytes before and after."""
@@ -399,22 +272,3 @@ class SqliteMemoryStore:
             yield
         finally:
             await asyncio.to_thread(self._use.downgrade)
-
-    async def healthy(self, within: float = 2.0) -> tuple[bool, str]:
-        """For /health: (True, "ok") when a trivial read answers within ``within`` seconds."""
-
-        async def work(conn: aiosqlite.Connection) -> int:
-            async with conn.execute("SELECT count(*) FROM _migrations") as cur:
-                row = await cur.fetchone()
-            return int(row[0]) if row else 0
-
-        try:
-            async with asyncio.timeout(within):
-                count = await self._run("health", work, mode="read")
-        except TimeoutError:
-            return False, f"database did not answer within {within:g}s"
-        except MemoryStoreError as e:
-            return False, e.message
-        if count < len(migrations.MIGRATIONS):
-            return False, "schema is not fully migrated"
-        return True, "ok"

@@ -12,12 +12,12 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import aiosqlite
 import structlog
 
 from digital_actors.memory import queries
 from digital_actors.memory.records import AttemptHandle, MemoryNote, parse_iso
 from digital_actors.memory.rules import AttemptStats
+from digital_actors.memory.sql import Tx
 
 log = structlog.get_logger()
 
@@ -86,23 +86,23 @@ def describe(write: Write) -> str:
     return type(write).__name__
 
 
-async def apply(conn: aiosqlite.Connection, write: Write) -> bool:
+async def apply(tx: Tx, write: Write) -> bool:
     """Run one write inside the caller's transaction; False when it had already been written."""
     match write:
         case EnsurePlayer(player_id=pid, name=name, kind=kind, at=at):
-            return await queries.ensure_player_row(conn, pid, name, kind, parse_iso(at))
+            return await queries.ensure_player_row(tx, pid, name, kind, parse_iso(at))
         case BeginAttempt(handle=handle, new_session=new_session):
-            written, abandoned = await queries.begin_attempt(conn, handle, new_session)
+            written, abandoned = await queries.begin_attempt(tx, handle, new_session)
             if abandoned:
                 log.info("memory_attempts_abandoned", count=abandoned, scene=handle.scene_id)
             return written
         case FinishAttempt():
-            return await queries.finish_attempt(conn, write.handle, write.outcome, write.ending_id, write.stats,
+            return await queries.finish_attempt(tx, write.handle, write.outcome, write.ending_id, write.stats,
                                                 list(write.notes), write.elapsed, parse_iso(write.at))
         case SetGivenName(player_id=pid, name=name):
-            return await queries.set_given_name(conn, pid, name)
+            return await queries.set_given_name(tx, pid, name)
         case AbandonStale(before=before):
-            return await queries.abandon_stale(conn, before) > 0
+            return await queries.abandon_stale(tx, before) > 0
     raise TypeError(f"not a memory write: {write!r}")  # pragma: no cover - the match is exhaustive
 
 

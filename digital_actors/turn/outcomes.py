@@ -72,13 +72,15 @@ class Consequences:
         return None
 
 
-def game_over(world: World, history: list[tuple[str, str]], tokens: TokenCount | None) -> ev.GameOver | None:
-    """The end-of-scene event with its stats, or None when no ending was reached."""
+def game_over(world: World, history: list[tuple[str, str]], tokens: TokenCount | None, *,
+              earlier_lines: int = 0) -> ev.GameOver | None:
+    """The end-of-scene event with its stats, or None when no ending was reached. ``earlier_lines``:
+    the character's lines no longer in ``history`` (a session resumed from a snapshot keeps a window)."""
     ending = world.ending
     if ending is None:
         return None
     stats: dict[str, float] = {"elapsed": world.elapsed, **{f"uses.{k}": float(v) for k, v in world.pressed.items()},
-                               "lines": float(sum(1 for who, _ in history if who == "actor"))}
+                               "lines": float(earlier_lines + sum(1 for who, _ in history if who == "actor"))}
     if tokens is not None:
         stats.update({"tokens.input": float(tokens.total_input), "tokens.output": float(tokens.output_tokens)})
     return ev.GameOver(ending.id, ending.kind, ending.title, ending.epilogue, world.elapsed, stats,

@@ -94,11 +94,29 @@ class LaterSuggestions(Protocol):
     def __call__(self, cue: Cue, line: str) -> Awaitable[list[str]]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ActorMemo:
+    """What an actor remembers of its own lines in this playthrough, so that a scene carried to
+    another process does not repeat them (the understudy's spoken lines and the last one)."""
+
+    spoken: tuple[str, ...] = ()
+    last: str = ""
+
+
+class Continuity(Protocol):
+    """An actor's memory of the playthrough, saved with a session's snapshot and loaded back."""
+
+    def save(self) -> ActorMemo: ...
+
+    def load(self, memo: ActorMemo) -> None: ...
+
+
 class Actor(Protocol):
     """Performs lines. ``perform`` returns None when it has nothing to say for a cue.
 
-    Capabilities: ``suggestions_later`` (None: ``suggest`` answers at once) and ``tally``
-    (None: no tokens are counted).
+    Capabilities: ``suggestions_later`` (None: ``suggest`` answers at once), ``tally``
+    (None: no tokens are counted) and ``continuity`` (None: it remembers nothing worth
+    carrying when the scene moves to another process).
     """
 
     @property
@@ -112,6 +130,9 @@ class Actor(Protocol):
 
     @property
     def tally(self) -> UsageTally | None: ...
+
+    @property
+    def continuity(self) -> Continuity | None: ...
 
     @property
     def last_prompt(self) -> str | None:

@@ -20,7 +20,7 @@ import itertools
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -34,28 +34,19 @@ from digital_actors.player import PlayerMemory
 from digital_actors.scene.model import Ending, Scene
 from digital_actors.turn import outcomes
 from digital_actors.turn.lines import LinePerformer
+from digital_actors.turn.options import SessionOptions
 from digital_actors.turn.outcomes import Consequences
 from digital_actors.turn.ports import Actor, Cue, CueKind, Director, DirectorView
 from digital_actors.turn.queue import BACKGROUND, LineQueue, priority
 from digital_actors.turn.signals import Pending, SignalEvaluator, Verdict
+from digital_actors.turn.snapshot import HISTORY_WINDOW, SessionSnapshot, SnapshotError
 from digital_actors.understanding import Context, asks_for_name, find_name
 from digital_actors.voice.base import Voice, VoiceProfile
 from digital_actors.world import Outcome, World
 
 log = structlog.get_logger()
-
-
-@dataclass(frozen=True, slots=True)
-class SessionOptions:
-    """How a session runs. ``speed`` multiplies the scene clock (writers testing timing)."""
-
-    seed: int = 0
-    speed: float = 1.0
-    difficulty: str | None = None  # None: from the player's memory (normal for a new player)
-    start_phase: int | None = None
-    overrides: tuple[tuple[str, float], ...] = ()
-    suggestions: bool = True
-    tick: float = 1.0
+PRESS_PREFIX = "[presses "  # how a press is written in the history (see ``press``)
+__all__ = ["Session", "SessionOptions"]
 
 
 class Session:
@@ -119,6 +110,8 @@ class Session:
         self._actions = 0  # player inputs so far: model suggestions older than the last are stale
         self._clock_task: asyncio.Task[None] | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._earlier_lines = 0  # the character's lines no longer in ``history`` (a resumed session)
+        self._resumed: SessionSnapshot | None = None
 
     # --- public API -------------------------------------------------------------------
     def events(self) -> Subscription:
@@ -166,10 +159,13 @@ class Session:
         return self._queue.kinds()
 
     async def start(self) -> None:
-        """Emit SceneStarted, perform the opening and start the clock."""
+        """Emit SceneStarted, perform the opening and start the clock (a restored session goes on instead)."""
         if self._started:
             return
         self._started = True
+        if self._resumed is not None:
+            self._go_on(self._resumed)
+            return
         w = self.world
         self._emit(ev.SceneStarted(
             scene_id=self.scene.id, title=self.scene.title, tagline=self.scene.tagline,
@@ -232,7 +228,7 @@ class Session:
             if self._current_cue is not None and priority(self._current_cue) == BACKGROUND:
                 await self._interrupt_current(player_caused=False)
             self._emit(ev.Narration(control.feedback or f"You use {control.label}.", "feedback", control_id))
-            self.history.append(("player", f"[presses {control.label}]"))
+            self.history.append(("player", f"{PRESS_PREFIX}{control.label}]"))
             self._after(out, force_state=True)
             if not self.ended:
                 self._queue_cue("control", control_id=control_id, beat=control.reaction)
@@ -270,6 +266,57 @@ class Session:
             self.director.reset()
         self._reset_state()
         await self.start()
+
+    def snapshot(self, *, window: int = HISTORY_WINDOW) -> SessionSnapshot:
+        """This playthrough as plain values (turn/snapshot.py), with the last ``window`` turns of dialogue."""
+        kept = self.history[-window:] if window > 0 else []
+        dropped = self.history[:len(self.history) - len(kept)]
+        continuity = self.actor.continuity
+        return SessionSnapshot(
+            scene_id=self.scene.id, options=self.options, world=self.world.state(), memory=self.memory,
+            history=tuple(kept), earlier_lines=self._earlier_lines + sum(1 for who, _ in dropped if who == "actor"),
+            notes=tuple(self.notes), player_name=self.player_name, paused=self._paused, actions=self._actions,
+            over=self._game_over is not None, actor=continuity.save() if continuity is not None else None)
+
+    def restore(self, snapshot: SessionSnapshot) -> None:
+        """Continue ``snapshot``'s playthrough: call before ``start()``, which then emits no SceneStarted
+        (the scene goes on). Raises SnapshotError for another scene's snapshot or one that cannot apply."""
+        if self._started:
+            raise RuntimeError("restore() a session before start()")
+        if snapshot.scene_id != self.scene.id:
+            raise SnapshotError(f"a snapshot of {snapshot.scene_id!r} cannot continue {self.scene.id!r}")
+        self.options, self.memory = snapshot.options, snapshot.memory
+        self._reset_state()
+        try:
+            self.world.restore(snapshot.world)
+        except ValueError as e:
+            raise SnapshotError(str(e)) from e
+        self.history[:] = snapshot.history  # in place: the line performer holds this list
+        self.notes.extend(snapshot.notes)
+        self.player_name, self._paused, self._actions = snapshot.player_name, snapshot.paused, snapshot.actions
+        self._earlier_lines = snapshot.earlier_lines
+        continuity = self.actor.continuity
+        if continuity is not None and snapshot.actor is not None:
+            continuity.load(snapshot.actor)
+        self._resumed = snapshot
+
+    def _go_on(self, snapshot: SessionSnapshot) -> None:
+        """A restored playthrough goes on: gauges and controls are told afresh, an ending reached but
+        not yet played is played, a player line left unanswered is answered; then the clock runs."""
+        self._stage.controls(force=True)
+        self._after(Outcome(), force_state=True)
+        self._worker = self._spawn(self._work())
+        ending = self.world.ending
+        if ending is not None and snapshot.over:
+            tally = self.actor.tally
+            self._game_over = outcomes.game_over(self.world, self.history, tally.total if tally is not None else None,
+                                                 earlier_lines=self._earlier_lines)
+        elif ending is not None:
+            self._begin_ending(ending, cut=False)
+        elif self.history and self.history[-1][0] == "player" and not self.history[-1][1].startswith(PRESS_PREFIX):
+            self._queue_cue("reply", player_text=self.history[-1][1])
+        if not self.ended:
+            self._clock_task = self._spawn(self._run_clock())
 
     async def close(self) -> None:
         """Cancel everything and end every subscription."""
@@ -368,7 +415,8 @@ class Session:
         if self._game_over is not None:
             return
         tally = self.actor.tally
-        self._game_over = outcomes.game_over(self.world, self.history, tally.total if tally is not None else None)
+        self._game_over = outcomes.game_over(self.world, self.history, tally.total if tally is not None else None,
+                                             earlier_lines=self._earlier_lines)
         if self._game_over is not None:
             self._emit(self._game_over)
 

@@ -28,8 +28,9 @@ import pytest
 from digital_actors.memory.records import MemoryNote
 from digital_actors.memory.store import SqliteMemoryStore
 from tests.deploy.doc_commands import Command, commands, cron_entry
-from tests.memory.conftest import play
+from tests.memory.conftest import pg_server, pg_url, play  # noqa: F401  (pg_*: the PostgreSQL fixtures)
 from tests.memory.legacy_fixture import build_legacy_db
+from tests.memory.pg_server import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ("docs/DEPLOYMENT.md", "docs/OPERATIONS.md")
@@ -42,6 +43,13 @@ DOCKER = "needs a Docker engine (this machine and CI have only the docker client
 ROOT_ONLY = "needs root and changes the system"
 SYSTEMD = "needs systemd as the init system"
 INDEX = "installs from the package index: the suite's own `pip install -e` stands in"
+PG_ADMIN = "needs the database server's superuser (sudo -u postgres)"
+PG_DOC_URL = "postgresql://digital_actors:secret@db.internal:5432/digital_actors"
+PG_BACKUP = f"digital-actors memory --db {PG_DOC_URL} backup /var/backups/digital-actors --keep-days 14"
+PG_RESTORE = (f"digital-actors memory --db {PG_DOC_URL} restore "
+              "/var/backups/digital-actors/digital_actors-20260509T031500Z.jsonl.gz")
+PG_MIGRATE = f"digital-actors memory migrate --to {PG_DOC_URL}"
+PG_MIGRATE_BACK = f"digital-actors memory --db {PG_DOC_URL} migrate --to /var/lib/digital-actors/data/player_memory.db"
 
 # Every command of both pages: RUN (by the test named in the note) or why not. Reviewed by hand.
 REVIEWED: dict[str, tuple[str, str]] = {
@@ -100,6 +108,14 @@ REVIEWED: dict[str, tuple[str, str]] = {
     "digital-actors memory vacuum": (RUN, "operations"),
     "digital-actors memory import-legacy /old/data/player_memory.db":
         (RUN, "operations: the earlier project's file built by tests/memory/legacy_fixture.py, at that path moved"),
+    "sudo -u postgres createuser --pwprompt digital_actors":
+        (PG_ADMIN, "tests/memory/pg_server.py makes its own role and database on its own server"),
+    "sudo -u postgres createdb -O digital_actors digital_actors":
+        (PG_ADMIN, "tests/memory/pg_server.py makes its own role and database on its own server"),
+    PG_BACKUP: (RUN, "postgres: against the suite's server, its URL for the doc's"),
+    PG_RESTORE: (RUN, "postgres: the dump made above, under that name; answering y"),
+    PG_MIGRATE: (RUN, "postgres: the seeded SQLite file into the suite's server; twice"),
+    PG_MIGRATE_BACK: (RUN, "postgres: into the doc's path moved, after the file there was moved aside"),
 }
 
 
@@ -399,11 +415,38 @@ def test_operations_commands(tmp_path: Path) -> None:
     assert "3 imported" in imported and len(names(data / "player_memory.db")) == 5
 
 
+def test_postgres_operations_commands(tmp_path: Path, pg_url: str) -> None:  # noqa: F811
+    place, work = Place(tmp_path), tmp_path / "work"
+    work.mkdir()
+    state = tmp_path / "var/lib/digital-actors"
+    db = state / "data" / "player_memory.db"
+    _seed(db)
+    env = shell_env(tmp_path, DIGITAL_ACTORS_HOME=str(state))
+
+    def run(text: str, *, answer: str | None = None) -> str:
+        command = place.rewrite(doc(text).text).replace(PG_DOC_URL, pg_url)
+        done = sh(command, env, work, stdin=answer)
+        assert done.returncode == 0, f"{text}\n{done.stdout}{done.stderr}"
+        assert PASSWORD not in done.stdout + done.stderr
+        return done.stdout
+
+    assert "both sides agree" in run(PG_MIGRATE)
+    assert "Done: 0 new, 0 updated" in run(PG_MIGRATE)  # the second run: the server stopped, nothing new
+    made = Path(run(PG_BACKUP).strip())
+    assert made.name.endswith(".jsonl.gz") and made.parent == tmp_path / "var/backups/digital-actors"
+    made.rename(made.with_name("digital_actors-20260509T031500Z.jsonl.gz"))
+    run(PG_RESTORE, answer="y\n")
+    db.rename(db.with_name("player_memory.db.before"))
+    assert "both sides agree" in run(PG_MIGRATE_BACK)
+    assert names(db) == {"Alex", "Sam"}
+
+
 def test_every_runnable_command_is_run() -> None:
     ran = {"curl -s localhost:8888/health", "PORT=8080 digital-actors serve",
            "sudo install -d -m 700 /etc/digital-actors", "sudo install -m 600 /dev/null /etc/digital-actors/env",
            "sudo cp deploy/systemd/digital-actors.service /etc/systemd/system/",
-           LOG_TURNS, LOG_SLOW, LOG_SESSION, CRON_SYSTEM, CRON_USER,
+           LOG_TURNS, LOG_SLOW, LOG_SESSION, CRON_SYSTEM, CRON_USER, PG_BACKUP, PG_RESTORE, PG_MIGRATE,
+           PG_MIGRATE_BACK,
            *(text for text in REVIEWED if text.startswith("digital-actors memory"))}
     assert ran == {text for text, (verdict, _) in REVIEWED.items() if verdict == RUN}
 

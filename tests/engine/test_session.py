@@ -236,6 +236,7 @@ class BrokenActor:
     source = "broken actor"
     suggestions_later = None
     tally = None
+    continuity = None
     notice = None
     usage = None
     failed = False  # the stream itself raises

@@ -1,4 +1,11 @@
-"""Fixtures for the memory store: a file in tmp_path, a wall clock that moves only when told."""
+"""Fixtures for the memory store: a file in tmp_path or a fresh database on a real PostgreSQL server,
+and a wall clock that moves only when told.
+
+``where`` (and so ``store``) runs each test twice: on a SQLite file and on PostgreSQL. The server is
+started once per session (tests/memory/pg_server.py); each test gets a database of its own, copied
+from a migrated template. Without the server binaries the PostgreSQL half is skipped, with a reason
+that says how to enable it.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,12 @@ from pathlib import Path
 import pytest
 import structlog
 
+from digital_actors.memory.base import SqlStore
 from digital_actors.memory.records import AttemptHandle, MemoryNote, PlayerRecord
 from digital_actors.memory.rules import AttemptStats
-from digital_actors.memory.store import SqliteMemoryStore
+from digital_actors.memory.stores import open_store
+
+Where = Path | str  # a SQLite file, or a PostgreSQL URL
 
 
 class FakeWall:
@@ -36,9 +46,18 @@ def wall() -> FakeWall:
     return FakeWall()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def where(request: pytest.FixtureRequest, db_path: Path) -> Where:
+    """The database under test: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return db_path
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
 @pytest.fixture
-async def store(db_path: Path, wall: FakeWall) -> AsyncIterator[SqliteMemoryStore]:
-    async with SqliteMemoryStore.open(db_path, wall_clock=wall) as opened:
+async def store(where: Where, wall: FakeWall) -> AsyncIterator[SqlStore]:
+    async with open_store(where, wall_clock=wall) as opened:
         yield opened
 
 
@@ -56,7 +75,7 @@ def restore_logging() -> Iterator[None]:
     root.setLevel(level)
 
 
-async def play(store: SqliteMemoryStore, player: PlayerRecord, outcome: str, *, scene: str = "sub",
+async def play(store: SqlStore, player: PlayerRecord, outcome: str, *, scene: str = "sub",
                character: str = "mara", stats: AttemptStats | None = None,
                notes: list[MemoryNote] | None = None, ending: str | None = None) -> AttemptHandle:
     """Begin and finish one attempt."""

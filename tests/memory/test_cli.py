@@ -17,15 +17,15 @@ from click.testing import CliRunner, Result
 from digital_actors.memory.cli import memory
 from digital_actors.memory.records import MemoryNote
 from digital_actors.memory.rules import AttemptStats
-from digital_actors.memory.store import SqliteMemoryStore
+from digital_actors.memory.stores import open_store
 from tests.memory.conftest import play
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
-def _seed(db: Path) -> dict[str, str]:
+def _seed(db: Path | str) -> dict[str, str]:
     async def go() -> dict[str, str]:
-        async with SqliteMemoryStore.open(db) as store:
+        async with open_store(db) as store:
             alex = await store.player("Alex")
             sam = await store.player("Sam")
             await play(store, alex, "failure", stats=AttemptStats(interruptions=2),

@@ -1,5 +1,6 @@
 """The engine while the memory store refuses writes: play goes on, nothing finished is lost, each
-player hears once that saving stopped and once that it is back, and /health's reasons say why."""
+player hears once that saving stopped and once that it is back, and /health's reasons say why.
+On a SQLite file and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from digital_actors.cli import cli
 from digital_actors.clock import FakeClock
 from digital_actors.config import Settings
 from digital_actors.engine import Engine, SessionRequest
+from digital_actors.memory.base import SqlStore
 from digital_actors.memory.binding import NOT_SAVED, SAVED_AGAIN
 from digital_actors.memory.outbox import Outbox
 from digital_actors.memory.store import SqliteMemoryStore
+from digital_actors.memory.stores import open_store
 from tests.memory.conftest import FakeWall
 from tests.memory.faults import read_only, write_lock
 
@@ -26,6 +29,21 @@ REQUEST = SessionRequest("welcome", seed=1, pace=0)
 
 def db_of(home: Path) -> Path:
     return home / "data" / "player_memory.db"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def configured(request: pytest.FixtureRequest, isolated_home: Path) -> Path | str:
+    """What DIGITAL_ACTORS_DB names for the engine: the default file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        return db_of(isolated_home)
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+def settings_for(where: Path | str, **values: object) -> Settings:
+    if isinstance(where, str):
+        values["digital_actors_db"] = where
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 def told(events: list[ev.Event], message: str) -> int:
@@ -41,9 +59,9 @@ async def retry_until_drained(outbox: Outbox, clock: FakeClock) -> None:
     raise AssertionError("writes never landed")
 
 
-async def test_a_lock_held_through_an_ending_loses_nothing_and_players_hear_it_once(isolated_home: Path) -> None:
+async def test_a_lock_held_through_an_ending_loses_nothing_and_players_hear_it_once(configured: Path | str) -> None:
     clock = FakeClock()
-    async with Engine.open(Settings(), clock=clock, memory=True, write_busy_timeout_ms=0) as engine:
+    async with Engine.open(settings_for(configured), clock=clock, memory=True, write_busy_timeout_ms=0) as engine:
         outbox = engine.outbox
         assert outbox is not None
         ada = await engine.terminal_player("Ada")
@@ -53,7 +71,7 @@ async def test_a_lock_held_through_an_ending_loses_nothing_and_players_hear_it_o
         await first.start()
         await first.settle()
         await outbox.drained()
-        with write_lock(db_of(isolated_home)):
+        with write_lock(configured):
             await first.say("My name is Bea.")
             await first.settle()
             await outbox.settled()
@@ -82,17 +100,17 @@ async def test_a_lock_held_through_an_ending_loses_nothing_and_players_hear_it_o
         await engine.recorded(first)
         await engine.recorded(second)
         await outbox.drained()
-        store = cast(SqliteMemoryStore, engine.store)
+        store = cast(SqlStore, engine.store)
         data = await store.export(ada.id)
         outcomes = sorted(a["outcome"] for a in data["scene_attempts"])
         assert outcomes == sorted([first.game_over.kind, "quit"])  # the ending landed; nothing in progress
         assert data["player"]["given_name"] == "Bea"  # said during the outage, kept, landed
 
 
-async def test_a_read_only_database_plays_on_and_saves_once_it_is_writable(isolated_home: Path) -> None:
+async def test_a_read_only_database_plays_on_and_saves_once_it_is_writable(configured: Path | str) -> None:
     clock = FakeClock()
-    async with Engine.open(Settings(), clock=clock, memory=True, write_busy_timeout_ms=0) as engine:
-        store, outbox = cast(SqliteMemoryStore, engine.store), engine.outbox
+    async with Engine.open(settings_for(configured), clock=clock, memory=True, write_busy_timeout_ms=0) as engine:
+        store, outbox = cast(SqlStore, engine.store), engine.outbox
         assert outbox is not None
         known = await engine.terminal_player("Known")
         await read_only(store)
@@ -115,10 +133,10 @@ async def test_a_read_only_database_plays_on_and_saves_once_it_is_writable(isola
         assert [a["outcome"] for a in (await store.export(newcomer.id))["scene_attempts"]] == ["quit"]
 
 
-async def test_a_web_id_is_kept_when_its_row_cannot_be_written(isolated_home: Path) -> None:
+async def test_a_web_id_is_kept_when_its_row_cannot_be_written(configured: Path | str) -> None:
     clock = FakeClock()
-    async with Engine.open(Settings(), clock=clock, memory=True, write_busy_timeout_ms=0) as engine:
-        store, outbox = cast(SqliteMemoryStore, engine.store), engine.outbox
+    async with Engine.open(settings_for(configured), clock=clock, memory=True, write_busy_timeout_ms=0) as engine:
+        store, outbox = cast(SqlStore, engine.store), engine.outbox
         assert outbox is not None
         terminal = await engine.terminal_player("Ada")
         assert terminal is not None and not await engine.web_player_row(terminal.id)  # not a web profile
@@ -138,16 +156,16 @@ async def test_a_web_id_is_kept_when_its_row_cannot_be_written(isolated_home: Pa
         assert len((await store.export(issued))["scene_attempts"]) == 1  # never "No player with id"
 
 
-async def test_stale_attempts_are_abandoned_at_start_and_daily(isolated_home: Path) -> None:
+async def test_stale_attempts_are_abandoned_at_start_and_daily(configured: Path | str) -> None:
     wall = FakeWall(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
-    async with SqliteMemoryStore.open(db_of(isolated_home), wall_clock=wall) as store:
+    async with open_store(configured, wall_clock=wall) as store:
         gone = await store.player("Gone")
         await store.begin_attempt(gone.id, "welcome", "guide")  # never finished: the player did not return
     wall.now += timedelta(hours=30)
     clock = FakeClock()
-    settings = Settings(memory_abandon_after_hours=24)  # type: ignore[call-arg]
+    settings = settings_for(configured, memory_abandon_after_hours=24)
     async with Engine.open(settings, clock=clock, memory=True, wall_clock=wall) as engine:
-        store2, outbox = cast(SqliteMemoryStore, engine.store), engine.outbox
+        store2, outbox = cast(SqlStore, engine.store), engine.outbox
         assert outbox is not None
         await outbox.drained()
         assert [a["outcome"] for a in (await store2.export(gone.id))["scene_attempts"]] == ["abandoned"]

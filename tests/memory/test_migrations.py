@@ -72,17 +72,19 @@ async def test_newer_schema_is_refused_untouched(db_path: Path) -> None:
             pass
 
 
-async def test_pragmas(store: SqliteMemoryStore) -> None:
-    pragmas = await store.pragmas()
+async def test_pragmas(db_path: Path) -> None:
+    async with SqliteMemoryStore.open(db_path) as store:
+        pragmas = await store.pragmas()
     assert pragmas["journal_mode"] == "wal"
     assert pragmas["foreign_keys"] == 1
     assert pragmas["busy_timeout"] == 5000
 
 
-async def test_json_is_json_and_times_are_utc_iso(store: SqliteMemoryStore, db_path: Path) -> None:
-    player = await store.player("Robin")
-    handle = await store.begin_attempt(player.id, "sub", "mara")
-    await store.finish_attempt(handle, "success", "surfaced", AttemptStats(interruptions=2), [], elapsed=5)
+async def test_json_is_json_and_times_are_utc_iso(db_path: Path) -> None:
+    async with SqliteMemoryStore.open(db_path) as store:
+        player = await store.player("Robin")
+        handle = await store.begin_attempt(player.id, "sub", "mara")
+        await store.finish_attempt(handle, "success", "surfaced", AttemptStats(interruptions=2), [], elapsed=5)
     stats, started, ended = _rows(db_path, "SELECT stats, started_at, ended_at FROM scene_attempts")[0]
     assert json.loads(stats)["interruptions"] == 2
     assert _rows(db_path, "SELECT json_valid(stats) FROM scene_attempts") == [(1,)]

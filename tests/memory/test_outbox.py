@@ -1,5 +1,6 @@
 """The outbox: a refused write is kept, retried with backoff and lands; nothing counts twice; what is
-pending at shutdown is spooled and replayed at the next start. Real SQLite, a FakeClock, no sleeps."""
+pending at shutdown is spooled and replayed at the next start. Real SQLite and a real PostgreSQL
+server, a FakeClock, no sleeps."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from prometheus_client import REGISTRY
 
 from digital_actors.clock import FakeClock
 from digital_actors.memory import location, spool, writes
+from digital_actors.memory.base import SqlStore
 from digital_actors.memory.outbox import Outbox
 from digital_actors.memory.records import MemoryNote
 from digital_actors.memory.rules import AttemptStats
-from digital_actors.memory.store import SqliteMemoryStore
-from tests.memory.conftest import FakeWall
+from digital_actors.memory.stores import open_store
+from tests.memory.conftest import FakeWall, Where
 from tests.memory.faults import read_only, write_lock
 
 STATS = AttemptStats(correct_actions=2, kind_words=1)
@@ -30,8 +32,8 @@ def pending() -> float:
     return sample("digital_actors_memory_writes_pending")
 
 
-def outbox_for(store: SqliteMemoryStore, clock: FakeClock, db_path: Path) -> Outbox:
-    return Outbox(store, clock=clock, spool_file=spool.spool_path(db_path), busy_timeout_ms=0,
+def outbox_for(store: SqlStore, clock: FakeClock) -> Outbox:
+    return Outbox(store, clock=clock, spool_file=spool.spool_path(store.path), busy_timeout_ms=0,
                   rng=random.Random(7))
 
 
@@ -50,15 +52,17 @@ def finish(outbox: Outbox, begin: writes.BeginAttempt, outcome: str = "success")
                                 30.0, outbox.now())
 
 
-async def test_a_write_refused_by_a_lock_is_kept_retried_and_lands(db_path: Path, wall: FakeWall) -> None:
+async def test_a_write_refused_by_a_lock_is_kept_retried_and_lands(where: Where, wall: FakeWall) -> None:
     clock = FakeClock()
-    async with SqliteMemoryStore.open(db_path, wall_clock=wall) as store:
+    async with open_store(where, wall_clock=wall) as store:
         alex = await store.player("Alex")
-        outbox = outbox_for(store, clock, db_path)
+        outbox = outbox_for(store, clock)
+        spool_file = spool.spool_path(store.path)
+        assert spool_file is not None
         heard: list[bool] = []
         outbox.on_change(heard.append)
         before, locked_before = pending(), sample("digital_actors_memory_write_failures_total", {"kind": "locked"})
-        with write_lock(db_path):
+        with write_lock(where):
             begin = writes.new_attempt(alex.id, "sub", "mara", at=outbox.now())
             assert await outbox.submit(begin) is False  # kept, not lost
             assert await outbox.submit(finish(outbox, begin)) is False
@@ -79,7 +83,7 @@ async def test_a_write_refused_by_a_lock_is_kept_retried_and_lands(db_path: Path
         assert (snap.attempts, snap.successes, snap.last_ending) == (1, 1, "surfaced")
         assert snap.memories == ("They were kind to me.",)
         await outbox.aclose()
-    assert not spool.spool_path(db_path).exists()  # type: ignore[union-attr]
+    assert not spool_file.exists()
 
 
 class RecordingClock(FakeClock):
@@ -94,13 +98,13 @@ class RecordingClock(FakeClock):
         await super().sleep(seconds)
 
 
-async def test_backoff_doubles_up_to_the_ceiling_with_jitter(db_path: Path) -> None:
+async def test_backoff_doubles_up_to_the_ceiling_with_jitter(where: Where) -> None:
     clock = RecordingClock()
-    async with SqliteMemoryStore.open(db_path) as store:
+    async with open_store(where) as store:
         alex = await store.player("Alex")
         outbox = Outbox(store, clock=clock, busy_timeout_ms=0, retry_base=1.0, retry_max=8.0,
                         rng=random.Random(3))
-        with write_lock(db_path):
+        with write_lock(where):
             outbox.submit(writes.SetGivenName(alex.id, "Ada"))
             for _ in range(6):
                 await outbox.resting()
@@ -115,7 +119,7 @@ async def test_backoff_doubles_up_to_the_ceiling_with_jitter(db_path: Path) -> N
         assert (await store.get_player(alex.id)).given_name == "Ada"  # type: ignore[union-attr]
 
 
-async def test_an_attempt_written_twice_counts_once(store: SqliteMemoryStore) -> None:
+async def test_an_attempt_written_twice_counts_once(store: SqlStore) -> None:
     alex = await store.player("Alex")
     begin = writes.new_attempt(alex.id, "sub", "mara", at="2026-01-01T12:00:00.000+00:00")
     done = writes.FinishAttempt(begin.handle, "success", "surfaced", STATS, (MemoryNote("kind"),), 30.0,
@@ -130,15 +134,15 @@ async def test_an_attempt_written_twice_counts_once(store: SqliteMemoryStore) ->
     assert len(data["sessions"]) == 1 and len(data["memories"]) == 1
 
 
-async def test_shutdown_spools_what_is_pending_and_the_next_start_replays_it(db_path: Path) -> None:
+async def test_shutdown_spools_what_is_pending_and_the_next_start_replays_it(where: Where) -> None:
     clock = FakeClock()
-    spool_file = spool.spool_path(db_path)
-    assert spool_file is not None
-    async with SqliteMemoryStore.open(db_path) as store:
+    async with open_store(where) as store:
+        spool_file = spool.spool_path(store.path)
+        assert spool_file is not None
         alex = await store.player("Alex")
-        outbox = outbox_for(store, clock, db_path)
+        outbox = outbox_for(store, clock)
         before = pending()
-        with write_lock(db_path):
+        with write_lock(where):
             begin = writes.new_attempt(alex.id, "sub", "mara", at=outbox.now())
             outbox.submit(begin)
             outbox.submit(finish(outbox, begin))
@@ -150,8 +154,8 @@ async def test_shutdown_spools_what_is_pending_and_the_next_start_replays_it(db_
         assert (await store.snapshot(alex.id, "sub", "mara")).attempts == 0
         kept = spool_file.read_text()
 
-    async with SqliteMemoryStore.open(db_path) as store:  # the next start
-        outbox = outbox_for(store, clock, db_path)
+    async with open_store(where) as store:  # the next start
+        outbox = outbox_for(store, clock)
         assert outbox.replay() == 3
         await outbox.drained()
         assert not spool_file.exists()
@@ -160,23 +164,23 @@ async def test_shutdown_spools_what_is_pending_and_the_next_start_replays_it(db_
         await outbox.aclose()
 
         spool_file.write_text(kept)  # a crash after they landed but before the spool went: replayed again
-        again = outbox_for(store, clock, db_path)
+        again = outbox_for(store, clock)
         assert again.replay() == 3
         await again.drained()
         assert await store.snapshot(alex.id, "sub", "mara") == snap  # nothing counted twice
         await again.aclose()
 
 
-async def test_during_an_outage_the_queue_is_already_on_disk(db_path: Path) -> None:
+async def test_during_an_outage_the_queue_is_already_on_disk(where: Where) -> None:
     clock = FakeClock()
-    async with SqliteMemoryStore.open(db_path) as store:
+    async with open_store(where) as store:
         alex = await store.player("Alex")
-        outbox = outbox_for(store, clock, db_path)
-        with write_lock(db_path):
+        outbox = outbox_for(store, clock)
+        with write_lock(where):
             begin = writes.new_attempt(alex.id, "sub", "mara", at=outbox.now())
             await outbox.submit(begin)
             await outbox.resting()
-            spool_file = spool.spool_path(db_path)
+            spool_file = spool.spool_path(store.path)
             assert spool_file is not None
             found, unreadable = spool.read(spool_file)  # a crash now (kill -9) would lose nothing
             assert found == [begin] and unreadable == 0
@@ -185,11 +189,11 @@ async def test_during_an_outage_the_queue_is_already_on_disk(db_path: Path) -> N
         await outbox.aclose()
 
 
-async def test_a_write_refused_for_good_is_dropped_and_the_rest_land(db_path: Path) -> None:
+async def test_a_write_refused_for_good_is_dropped_and_the_rest_land(where: Where) -> None:
     clock = FakeClock()
-    async with SqliteMemoryStore.open(db_path) as store:
+    async with open_store(where) as store:
         alex = await store.player("Alex")
-        outbox = outbox_for(store, clock, db_path)
+        outbox = outbox_for(store, clock)
         dropped = sample("digital_actors_memory_writes_dropped_total", {"kind": "missing"})
         forgotten = writes.new_attempt("a-forgotten-player", "sub", "mara", at=outbox.now())
         assert await outbox.submit(forgotten) is False
@@ -219,9 +223,9 @@ def test_every_write_survives_the_spool_format() -> None:
         assert writes.from_json(writes.to_json(write)) == write
 
 
-async def test_the_write_probe_finds_a_read_only_database(db_path: Path) -> None:
-    async with SqliteMemoryStore.open(db_path) as store:
-        outbox = outbox_for(store, FakeClock(), db_path)
+async def test_the_write_probe_finds_a_read_only_database(where: Where) -> None:
+    async with open_store(where) as store:
+        outbox = outbox_for(store, FakeClock())
         assert await outbox.check() is None
         await read_only(store)
         problem = await outbox.check()
@@ -231,7 +235,7 @@ async def test_the_write_probe_finds_a_read_only_database(db_path: Path) -> None
         await outbox.aclose()
 
 
-async def test_players_are_made_from_an_id_once(store: SqliteMemoryStore) -> None:
+async def test_players_are_made_from_an_id_once(store: SqlStore) -> None:
     first = await store.create_player("web", player_id="4f1c2d3e-0000-4000-8000-000000000001")
     again = await store.create_player("web", player_id="4f1c2d3e-0000-4000-8000-000000000001")
     assert first == again and first.name == "web-4f1c2d3e-0000-4000-8000-000000000001"[:40]

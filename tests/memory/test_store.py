@@ -1,4 +1,5 @@
-"""The store's behaviour: identity, snapshots for returning players, attempts, forget, export."""
+"""The store's behaviour on SQLite and on PostgreSQL: identity, snapshots for returning players,
+attempts, forget, export."""
 
 from __future__ import annotations
 
@@ -9,28 +10,30 @@ from pathlib import Path
 import pytest
 
 from digital_actors.errors import MemoryStoreError
+from digital_actors.memory.base import SqlStore
 from digital_actors.memory.records import MemoryNote
 from digital_actors.memory.rules import AttemptStats
 from digital_actors.memory.store import SqliteMemoryStore
-from tests.memory.conftest import FakeWall, play
+from digital_actors.memory.stores import connect_store, open_store
+from tests.memory.conftest import FakeWall, Where, play
 
 
-async def test_identity_is_stable_and_per_profile(db_path: Path, wall: FakeWall) -> None:
-    async with SqliteMemoryStore.open(db_path, wall_clock=wall) as store:
+async def test_identity_is_stable_and_per_profile(where: Where, wall: FakeWall) -> None:
+    async with open_store(where, wall_clock=wall) as store:
         alex = await store.player("Alex")
         assert (await store.player("  alex ")).id == alex.id
         sam = await store.player("Sam")
         web1, web2 = await store.create_player(), await store.create_player()
     assert len({alex.id, sam.id, web1.id, web2.id}) == 4
     assert uuid.UUID(alex.id) and web1.kind == "web"
-    async with SqliteMemoryStore.open(db_path, wall_clock=wall) as store:
+    async with open_store(where, wall_clock=wall) as store:
         assert (await store.player("Alex")).id == alex.id
         assert (await store.get_player(web1.id)) is not None
         assert (await store.find_player("nobody")) is None
         assert (await store.list_players())[0].name == "Alex"  # most recently seen
 
 
-async def test_bad_names_are_refused(store: SqliteMemoryStore) -> None:
+async def test_bad_names_are_refused(store: SqlStore) -> None:
     for bad in ("", "   ", "x" * 41, "bell\x07"):
         with pytest.raises(MemoryStoreError):
             await store.player(bad)
@@ -38,7 +41,7 @@ async def test_bad_names_are_refused(store: SqliteMemoryStore) -> None:
         await store.player("Ok", kind="robot")
 
 
-async def test_returning_player_changes_the_cue_and_the_difficulty(store: SqliteMemoryStore) -> None:
+async def test_returning_player_changes_the_cue_and_the_difficulty(store: SqlStore) -> None:
     alex = await store.player("Alex")
     first = await store.snapshot(alex.id, "sub", "mara")
     assert (first.attempts, first.difficulty, first.returning) == (0, "normal", False)
@@ -66,7 +69,7 @@ async def test_returning_player_changes_the_cue_and_the_difficulty(store: Sqlite
     assert other_scene.trust == hard.trust  # the relationship belongs to the character, not the scene
 
 
-async def test_memories_rank_by_weight_then_recency_and_do_not_repeat(store: SqliteMemoryStore) -> None:
+async def test_memories_rank_by_weight_then_recency_and_do_not_repeat(store: SqlStore) -> None:
     alex = await store.player("Alex")
     await play(store, alex, "quit", notes=[MemoryNote("old small", 0.2), MemoryNote("name", 1.0)])
     await play(store, alex, "quit", notes=[MemoryNote("new small", 0.2), MemoryNote("name", 0.5)])
@@ -76,7 +79,7 @@ async def test_memories_rank_by_weight_then_recency_and_do_not_repeat(store: Sql
     assert [m["text"] for m in data["memories"]].count("name") == 1
 
 
-async def test_sessions_attempts_and_playtime(store: SqliteMemoryStore) -> None:
+async def test_sessions_attempts_and_playtime(store: SqlStore) -> None:
     alex = await store.player("Alex")
     first = await store.begin_attempt(alex.id, "sub", "mara")
     await store.finish_attempt(first, "failure", "flooded", AttemptStats(), [], elapsed=40.5)
@@ -97,7 +100,7 @@ async def test_sessions_attempts_and_playtime(store: SqliteMemoryStore) -> None:
         await store.begin_attempt(other.id, "sub", "mara", session_id=first.session_id)
 
 
-async def test_forget_one_memory(store: SqliteMemoryStore) -> None:
+async def test_forget_one_memory(store: SqlStore) -> None:
     alex = await store.player("Alex")
     await play(store, alex, "success", notes=[MemoryNote("keep me"), MemoryNote("drop me")])
     memories = (await store.export(alex.id))["memories"]
@@ -108,7 +111,7 @@ async def test_forget_one_memory(store: SqliteMemoryStore) -> None:
     assert await store.forget(sam.id, memory_id=target + 1000) == {"memories": 0}
 
 
-async def test_forget_one_character(store: SqliteMemoryStore) -> None:
+async def test_forget_one_character(store: SqlStore) -> None:
     alex = await store.player("Alex")
     await play(store, alex, "success", character="mara", notes=[MemoryNote("mara's")])
     await play(store, alex, "success", character="jonas", notes=[MemoryNote("jonas's")])
@@ -119,7 +122,7 @@ async def test_forget_one_character(store: SqliteMemoryStore) -> None:
     assert mara.attempts == 2  # the scene record stays: only the character forgets
 
 
-async def test_forget_everything(store: SqliteMemoryStore, db_path: Path) -> None:
+async def test_forget_everything(store: SqlStore) -> None:
     alex = await store.player("Alex")
     sam = await store.player("Sam")
     await play(store, alex, "success", notes=[MemoryNote("a")])
@@ -135,7 +138,7 @@ async def test_forget_everything(store: SqliteMemoryStore, db_path: Path) -> Non
         await store.forget(sam.id, memory_id=1, everything=True)
 
 
-async def test_export_is_complete_json(store: SqliteMemoryStore) -> None:
+async def test_export_is_complete_json(store: SqlStore) -> None:
     alex = await store.player("Alex")
     await play(store, alex, "success", stats=AttemptStats(correct_actions=3), notes=[MemoryNote("hi", 0.7)])
     data = json.loads(json.dumps(await store.export(alex.id)))
@@ -161,8 +164,10 @@ async def test_in_memory_store_and_urls(tmp_path: Path, monkeypatch: pytest.Monk
     async with SqliteMemoryStore.open(f"sqlite:///{tmp_path}/abs/mem.db") as store:
         assert store.path == tmp_path / "abs" / "mem.db"
     assert (tmp_path / "rel" / "mem.db").is_file() and (tmp_path / "abs" / "mem.db").is_file()
-    with pytest.raises(MemoryStoreError, match="only SQLite"):
+    with pytest.raises(MemoryStoreError, match="is a PostgreSQL database"):
         await SqliteMemoryStore.connect("postgres://x/y")
+    with pytest.raises(MemoryStoreError, match="only SQLite and PostgreSQL"):
+        await connect_store("mysql://u:secret@x/y")
 
 
 async def test_default_location_follows_home(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,8 +176,8 @@ async def test_default_location_follows_home(isolated_home: Path, monkeypatch: p
     assert (isolated_home / "data" / "player_memory.db").is_file()
 
 
-async def test_health_and_closed_store(db_path: Path) -> None:
-    store = await SqliteMemoryStore.connect(db_path)
+async def test_health_and_closed_store(where: Where) -> None:
+    store = await connect_store(where)
     assert await store.healthy() == (True, "ok")
     await store.close()
     ok, reason = await store.healthy()

@@ -61,19 +61,28 @@ def test_compose_structure() -> None:
                 assert (ROOT / source).exists(), source
 
 
-def test_prometheus_scrapes_the_app_the_host_and_the_health_probe() -> None:
+def test_prometheus_scrapes_every_app_service_the_host_and_the_health_probe() -> None:
+    """The app and every replica of the scale profile are found by name (DNS), so whichever run are
+    scraped and probed, and those that do not run are no targets (no false DigitalActorsDown)."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    targets = {name: job["static_configs"][0]["targets"] for name, job in jobs.items()}
-    assert targets == {"digital-actors": ["app:8888"], "node": ["node-exporter:9100"],
-                       "digital-actors-health": ["http://app:8888/health"]}
+    assert set(jobs) == {"digital-actors", "node", "digital-actors-health"}
+    assert jobs["node"]["static_configs"][0]["targets"] == ["node-exporter:9100"]
+    servers = sorted(name for name, spec in compose.items() if spec.get("image") == "digital-actors:latest")
+    assert servers == ["app", "app-1", "app-2"]
+    for name in ("digital-actors", "digital-actors-health"):
+        [sd] = jobs[name]["dns_sd_configs"]
+        assert sorted(sd["names"]) == servers and sd["type"] == "A" and sd["port"] == 8888
     health = jobs["digital-actors-health"]
     assert health["metrics_path"] == "/probe" and health["params"] == {"module": ["health"]}
+    target = next(r for r in health["relabel_configs"] if r.get("target_label") == "__param_target")
+    assert target["replacement"] == "http://${1}/health"
     assert health["relabel_configs"][-1] == {"target_label": "__address__", "replacement": "blackbox-exporter:9115"}
     blackbox = yaml.safe_load((DEPLOY / "prometheus" / "blackbox.yml").read_text())
     assert blackbox["modules"]["health"]["http"]["valid_status_codes"] == [200]
-    assert {"app", "node-exporter", "blackbox-exporter"} <= set(compose["prometheus"]["depends_on"])
+    assert {"node-exporter", "blackbox-exporter"} <= set(compose["prometheus"]["depends_on"])
+    assert "app" not in compose["prometheus"]["depends_on"]  # it would start the single app in the scale profile
     # The alerts count "three probes in a row" in 15 s steps.
     assert config["global"] == {"scrape_interval": "15s", "evaluation_interval": "15s"}
 

@@ -1,0 +1,723 @@
+"""The session's edges value by value: what a cue carries, what each input emits and in what order,
+restarts that reload memory, the judge's context, cache and timeout, actor signals, late suggestions,
+the director's held hint and a voice that fails (digital_actors/turn/)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from digital_actors import events as ev
+from digital_actors.actors.understudy import Understudy
+from digital_actors.clock import FakeClock
+from digital_actors.errors import MemoryStoreError, VoiceError
+from digital_actors.player import PlayerMemory
+from digital_actors.scene.loader import load_scene
+from digital_actors.scene.model import Scene, Signal
+from digital_actors.turn.ports import Cue, Decision, DirectorView
+from digital_actors.turn.session import Session, SessionOptions
+from digital_actors.turn.signals import Pending, SignalEvaluator, Verdict
+from digital_actors.voice.base import SilentVoice, VoiceProfile
+from tests.engine.conftest import write_scene
+from tests.engine.test_session import SCRIPTED
+
+Events = list[ev.Event]
+
+
+class Recording(Understudy):
+    """The understudy, remembering every cue it was given."""
+
+    def __init__(self, scene: Scene, **kwargs: object) -> None:
+        super().__init__(scene, **kwargs)  # type: ignore[arg-type]
+        self.cues: list[Cue] = []
+
+    def perform(self, cue: Cue):  # type: ignore[no-untyped-def]
+        self.cues.append(cue)
+        return super().perform(cue)
+
+
+def load(tmp_path: Path, text: str = SCRIPTED) -> Scene:
+    return load_scene(write_scene(tmp_path / "t", text))
+
+
+def make(tmp_path: Path, text: str = SCRIPTED, *, pace: float = 0.0, memory: PlayerMemory | None = None,
+         **options: object) -> tuple[Session, FakeClock, Recording]:
+    scene = load(tmp_path, text)
+    clock = FakeClock()
+    actor = Recording(scene, clock=clock, pace=pace)
+    opts = SessionOptions(**{"suggestions": False, **options})  # type: ignore[arg-type]
+    return Session(scene, actor=actor, clock=clock, options=opts, memory=memory), clock, actor
+
+
+def of(kind: type, got: Events) -> list:  # type: ignore[type-arg]
+    return [e for e in got if isinstance(e, kind)]
+
+
+# --- start -------------------------------------------------------------------------------------
+async def test_scene_started_says_everything_a_front_end_draws_first(tmp_path: Path) -> None:
+    text = SCRIPTED.replace('[state.bond]', '[state.bond]\n[state.left]\nstart = 90\nmax = 90\nrate = -1\n'
+                            'countdown = true\n', 1).replace(
+        'title = "T"', 'title = "T"\ntagline = "A test."\nminutes = 7')
+    session, _, _ = make(tmp_path, text, difficulty="hard")
+    session.start_notices.append(ev.Notice("Memory is off.", "warning", topic="memory"))
+    sub = session.events()
+    await session.start()
+    await session.start()  # a second start does nothing
+    got = sub.drain()
+    started = of(ev.SceneStarted, got)
+    assert len(started) == 1 and got[0] is started[0]
+    s = started[0]
+    assert (s.scene_id, s.title, s.tagline, s.player_role, s.minutes) == ("t", "T", "A test.", "tester", 7)
+    assert s.cast == (ev.CastMember("bob", "Bob"),) and (s.phase, s.phase_title) == (1, "One")
+    assert s.performer == "understudy (no model configured)" and s.difficulty == "hard" and s.time_left == 90
+    assert [g.id for g in s.gauges] == ["air", "heat"] and [c.id for c in s.controls] == ["valve"]
+    assert got[1] == ev.Notice("Memory is off.", "warning", topic="memory")
+    await session.close()
+
+
+async def test_a_scene_that_ends_at_once_never_starts_its_clock(tmp_path: Path) -> None:
+    session, clock, _ = make(tmp_path, overrides=(("air", 100.0), ("bond", 20.0)))
+    await session.start()
+    await session.settle()
+    assert session.game_over is not None and session.game_over.ending_id == "first"
+    await clock.advance(5)
+    assert session.world.elapsed == 0 and clock.sleepers == 0
+    await session.close()
+
+
+async def test_difficulty_comes_from_memory_unless_an_option_sets_it(tmp_path: Path) -> None:
+    text = SCRIPTED + '\n[difficulty]\neasy = { start = { air = 20 } }\n'
+    session, _, _ = make(tmp_path, text, memory=PlayerMemory(difficulty="easy"))
+    assert session.world.difficulty == "easy" and session.world.values["air"] == 70
+    chosen, _, _ = make(tmp_path / "b", text, memory=PlayerMemory(difficulty="easy"), difficulty="normal")
+    assert chosen.world.difficulty == "normal" and chosen.world.values["air"] == 50
+
+
+# --- cues --------------------------------------------------------------------------------------
+async def test_a_reply_cue_carries_the_moment(tmp_path: Path) -> None:
+    memory = PlayerMemory(player_id="p", trust=70.0)
+    session, clock, actor = make(tmp_path, memory=memory, start_phase=2)
+    await session.start()
+    await session.settle()
+    await clock.advance(2)
+    session.name_player("Sam")
+    await session.say("  who are you, breathe  ")
+    await session.settle()
+    reply = [c for c in actor.cues if c.kind == "reply"][-1]
+    assert reply.player_text == "who are you, breathe" and reply.signals == ("calm",) and not reply.interrupted
+    assert reply.character_id == "bob" and reply.memory is memory and reply.player_name == "Sam"
+    assert reply.elapsed == 2 and reply.names["bond"] == 5 and reply.names["signals.calm"] == 1
+    assert reply.history == (("actor", "Hello there."), ("player", "who are you, breathe"))
+    await session.close()
+
+
+async def test_a_control_cue_names_the_control_and_its_reaction(tmp_path: Path) -> None:
+    text = SCRIPTED.replace('effects = { air = "+30", bond = "=bond + 10" }',
+                            'effects = { air = "+30", bond = "=bond + 10" }\nreaction = "He flinches."')
+    session, _, actor = make(tmp_path, text, start_phase=2)
+    await session.start()
+    await session.press("valve")
+    await session.settle()
+    control = [c for c in actor.cues if c.kind == "control"]
+    assert [(c.control_id, c.beat) for c in control] == [("valve", "He flinches.")]
+    await session.close()
+
+
+async def test_phase_and_ending_cues_carry_their_beats(tmp_path: Path) -> None:
+    text = SCRIPTED.replace('title = "Two"', 'title = "Two"\nbeat = "It gets hot."').replace(
+        'title = "First"', 'title = "First"\nbeat = "He gives up."')
+    session, clock, actor = make(tmp_path, text, overrides=(("bond", 20.0), ("air", 70.0)))
+    await session.start()
+    await clock.advance(5)
+    await session.settle()
+    assert [(c.phase_id, c.beat) for c in actor.cues if c.kind == "phase"] == [(2, "It gets hot."), (3, "")]
+    await session.press("valve")
+    await session.settle()
+    assert [(c.ending_id, c.beat) for c in actor.cues if c.kind == "ending"] == [("first", "He gives up.")]
+    await session.close()
+
+
+async def test_director_notes_reach_the_next_cue_three_at_most(tmp_path: Path) -> None:
+    text = SCRIPTED.replace('[[director.rules]]\nid = "hot"', '''[[director.rules]]
+id = "n1"
+when = "elapsed >= 1"
+once = true
+note = "one"
+[[director.rules]]
+id = "n2"
+when = "elapsed >= 2"
+once = true
+note = "two"
+[[director.rules]]
+id = "n3"
+when = "elapsed >= 3"
+once = true
+note = "three"
+[[director.rules]]
+id = "n4"
+when = "elapsed >= 4"
+once = true
+note = "four"
+[[director.rules]]
+id = "hot"''', 1)
+    session, clock, actor = make(tmp_path, text)
+    await session.start()
+    await clock.advance(4)
+    await session.say("who are you")
+    await session.settle()
+    assert [c for c in actor.cues if c.kind == "reply"][-1].notes == ("two", "three", "four")
+    await session.close()
+
+
+# --- inputs ------------------------------------------------------------------------------------
+async def test_blank_words_are_not_an_input(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path)
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    sub.drain()
+    await session.say("   ")
+    await session.settle()
+    assert sub.drain() == [] and session.history == [("actor", "Hello there.")]
+    await session.close()
+
+
+async def test_an_unknown_control_is_refused_with_its_name(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path)
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    sub.drain()
+    assert await session.press("hatch") is False
+    assert sub.drain() == [ev.Notice("There is no control called 'hatch'.", "warning")]
+    await session.close()
+
+
+async def test_a_refusal_shows_the_controls_again(tmp_path: Path) -> None:
+    text = SCRIPTED.replace('unavailable = "The valve is jammed."', 'unavailable = ""')
+    session, _, _ = make(tmp_path, text)
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    sub.drain()
+    assert await session.press("valve") is False
+    got = sub.drain()
+    assert got[0] == ev.Narration("VALVE: not available yet.", "refusal", "valve")
+    assert of(ev.ControlsChanged, got) == [ev.ControlsChanged(session.world.controls())]
+    await session.close()
+
+
+async def test_a_press_shows_feedback_state_and_history(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path, start_phase=2)
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    sub.drain()
+    assert await session.press("valve") is True
+    got = sub.drain()
+    assert got[0] == ev.Narration("You use VALVE.", "feedback", "valve")
+    state = of(ev.StateChanged, got)
+    assert state[0].changed == {"air": 80.0, "bond": 10.0}
+    await session.settle()
+    assert ("player", "[presses VALVE]") in session.history
+    text = SCRIPTED.replace('label = "VALVE"', 'label = "VALVE"\nfeedback = "It squeals."')
+    other, _, _ = make(tmp_path / "b", text, start_phase=2)
+    sub = other.events()
+    await other.start()
+    await other.press("valve")
+    assert ev.Narration("It squeals.", "feedback", "valve") in sub.drain()
+    await session.close()
+    await other.close()
+
+
+async def test_a_press_that_changes_nothing_still_shows_the_state(tmp_path: Path) -> None:
+    text = SCRIPTED.replace('effects = { air = "+30", bond = "=bond + 10" }', '')
+    session, _, _ = make(tmp_path, text, start_phase=2)
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    sub.drain()
+    await session.press("valve")
+    state = of(ev.StateChanged, sub.drain())
+    assert len(state) == 1 and state[0].changed == {}
+    await session.close()
+
+
+async def test_a_press_cuts_off_a_background_line_but_not_a_reply(tmp_path: Path) -> None:
+    text = SCRIPTED.replace('note = "It is hot."', 'nudge = true')
+    session, clock, _ = make(tmp_path, text, pace=0.5, start_phase=2, overrides=(("heat", 10.0),))
+    sub = session.events()
+    await session.start()
+    await clock.advance(30)  # the opening; then the nudge (heat is 10) is spoken slowly
+    await clock.advance(0.5)
+    got = sub.drain()
+    assert of(ev.LineStarted, got)[-1].cue == "nudge" and session.speaking
+    await session.press("valve")
+    got = sub.drain()
+    cut = of(ev.LineFinished, got)
+    assert len(cut) == 1 and cut[0].interrupted and not cut[0].by_player
+    assert not [e for e in got if isinstance(e, ev.Narration) and e.kind == "interruption"]
+    assert session.world.values["bond"] == 10  # the interruption's -3 is the player's doing only
+    await session.say("who are you")
+    await clock.advance(0)
+    assert session.speaking
+    await session.press("valve")  # cooling down: refused; and a reply is never cut by a press
+    await clock.advance(0)
+    assert not [e for e in of(ev.LineFinished, sub.drain()) if e.interrupted]
+    await session.close()
+
+
+async def test_interrupt_cuts_the_line_as_the_player(tmp_path: Path) -> None:
+    session, clock, _ = make(tmp_path, pace=0.5, overrides=(("bond", 50.0),))
+    sub = session.events()
+    await session.start()
+    await clock.advance(0.5)
+    await session.interrupt()
+    got = sub.drain()
+    finished = of(ev.LineFinished, got)
+    assert len(finished) == 1 and finished[0].interrupted and finished[0].by_player
+    assert ev.Narration("He stops mid-sentence.", "interruption") in got
+    assert session.world.values["bond"] == 47
+    assert session.history == [("actor", "Hello —")]
+    await session.close()
+
+
+async def test_after_the_ending_input_is_refused_with_a_notice_except_interrupt(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path, overrides=(("air", 100.0),))
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    sub.drain()
+    await session.interrupt()
+    assert sub.drain() == []
+    await session.say("hello")
+    assert await session.press("valve") is False
+    notice = ev.Notice("The scene is over: restart to play again.", "info")
+    assert sub.drain() == [notice, notice]
+    await session.close()
+
+
+async def test_input_before_start_is_refused_for_every_input(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path)
+    with pytest.raises(RuntimeError, match="start"):
+        await session.press("valve")
+    with pytest.raises(RuntimeError):
+        await session.interrupt()
+
+
+async def test_pause_and_resume_each_say_so_once(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path)
+    sub = session.events()
+    session.resume()
+    session.pause()
+    session.pause()
+    assert session.paused is True
+    session.resume()
+    session.resume()
+    assert session.paused is False
+    assert sub.drain() == [ev.Paused(True), ev.Paused(False)]
+
+
+async def test_naming_the_player_says_so_once_per_new_name(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path)
+    sub = session.events()
+    session.name_player("  Sam   Lee ")
+    session.name_player("Sam Lee")
+    session.name_player("   ")
+    session.name_player("Jo")
+    assert sub.drain() == [ev.PlayerNamed("Sam Lee"), ev.PlayerNamed("Jo")]
+    assert session.player_name == "Jo"
+
+
+async def test_notices_reach_the_player_until_the_session_closes(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path)
+    sub = session.events()
+    session.notify(ev.Notice("Saving stopped.", "warning", topic="saving"))
+    assert sub.drain() == [ev.Notice("Saving stopped.", "warning", topic="saving")]
+    await session.close()
+    late = session.events()
+    session.notify(ev.Notice("Saving is back.", "info"))
+    assert late.drain() == [] and session.closed
+
+
+async def test_busy_and_speaking_follow_the_line(tmp_path: Path) -> None:
+    session, clock, _ = make(tmp_path, pace=0.5)
+    assert not session.busy and not session.speaking
+    await session.start()
+    await clock.advance(0.25)
+    assert session.busy and session.speaking and session.queued == []
+    await clock.advance(2)
+    await session.settle()
+    assert not session.busy and not session.speaking
+    await session.close()
+
+
+# --- restart -----------------------------------------------------------------------------------
+async def test_restart_reloads_the_players_memory(tmp_path: Path) -> None:
+    text = SCRIPTED + '\n[difficulty]\neasy = { start = { air = 20 } }\n'
+    session, _, actor = make(tmp_path, text)
+    later = PlayerMemory(player_id="p", player_name="Ann", attempts=1, difficulty="easy")
+
+    async def source() -> PlayerMemory:
+        return later
+
+    session.memory_source = source
+    await session.start()
+    await session.restart()
+    await session.settle()
+    assert session.memory is later and session.player_name == "Ann"
+    assert session.world.difficulty == "easy" and session.world.values["air"] == 70
+    assert session.world.names()["memory.attempts"] == 1
+    assert actor.cues[-1].kind == "opening" and actor.cues[-1].memory is later
+    await session.close()
+
+
+async def test_a_name_given_in_play_outlives_a_restart(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path)
+
+    async def source() -> PlayerMemory:
+        return PlayerMemory(player_name="Ann")
+
+    session.memory_source = source
+    await session.start()
+    session.name_player("Sam")
+    await session.restart()
+    assert session.player_name == "Sam"
+    await session.close()
+
+
+@pytest.mark.parametrize(("error", "logged"), [(MemoryStoreError("the store is locked", "wait"), "the store is locked"),
+                                               (TimeoutError(), "timeout")])
+async def test_restart_plays_on_with_what_was_known_when_memory_cannot_be_read(
+        tmp_path: Path, error: Exception, logged: str) -> None:
+    known = PlayerMemory(player_id="p", player_name="Ann", attempts=2)
+    session, _, _ = make(tmp_path, memory=known)
+
+    async def source() -> PlayerMemory:
+        raise error
+
+    session.memory_source = source
+    await session.start()
+    with capture_logs() as logs:
+        await session.restart()
+    assert session.memory is known and session.player_name == "Ann" and session.world.elapsed == 0
+    failed = [e for e in logs if e["event"] == "memory_reload_failed"]
+    assert [(e["log_level"], e["error"]) for e in failed] == [("warning", logged)]
+    await session.close()
+
+
+# --- actor signals, suggestions, failures ------------------------------------------------------
+ACTOR_SIGNAL = SCRIPTED.replace('[[director.rules]]', '''[[signals]]
+id = "spills"
+about = "actor"
+ask = "Did he give the code?"
+keywords = ["the code is"]
+effects = { bond = "+4" }
+[[director.rules]]''', 1).replace('lines = ["Bob.", "Still Bob."]', 'lines = ["Fine. The code is 42."]')
+
+
+async def test_the_actors_own_words_fire_actor_signals(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path, ACTOR_SIGNAL)
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    await session.say("breathe")  # a player signal only: "spills" is about the actor
+    await session.settle()
+    assert session.world.fired["spills"] == 0
+    await session.say("who are you")
+    await session.settle()
+    fired = of(ev.SignalFired, sub.drain())
+    assert fired == [ev.SignalFired("calm", "player", "keyword 'breathe'"),
+                     ev.SignalFired("spills", "actor", "keyword 'the code is'")]
+    assert session.world.values["bond"] == 9
+    await session.close()
+
+
+class Later(Recording):
+    """Suggestions written in the background, released by the test."""
+
+    def __init__(self, scene: Scene, **kwargs: object) -> None:
+        super().__init__(scene, **kwargs)
+        self.pending: list[asyncio.Future[list[str]]] = []
+        self.suggestions_later = self._later  # type: ignore[assignment]
+
+    def _later(self, cue: Cue, line: str) -> asyncio.Future[list[str]]:
+        fut: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self.pending.append(fut)
+        return fut
+
+
+def later_session(tmp_path: Path, text: str = SCRIPTED) -> tuple[Session, FakeClock, Later]:
+    scene = load(tmp_path, text)
+    clock = FakeClock()
+    actor = Later(scene, clock=clock)
+    return Session(scene, actor=actor, clock=clock), clock, actor
+
+
+async def test_late_suggestions_show_three_unless_the_player_acted_meanwhile(tmp_path: Path) -> None:
+    session, clock, actor = later_session(tmp_path)
+    sub = session.events()
+    await session.start()
+    await clock.advance(0)
+    assert len(actor.pending) == 1  # after the opening
+    actor.pending[0].set_result(["a", "b", "c", "d"])
+    await clock.advance(0)
+    assert of(ev.Suggestions, sub.drain()) == [ev.Suggestions(("a", "b", "c"))]
+    await session.say("who are you")
+    await clock.advance(0)
+    assert len(actor.pending) == 2
+    await session.say("hello")  # acted before the reply's suggestions landed: they are stale
+    await clock.advance(0)
+    actor.pending[1].set_result(["stale"])
+    actor.pending[2].set_result([])
+    await clock.advance(0)
+    assert of(ev.Suggestions, sub.drain()) == []
+    await session.close()
+
+
+async def test_late_suggestions_after_the_ending_are_dropped(tmp_path: Path) -> None:
+    session, clock, actor = later_session(tmp_path, SCRIPTED.replace('when = "air >= 100 and bond >= 20"',
+                                                                     'when = "signals.calm == 1"'))
+    sub = session.events()
+    await session.start()
+    await clock.advance(0)
+    await session.say("who are you")
+    await clock.advance(0)
+    await session.say("breathe")  # the ending
+    await clock.advance(0)
+    for fut in actor.pending:
+        if not fut.done():
+            fut.set_result(["late"])
+    await clock.advance(0)
+    assert session.ended and of(ev.Suggestions, sub.drain()) == []
+    await session.close()
+
+
+async def test_script_suggestions_come_only_after_story_lines(tmp_path: Path) -> None:
+    offers = '["Who are you?", "Your name?", "Who are you, really?", "A name, please?"]'  # four that get an answer
+    text = SCRIPTED.replace('note = "It is hot."', 'hint = "Cool it."').replace(
+        "[script]\n", f"[script]\nsuggestions = {offers}\n", 1) + '''
+[script.hints]
+hot = ["Cool it down."]
+'''
+    scene = load(tmp_path, text)
+    clock = FakeClock()
+    session = Session(scene, actor=Understudy(scene, clock=clock), clock=clock,
+                      options=SessionOptions(overrides=(("heat", 8.0),)))
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    got = sub.drain()
+    assert len(of(ev.Suggestions, got)) == 1 and len(of(ev.Suggestions, got)[0].items) == 3
+    await clock.advance(1)  # heat 10: the hint line
+    await session.settle()
+    got = sub.drain()
+    assert [e.cue for e in of(ev.LineStarted, got)] == ["hint"] and of(ev.Suggestions, got) == []
+    await session.close()
+
+
+class Exploding(Understudy):
+    def perform(self, cue: Cue):  # type: ignore[no-untyped-def]
+        if cue.kind == "reply":
+            raise ValueError("a bug in the actor")
+        return super().perform(cue)
+
+
+async def test_an_actor_bug_is_a_turn_failure_and_the_scene_goes_on(tmp_path: Path) -> None:
+    scene = load(tmp_path)
+    clock = FakeClock()
+    session = Session(scene, actor=Exploding(scene, clock=clock), clock=clock,
+                      options=SessionOptions(suggestions=False))
+    sub = session.events()
+    await session.start()
+    with capture_logs() as logs:
+        await session.say("who are you")
+        await session.settle()
+    assert of(ev.TurnFailed, sub.drain()) == [ev.TurnFailed("The actor lost the line.",
+                                                            "the scene goes on; say something")]
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == ["performance_failed"]
+    assert await session.press("valve") is False  # still playing (the valve is jammed in phase 1)
+    await session.close()
+
+
+class FailingVoice(SilentVoice):
+    def __init__(self, hint: str | None) -> None:
+        super().__init__()
+        self.hint = hint
+
+    async def synthesize(self, text, profile, *, sentence=None):  # type: ignore[no-untyped-def, override]
+        raise VoiceError("The voice quota is used up", self.hint, retryable=True)
+        yield b""  # pragma: no cover
+
+
+@pytest.mark.parametrize(("hint", "message"), [
+    ("top it up", "The voice quota is used up — text only from here (top it up)"),
+    (None, "The voice quota is used up — text only from here")])
+async def test_a_failing_voice_is_told_once_and_the_text_goes_on(tmp_path: Path, hint: str | None,
+                                                                 message: str) -> None:
+    scene = load(tmp_path, SCRIPTED.replace('opening = ["Hello there."]', 'opening = ["Hello there. Second one."]'))
+    clock = FakeClock()
+    session = Session(scene, actor=Understudy(scene, clock=clock), clock=clock, voice=FailingVoice(hint),
+                      voice_profile=VoiceProfile(character_id="bob"), options=SessionOptions(suggestions=False))
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    await session.say("who are you")
+    await session.settle()
+    got = sub.drain()
+    assert of(ev.Notice, got) == [ev.Notice(message, "warning", topic="voice_failed")]
+    assert next(e.text for e in of(ev.LineFinished, got)) == "Hello there. Second one."
+    await session.close()
+
+
+# --- the director model ------------------------------------------------------------------------
+class OneDecision:
+    def __init__(self, decision: Decision) -> None:
+        self.decision = decision
+        self.views: list[DirectorView] = []
+
+    def due(self, elapsed: float) -> bool:
+        return True
+
+    def mark(self, elapsed: float) -> None:
+        pass
+
+    async def decide(self, view: DirectorView) -> Decision | None:
+        self.views.append(view)
+        return self.decision
+
+    def reset(self) -> None:
+        pass
+
+
+async def test_the_director_models_hint_waits_for_the_gap_after_a_scene_hint(tmp_path: Path) -> None:
+    text = SCRIPTED.replace('note = "It is hot."', 'hint = "Cool it."').replace(
+        '[[director.rules]]', '[director]\nbackground_gap = 10\n[[director.rules]]', 1)
+    scene = load(tmp_path, text)
+    clock = FakeClock()
+    director = OneDecision(Decision("hint", "Try the valve.", "stuck"))
+    session = Session(scene, actor=Understudy(scene, clock=clock), clock=clock, director=director,
+                      options=SessionOptions(suggestions=False, overrides=(("heat", 10.0),)))
+    sub = session.events()
+    await session.start()
+    await session.say("breathe")
+    await session.settle()
+    notes = [e for e in of(ev.DirectorNote, sub.drain()) if e.rule_id == "llm"]
+    assert notes and all(n == ev.DirectorNote("llm", "continue", "",
+                                              "director model: stuck (hint held: too soon after the last)")
+                         for n in notes)
+    assert director.views[-1].fired == ("calm",)
+    assert session.queued == []
+    await session.close()
+
+
+# --- the judge ---------------------------------------------------------------------------------
+JUDGED = SCRIPTED.replace('[[director.rules]]', '''[[signals]]
+id = "kind"
+ask = "Was the player kind?"
+effects = { bond = "+7" }
+[[director.rules]]''', 1)
+
+
+@dataclass
+class Judge:
+    answers: dict[str, bool]
+    contexts: list[str]
+    texts: list[str]
+    hang: bool = False
+
+    async def judge(self, signals: Sequence[Signal], text: str, context: str) -> dict[str, bool]:
+        self.contexts.append(context)
+        self.texts.append(text)
+        if self.hang:
+            await asyncio.Event().wait()
+        return {s.id: self.answers[s.id] for s in signals if s.id in self.answers}
+
+
+async def test_the_judge_hears_the_last_six_turns_and_its_verdict_applies(tmp_path: Path) -> None:
+    scene = load(tmp_path, JUDGED)
+    clock = FakeClock()
+    judge = Judge({"kind": True}, [], [])
+    session = Session(scene, actor=Understudy(scene, clock=clock), clock=clock,
+                      signals=SignalEvaluator(judge=judge), options=SessionOptions(suggestions=False))
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    for words in ("one", "two", "three"):
+        judge.answers["kind"] = words == "three"
+        await session.say(words)
+        await session.settle()
+    assert judge.contexts[-1].split("\n") == ["actor: Hello there.", "player: one", "actor: What?",
+                                              "player: two", "actor: What?", "player: three"][-6:]
+    got = sub.drain()
+    assert ev.SignalFired("kind", "player", "judge") in got
+    assert [s.changed for s in of(ev.StateChanged, got) if s.changed] == [{"bond": 7.0}]
+    assert session.world.values["bond"] == 7
+    await session.close()
+
+
+async def test_verdicts_that_land_after_the_ending_change_nothing(tmp_path: Path) -> None:
+    text = JUDGED.replace('when = "air >= 100 and bond >= 20"', 'when = "signals.calm == 1"')
+    scene = load(tmp_path, text)
+    clock = FakeClock()
+    judge = Judge({"kind": True}, [], [], hang=False)
+    gate = asyncio.Event()
+
+    async def slow(signals, text, context):  # type: ignore[no-untyped-def]
+        await gate.wait()
+        return {"kind": True}
+
+    judge.judge = slow  # type: ignore[method-assign]
+    session = Session(scene, actor=Understudy(scene, clock=clock), clock=clock,
+                      signals=SignalEvaluator(judge=judge), options=SessionOptions(suggestions=False))
+    await session.start()
+    await session.say("breathe")  # the keyword ends the scene; the judge is still asked about "kind"
+    await clock.advance(0)
+    assert session.ended
+    bond = session.world.values["bond"]  # calm's keyword effect only
+    gate.set()
+    await session.settle()
+    assert session.world.fired["kind"] == 0 and session.world.values["bond"] == bond == 5
+    await session.close()
+
+
+def signal(scene: Scene, sid: str) -> Signal:
+    return next(s for s in scene.signals if s.id == sid)
+
+
+async def test_the_judges_answers_are_cached_per_text(tmp_path: Path) -> None:
+    scene = load(tmp_path, JUDGED)
+    judge = Judge({"kind": True}, [], [])
+    evaluator = SignalEvaluator(judge=judge)
+    pending = Pending((signal(scene, "kind"),), {})
+    assert await evaluator.verdicts(pending, "thanks") == [Verdict("kind", "judge")]
+    assert await evaluator.verdicts(pending, "thanks") == [Verdict("kind", "judge")]
+    assert judge.texts == ["thanks"]
+    judge.answers["kind"] = False
+    assert await evaluator.verdicts(pending, "go away") == []
+    assert judge.texts == ["thanks", "go away"] and judge.contexts == ["", ""]
+    evaluator.reset()
+    assert await evaluator.verdicts(pending, "thanks") == []
+    assert judge.texts == ["thanks", "go away", "thanks"]
+
+
+async def test_a_judge_that_does_not_answer_in_time_is_no_verdict_and_is_logged(tmp_path: Path) -> None:
+    scene = load(tmp_path, JUDGED)
+    judge = Judge({"kind": True}, [], [], hang=True)
+    evaluator = SignalEvaluator(judge=judge, timeout=0.01)
+    calm, kind = signal(scene, "calm"), signal(scene, "kind")
+    pending = Pending((calm, kind), {"calm": "breathe"})
+    with capture_logs() as logs:
+        got = await asyncio.wait_for(evaluator.verdicts(pending, "breathe, please"), 5)
+    assert got == [Verdict("calm", "keyword 'breathe' (no judgement)")]
+    assert [(e["event"], e["log_level"], e["signals"], e["error"]) for e in logs] == [
+        ("signal_judge_failed", "warning", ["calm", "kind"], "TimeoutError")]
+    judge.hang = False
+    # never cached; a signal the judge leaves unanswered falls back to its keyword
+    assert await evaluator.verdicts(pending, "breathe, please") == [
+        Verdict("calm", "keyword 'breathe' (no judgement)"), Verdict("kind", "judge")]

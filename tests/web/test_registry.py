@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 from digital_actors.clock import FakeClock
 from digital_actors.config import Settings
 from digital_actors.engine import Engine
-from web import sessions
+from web import store
 from web.catalog import SceneCatalog
 from web.player import Link, PlayerSession
 from web.sessions import FULL_RETRY_AFTER, ClientLimited, RegistryFull, SessionRegistry
@@ -35,9 +35,9 @@ def link() -> Link:
     return Link(send_text=send, send_bytes=send, close=close)
 
 
-async def connect(player: PlayerSession) -> Link:
+async def connect(reg: SessionRegistry, player: PlayerSession) -> Link:
     socket = link()
-    await player.attach(socket)
+    await reg.attach(player, socket)
     return socket
 
 
@@ -47,8 +47,11 @@ async def test_lookup_says_why_a_token_has_no_session(settings_factory, clock: F
     assert reg.lookup(None) == "missing" and reg.lookup("") == "missing"
     assert reg.lookup(player.token + "x") == "unknown"
     assert reg.lookup(player.token) is player
+    assert await reg.connect(None) == "missing" and await reg.connect(player.token + "x") == "unknown"
+    assert await reg.connect(player.token) is player
     await reg.close_all()
-    assert reg.lookup(player.token) == "expired"  # closed: a late reconnect hears "expired"
+    assert reg.lookup(player.token) == "unknown"  # no longer in this process...
+    assert await reg.connect(player.token) == "expired"  # ...and a late reconnect hears "expired"
 
 
 async def test_an_unused_token_lives_exactly_its_ttl(settings_factory, clock: FakeClock) -> None:
@@ -61,7 +64,7 @@ async def test_an_unused_token_lives_exactly_its_ttl(settings_factory, clock: Fa
     assert reg.lookup(player.token) == "expired"
     assert await reg.expire_due() == 1
     assert len(reg) == 0 and reg.held_by("a") == 0 and player.closed
-    assert reg.lookup(player.token) == "expired"
+    assert reg.lookup(player.token) == "unknown" and await reg.connect(player.token) == "expired"
     assert await reg.expire_due() == 0
 
 
@@ -69,7 +72,7 @@ async def test_a_dropped_socket_keeps_its_session_for_exactly_the_resume_window(
                                                                                clock: FakeClock) -> None:
     reg = registry(settings_factory, clock, session_token_ttl_seconds=10, ws_resume_seconds=30)
     player = await reg.issue("p1", client="a")
-    socket = await connect(player)
+    socket = await connect(reg, player)
     await clock.advance(500)  # a connected session never expires, however old its token
     assert await reg.expire_due() == 0 and reg.lookup(player.token) is player
     player.detach(socket)
@@ -95,13 +98,13 @@ async def test_a_client_at_its_share_gives_up_its_own_oldest_unconnected_token(s
                                                                               clock: FakeClock) -> None:
     reg = registry(settings_factory, clock, web_max_sessions_per_client=3)
     playing = await reg.issue("p1", client="a")
-    await connect(playing)
+    await connect(reg, playing)
     first_waiting = await reg.issue("p2", client="a")
     second_waiting = await reg.issue("p3", client="a")
     other = await reg.issue("p4", client="b")
     assert reg.held_by("a") == 3 and len(reg) == 4  # at the share, not past it: nobody was evicted
     newest = await reg.issue("p5", client="a")
-    assert first_waiting.closed and reg.lookup(first_waiting.token) == "expired"
+    assert first_waiting.closed and await reg.connect(first_waiting.token) == "expired"
     assert not second_waiting.closed and not playing.closed and not other.closed
     assert reg.held_by("a") == 3 and reg.held_by("b") == 1 and len(reg) == 4
     assert reg.lookup(newest.token) is newest
@@ -111,7 +114,7 @@ async def test_a_client_whose_sessions_all_have_sockets_is_refused(settings_fact
     reg = registry(settings_factory, clock, web_max_sessions_per_client=2, session_token_ttl_seconds=45)
     players = [await reg.issue(f"p{i}", client="a") for i in range(2)]
     for player in players:
-        await connect(player)
+        await connect(reg, player)
     with pytest.raises(ClientLimited) as refused:
         await reg.issue("p9", client="a")
     assert refused.value.retry_after == 45  # a token of theirs may expire by then
@@ -125,7 +128,7 @@ async def test_a_full_server_gives_the_oldest_unconnected_place_to_a_new_player(
                                                                                clock: FakeClock) -> None:
     reg = registry(settings_factory, clock, web_max_sessions=3)
     playing = await reg.issue("p1", client="a")
-    await connect(playing)
+    await connect(reg, playing)
     oldest = await reg.issue("p2", client="b")
     middle = await reg.issue("p3", client="a")
     newcomer = await reg.issue("p4", client="c")
@@ -138,7 +141,7 @@ async def test_a_server_whose_places_all_have_sockets_is_full(settings_factory, 
     reg = registry(settings_factory, clock, web_max_sessions=2)
     players = [await reg.issue(f"p{i}", client=f"c{i}") for i in range(2)]
     for player in players:
-        await connect(player)
+        await connect(reg, player)
     with pytest.raises(RegistryFull) as full:
         await reg.issue("p9", client="c9")
     assert full.value.retry_after == FULL_RETRY_AFTER == 30.0
@@ -150,7 +153,7 @@ async def test_a_dropped_socket_holds_its_place_like_a_connected_one(settings_fa
     """Only tokens that never connected give way: a player inside the resume window keeps their place."""
     reg = registry(settings_factory, clock, web_max_sessions=1)
     player = await reg.issue("p1", client="a")
-    player.detach(await connect(player))
+    player.detach(await connect(reg, player))
     with pytest.raises(RegistryFull):
         await reg.issue("p2", client="b")
     assert not player.closed
@@ -158,18 +161,18 @@ async def test_a_dropped_socket_holds_its_place_like_a_connected_one(settings_fa
 
 async def test_the_rate_limit_spends_one_token_per_request(settings_factory, clock: FakeClock) -> None:
     reg = registry(settings_factory, clock, session_rate_burst=2, session_rate_per_minute=4)
-    reg.limit("a")
-    reg.limit("a")
+    await reg.limit("a")
+    await reg.limit("a")
     with pytest.raises(ClientLimited) as limited:
-        reg.limit("a")
+        await reg.limit("a")
     assert limited.value.retry_after == 15.0  # 4 a minute: one per 15 s
     assert limited.value.hint == "try again in 15 s"
     assert limited.value.message == "Too many new sessions from your address."
-    reg.limit("b")  # another address has its own burst
+    await reg.limit("b")  # another address has its own burst
     await clock.advance(15)
-    reg.limit("a")
+    await reg.limit("a")
     with pytest.raises(ClientLimited):
-        reg.limit("a")
+        await reg.limit("a")
     assert len(reg) == 0  # limiting issues nothing
 
 
@@ -188,7 +191,7 @@ async def test_dropping_one_of_a_clients_sessions_keeps_count_of_the_others(sett
 
 async def test_only_the_newest_tombstones_are_kept(settings_factory, clock: FakeClock,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sessions, "TOMBSTONES", 2)
+    monkeypatch.setattr(store, "TOMBSTONES", 2)
     reg = registry(settings_factory, clock, session_token_ttl_seconds=10)
     players = []
     for i in range(3):
@@ -196,7 +199,7 @@ async def test_only_the_newest_tombstones_are_kept(settings_factory, clock: Fake
         await clock.advance(1)
     await clock.advance(10)
     assert await reg.expire_due() == 3
-    assert [reg.lookup(p.token) for p in players] == ["unknown", "expired", "expired"]
+    assert [await reg.connect(p.token) for p in players] == ["unknown", "expired", "expired"]
 
 
 async def test_the_sweeper_expires_on_its_interval_and_outlives_a_failure(settings_factory,
@@ -230,12 +233,13 @@ async def test_the_sweeper_expires_on_its_interval_and_outlives_a_failure(settin
 async def test_close_all_closes_every_session(settings_factory, clock: FakeClock) -> None:
     reg = registry(settings_factory, clock)
     players = [await reg.issue(f"p{i}", client=f"c{i % 2}") for i in range(3)]
-    await connect(players[0])
+    await connect(reg, players[0])
     with capture_logs() as logs:
         await reg.close_all()
     assert all(p.closed for p in players) and len(reg) == 0
     assert reg.held_by("c0") == 0 and reg.held_by("c1") == 0
-    assert [reg.lookup(p.token) for p in players] == ["expired"] * 3
+    assert [reg.lookup(p.token) for p in players] == ["unknown"] * 3
+    assert [await reg.connect(p.token) for p in players] == ["expired"] * 3
     assert not [e for e in logs if e["log_level"] == "error"]
     await reg.close_all()  # nothing left: nothing happens
 

@@ -565,12 +565,15 @@ async def test_a_failing_voice_is_told_once_and_the_text_goes_on(tmp_path: Path,
     session = Session(scene, actor=Understudy(scene, clock=clock), clock=clock, voice=FailingVoice(hint),
                       voice_profile=VoiceProfile(character_id="bob"), options=SessionOptions(suggestions=False))
     sub = session.events()
-    await session.start()
-    await session.settle()
-    await session.say("who are you")
-    await session.settle()
+    with capture_logs() as logs:
+        await session.start()
+        await session.settle()
+        await session.say("who are you")
+        await session.settle()
     got = sub.drain()
     assert of(ev.Notice, got) == [ev.Notice(message, "warning", topic="voice_failed")]
+    failures = [(e["log_level"], e["error"]) for e in logs if e["event"] == "voice_failed"]
+    assert failures and set(failures) == {("warning", "The voice quota is used up")}  # every failure is logged
     assert next(e.text for e in of(ev.LineFinished, got)) == "Hello there. Second one."
     await session.close()
 
@@ -648,12 +651,12 @@ async def test_the_judge_hears_the_last_six_turns_and_its_verdict_applies(tmp_pa
     sub = session.events()
     await session.start()
     await session.settle()
-    for words in ("one", "two", "three"):
-        judge.answers["kind"] = words == "three"
+    for words in ("one", "two", "three", "four"):
+        judge.answers["kind"] = words == "four"
         await session.say(words)
         await session.settle()
-    assert judge.contexts[-1].split("\n") == ["actor: Hello there.", "player: one", "actor: What?",
-                                              "player: two", "actor: What?", "player: three"][-6:]
+    assert judge.contexts[-1].split("\n") == ["actor: What?", "player: two", "actor: What?", "player: three",
+                                              "actor: What?", "player: four"]  # six of the eight turns
     got = sub.drain()
     assert ev.SignalFired("kind", "player", "judge") in got
     assert [s.changed for s in of(ev.StateChanged, got) if s.changed] == [{"bond": 7.0}]

@@ -97,6 +97,21 @@ def test_a_tag_split_across_deltas_is_never_cut() -> None:
     assert out + chunker.flush() == ["Fine.", "[whispers. quietly] now go."]
 
 
+def test_a_bracket_that_never_closes_is_text_at_the_end() -> None:
+    """Held back while it might be a tag still arriving; at the end it is text and the sentences
+    after it are cut as usual."""
+    chunker = SentenceChunker()
+    assert chunker.feed("Hi [oops. Next one") == []
+    assert chunker.flush() == ["Hi [oops.", "Next one"]
+
+
+def test_flush_empties_the_chunker() -> None:
+    chunker = SentenceChunker()
+    assert chunker.feed("One. [sighs]\n") == ["One."]
+    assert chunker.flush() == ["[sighs]"]  # a tag alone still reaches the voice, once
+    assert chunker.flush() == []
+
+
 def test_long_sentence_is_cut_at_a_clause() -> None:
     text = ("The reactor is venting into the aft compartment, the pumps are failing one by one, "
             "and I need you to open the valve now.")

@@ -25,6 +25,11 @@ def registry(settings_factory: Callable[..., Settings], clock: FakeClock, **valu
     return SessionRegistry(settings, engine=engine, catalog=SceneCatalog(engine), clock=clock, pace=0)
 
 
+def closed_for(logs: list[dict[str, Any]]) -> list[str]:
+    """The reason of every session_closed line (what an operator reads)."""
+    return [e["reason"] for e in logs if e["event"] == "session_closed"]
+
+
 def link() -> Link:
     async def send(_: object) -> None:
         return None
@@ -62,7 +67,9 @@ async def test_an_unused_token_lives_exactly_its_ttl(settings_factory, clock: Fa
     assert await reg.expire_due() == 0 and len(reg) == 1
     await clock.advance(0.5)
     assert reg.lookup(player.token) == "expired"
-    assert await reg.expire_due() == 1
+    with capture_logs() as logs:
+        assert await reg.expire_due() == 1
+    assert closed_for(logs) == ["expired"]
     assert len(reg) == 0 and reg.held_by("a") == 0 and player.closed
     assert reg.lookup(player.token) == "unknown" and await reg.connect(player.token) == "expired"
     assert await reg.expire_due() == 0
@@ -103,7 +110,9 @@ async def test_a_client_at_its_share_gives_up_its_own_oldest_unconnected_token(s
     second_waiting = await reg.issue("p3", client="a")
     other = await reg.issue("p4", client="b")
     assert reg.held_by("a") == 3 and len(reg) == 4  # at the share, not past it: nobody was evicted
-    newest = await reg.issue("p5", client="a")
+    with capture_logs() as logs:
+        newest = await reg.issue("p5", client="a")
+    assert closed_for(logs) == ["replaced_by_same_client"]
     assert first_waiting.closed and await reg.connect(first_waiting.token) == "expired"
     assert not second_waiting.closed and not playing.closed and not other.closed
     assert reg.held_by("a") == 3 and reg.held_by("b") == 1 and len(reg) == 4
@@ -131,7 +140,9 @@ async def test_a_full_server_gives_the_oldest_unconnected_place_to_a_new_player(
     await connect(reg, playing)
     oldest = await reg.issue("p2", client="b")
     middle = await reg.issue("p3", client="a")
-    newcomer = await reg.issue("p4", client="c")
+    with capture_logs() as logs:
+        newcomer = await reg.issue("p4", client="c")
+    assert closed_for(logs) == ["evicted_for_new_player"]
     assert oldest.closed and not middle.closed and not playing.closed
     assert len(reg) == 3 and reg.held_by("b") == 0 and reg.held_by("a") == 2 and reg.held_by("c") == 1
     assert reg.lookup(newcomer.token) is newcomer
@@ -241,6 +252,7 @@ async def test_close_all_closes_every_session(settings_factory, clock: FakeClock
     assert [reg.lookup(p.token) for p in players] == ["unknown"] * 3
     assert [await reg.connect(p.token) for p in players] == ["expired"] * 3
     assert not [e for e in logs if e["log_level"] == "error"]
+    assert closed_for(logs) == ["shutdown"] * 3
     await reg.close_all()  # nothing left: nothing happens
 
 

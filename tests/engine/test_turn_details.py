@@ -16,6 +16,8 @@ from digital_actors import events as ev
 from digital_actors.actors.understudy import Understudy
 from digital_actors.clock import FakeClock
 from digital_actors.errors import MemoryStoreError, VoiceError
+from digital_actors.llm.base import Usage
+from digital_actors.llm.tally import UsageTally
 from digital_actors.player import PlayerMemory
 from digital_actors.scene.loader import load_scene
 from digital_actors.scene.model import Scene, Signal
@@ -724,3 +726,37 @@ async def test_a_judge_that_does_not_answer_in_time_is_no_verdict_and_is_logged(
     # never cached; a signal the judge leaves unanswered falls back to its keyword
     assert await evaluator.verdicts(pending, "breathe, please") == [
         Verdict("calm", "keyword 'breathe' (no judgement)"), Verdict("kind", "judge")]
+
+
+# --- the game over ---------------------------------------------------------------------------------
+ENDINGS = SCRIPTED.replace('title = "First"', 'title = "First"\nepilogue = "It ends."\nhint = "Be kinder."')
+
+
+async def test_a_failure_tells_its_epilogue_hint_lines_and_tokens(tmp_path: Path) -> None:
+    session, _, actor = make(tmp_path, ENDINGS, overrides=(("air", 100.0), ("bond", 20.0)))
+    tally = UsageTally()
+    tally.add("line", Usage(input_tokens=10, output_tokens=4, cache_read_tokens=5))
+    actor.tally = tally  # type: ignore[misc]
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    over = of(ev.GameOver, sub.drain())
+    assert over == [session.game_over]
+    stats = {"elapsed": 0, "uses.valve": 0, "lines": 1.0, "tokens.input": 15.0, "tokens.output": 4.0}
+    assert over[0] == ev.GameOver("first", "failure", "First", "It ends.", 0, stats, hint="Be kinder.")
+    await session.close()
+
+
+async def test_a_success_counts_only_the_characters_lines_and_gives_no_hint(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path, ENDINGS, overrides=(("air", 70.0),), start_phase=2)
+    await session.start()
+    await session.settle()
+    await session.say("hello")  # one player line and one reply
+    await session.settle()
+    await session.press("valve")  # air 100: the ending
+    await session.settle()
+    over = session.game_over
+    assert over is not None and (over.ending_id, over.kind, over.hint) == ("done", "success", "")
+    assert over.stats["lines"] == 3  # the opening, the reply and the ending's line: not the player's two
+    assert "tokens.input" not in over.stats and over.stats["uses.valve"] == 1
+    await session.close()

@@ -112,6 +112,13 @@ def test_flush_empties_the_chunker() -> None:
     assert chunker.flush() == []
 
 
+@pytest.mark.parametrize("clause", ["abcd efgh ijkl mnop,",  # ends at min_clause_chars (20): long enough
+                                    "abcd efgh ijkl mnop qrst uvwx abcd efgh ijkl mnop qrst uvwx,"])  # 60: the limit
+def test_a_clause_cut_may_fall_exactly_on_either_limit(clause: str) -> None:
+    rest = "and then it goes on and on without any stop at all here and more"
+    assert whole(f"{clause} {rest}") == [clause, rest]
+
+
 def test_long_sentence_is_cut_at_a_clause() -> None:
     text = ("The reactor is venting into the aft compartment, the pumps are failing one by one, "
             "and I need you to open the valve now.")

@@ -4,6 +4,7 @@ dialogue, and a turn that works after it) and the time to resume, measured from 
 
     python benchmarks/failover.py              # N = 100
     python benchmarks/failover.py -n 300 --repeat 2
+    python benchmarks/failover.py --postgres   # A and B share a PostgreSQL server instead of a SQLite file
 
 Each player plays one turn on A (the greeting: trust 10 -> 20, phase 1 -> 2), then we wait until A has
 written every session's snapshot (it does a moment after each turn; that wait is printed too), kill
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import sys
@@ -106,12 +108,19 @@ async def all_saved(redis_url: str, players: list[Player]) -> None:
         await client.aclose()
 
 
-async def once(n: int, work: Path) -> None:
+async def once(n: int, work: Path, *, postgres: bool) -> None:
     scenes = work / "scenes" / "failover"
     scenes.mkdir(parents=True)
     (scenes / "scene.toml").write_text(SCENE, encoding="utf-8")
-    with running(work) as redis:
-        shared = {"REDIS_URL": redis.url, "DIGITAL_ACTORS_DB": str(work / "memory.db"),
+    with contextlib.ExitStack() as stack:
+        redis = stack.enter_context(running(work))
+        database = str(work / "memory.db")
+        if postgres:
+            from tests.memory.pg_server import running as running_pg
+
+            pg = stack.enter_context(running_pg(fast=False))
+            database = pg.url(pg.database(template="template0"))
+        shared = {"REDIS_URL": redis.url, "DIGITAL_ACTORS_DB": database,
                   "DIGITAL_ACTORS_SCENES": str(scenes.parent), "LOG_LEVEL": "WARNING", "WEB_MAX_SESSIONS": str(n + 50),
                   "SESSION_RATE_PER_MINUTE": "1000000", "SESSION_RATE_BURST": "1000000",
                   "WEB_MAX_SESSIONS_PER_CLIENT": "1000000"}
@@ -177,11 +186,14 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=100, help="live sessions on the server that is killed")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--postgres", action="store_true",
+                        help="share a throwaway PostgreSQL server, not a SQLite file")
     args = parser.parse_args()
-    print(f"failover: {args.n} sessions, kill -9, reconnect to the other server (understudy, shared Redis and memory)")
+    memory = "PostgreSQL" if args.postgres else "one SQLite file"
+    print(f"failover: {args.n} sessions, kill -9, reconnect to the other server (understudy, shared Redis, {memory})")
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as work:
-            await once(args.n, Path(work))
+            await once(args.n, Path(work), postgres=args.postgres)
 
 
 if __name__ == "__main__":

@@ -3,17 +3,23 @@
 Each player gets a token, opens /ws, starts a scene, waits for the opening line, then says
 something ``--turns`` times; we time each turn to the first text of the reply. The server runs in
 a subprocess (``web.serve``) whose CPU and memory we sample from /proc. Bounded: every player
-gives up after ``--timeout`` seconds, and the run stops by itself.
+gives up after ``--timeout`` seconds, and the run stops by itself. By default every player arrives
+at once and answers at once (the worst case: turns come in waves); ``--spread`` spreads the
+arrivals and ``--think`` pauses before each line, as players read and type (seeded: the same on
+every run).
 
     python benchmarks/ws_load.py                      # N = 100, 500, 1000, offline (the understudy)
     python benchmarks/ws_load.py -n 200 --fake-model  # with a local fake Anthropic server
-    python benchmarks/ws_load.py -n 1000 --fake-model --workers 2   # two workers, a redis-server, shared memory
+    python benchmarks/ws_load.py -n 1000 --fake-model --workers 2 --postgres  # two workers, Redis, PostgreSQL
+    python benchmarks/ws_load.py -n 1000 --fake-model --spread 30 --think 5  # arrivals over 30 s, 5 s pauses
 
 ``--fake-model`` points the server at a fake Anthropic API (tests/fakes) with a 0.3 s first
 token. The performer each session reports is printed, so it is visible whether the engine used it.
 ``--workers N`` runs ``serve --workers N`` with a redis-server of its own (``--redis`` gives one to a
 single worker too): the CPU is every server process's (and Redis's, shown apart), and what the
 sessions cost in Redis is printed (snapshot writes per turn, bytes per snapshot, memory per session).
+``--postgres`` puts the memory store on a throwaway PostgreSQL server (durable settings, a fresh
+database) instead of a SQLite file; the database server's CPU is not in the server CPU figure.
 All players come from 127.0.0.1, so the per-client admission limits are lifted.
 """
 
@@ -24,11 +30,13 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import socket
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +57,7 @@ UNLIMITED = {"SESSION_RATE_PER_MINUTE": "1000000", "SESSION_RATE_BURST": "100000
 @dataclass
 class Results:
     first_text: list[float] = field(default_factory=list)
+    by_turn: dict[int, list[float]] = field(default_factory=dict)  # the same times, by turn number
     failures: list[str] = field(default_factory=list)
     performers: set[str] = field(default_factory=set)
 
@@ -101,20 +110,23 @@ class ProcStats:
                 await asyncio.wait_for(stop.wait(), 0.25)
 
 
-async def player(http: aiohttp.ClientSession, base: str, scene: str, turns: int, out: Results) -> None:
+async def player(http: aiohttp.ClientSession, base: str, scene: str, turns: int, out: Results, *,
+                 think: Callable[[], float] = lambda: 0.0) -> None:
     issued = await http.post(f"{base}/api/session")
     if issued.status != 200:
-        raise RuntimeError(f"POST /api/session answered {issued.status}")
+        raise RuntimeError(f"POST /api/session answered {issued.status}: {(await issued.text())[:120]}")
     token = (await issued.json())["token"]
     async with http.ws_connect(f"{base}/ws?token={token}", heartbeat=None) as ws:
         await ws.send_json({"type": "start", "scene": scene})
         await _until(ws, out, lambda f: f["type"] == "LineFinished")
         for turn in range(turns):
+            await asyncio.sleep(think())  # reading the line, typing the next (0: at once)
             sent = time.perf_counter()
             await ws.send_json({"type": "say", "text": SAYS[turn % len(SAYS)]})
             reply = ReplyWatch()
             await _until(ws, out, reply.first_text)
             out.first_text.append(time.perf_counter() - sent)
+            out.by_turn.setdefault(turn + 1, []).append(out.first_text[-1])
             await _until(ws, out, reply.finished)
 
 
@@ -166,6 +178,11 @@ async def run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dict
 
             redis = stack.enter_context(running(Path(stack.enter_context(tempfile.TemporaryDirectory()))))
             env = {**env, "REDIS_URL": redis.url}
+        if args.postgres:
+            from tests.memory.pg_server import running as running_pg
+
+            pg = stack.enter_context(running_pg(fast=False))  # durable defaults (fsync on), as deployed
+            env = {**env, "DATABASE_URL": pg.url(pg.database(template="template0"))}
         await _run(n, args, env, calls, redis)
 
 
@@ -174,15 +191,16 @@ async def _run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dic
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     before = dict(calls or {})
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as home, contextlib.ExitStack() as stack:
+        log_file = stack.enter_context(args.server_log.open("ab")) if args.server_log else None
         server_env = {**env, "PORT": str(port), "HOST": "127.0.0.1", "DIGITAL_ACTORS_HOME": home,
                       "WEB_MAX_SESSIONS": str(n + 50), "LOG_LEVEL": "WARNING", "LOG_FORMAT_JSON": "true",
                       "WEB_WORKERS": str(args.workers), **UNLIMITED,
                       # Text only: a local voice would make this a benchmark of CPU speech synthesis.
                       "VOICE": os.environ.get("VOICE", "false")}
         proc = await asyncio.create_subprocess_exec(sys.executable, "-c", SERVER, env=server_env, cwd=ROOT,
-                                                    stdout=asyncio.subprocess.DEVNULL,
-                                                    stderr=asyncio.subprocess.DEVNULL)
+                                                    stdout=log_file or asyncio.subprocess.DEVNULL,
+                                                    stderr=log_file or asyncio.subprocess.DEVNULL)
         stats = ProcStats(proc.pid)
         redis_stats = ProcStats(redis.process.pid) if redis is not None else None
         connector = aiohttp.TCPConnector(limit=0)
@@ -195,21 +213,31 @@ async def _run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dic
                     await _all_workers_up(stats, args.workers)
                 stop = asyncio.Event()
                 watcher = asyncio.create_task(stats.watch(stop))
+                lags: list[float] = []
+                lagger = asyncio.create_task(loop_lag(stop, lags))
                 cpu0, t0, own0 = stats.cpu_seconds(), time.perf_counter(), time.process_time()
                 redis0 = redis_stats.cpu_seconds() if redis_stats is not None else 0.0
                 memory0 = _redis_memory(redis) if redis is not None else 0
 
-                async def one() -> None:
+                rng = random.Random(1)  # the same arrivals and pauses on every run
+
+                def think() -> float:
+                    return rng.uniform(0.5, 1.5) * args.think
+
+                async def one(arrival: float) -> None:
+                    await asyncio.sleep(arrival)
                     try:
-                        await asyncio.wait_for(player(http, base, args.scene, args.turns, out), args.timeout)
+                        await asyncio.wait_for(player(http, base, args.scene, args.turns, out, think=think),
+                                               args.timeout)
                     except Exception as e:
                         out.failures.append(type(e).__name__ + (f": {e}" if str(e) else ""))
 
-                await asyncio.gather(*(one() for _ in range(n)))
+                await asyncio.gather(*(one(rng.uniform(0, args.spread)) for _ in range(n)))
                 wall, cpu = time.perf_counter() - t0, stats.cpu_seconds() - cpu0
                 own = time.process_time() - own0
                 stop.set()
                 await watcher
+                await lagger
                 if redis is not None:
                     assert redis_stats is not None
                     shared = await _shared_costs(http, base, redis, redis_stats.cpu_seconds() - redis0, memory0)
@@ -222,7 +250,10 @@ async def _run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dic
                     proc.kill()
                     await proc.wait()
     report(n, out, wall, cpu, stats.peak_rss_mb, workers=args.workers)
-    print(f"    this process (clients and the fake model): {own / wall * 100:5.1f}% of a core")
+    lag = sorted(lags) or [0.0]
+    print(f"    this process (clients and the fake model): {own / wall * 100:5.1f}% of a core; its event loop late"
+          f" by {statistics.median(lag) * 1000:.0f} ms median, {percentile(lag, 0.99) * 1000:.0f} ms p99"
+          " (a delay the first-text times include)")
     if shared:
         turns = max(1, len(out.first_text) + n)  # each player's start counts as a turn of writes too
         print(f"    redis: {shared['cpu'] / wall * 100:4.1f}% of a core; {shared['writes'] / turns:.2f} snapshot "
@@ -234,6 +265,15 @@ async def _run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dic
         per = {k: (calls.get(k, 0) - before.get(k, 0)) for k in sorted(calls)}
         print("    model calls per spoken turn: " + ", ".join(f"{k} {v / turns:.2f}" for k, v in per.items() if v)
               + "  (the opening, verify and background calls included)")
+
+
+async def loop_lag(stop: asyncio.Event, lags: list[float], every: float = 0.02) -> None:
+    """How late this process's own event loop wakes up: the clients' and the fake model's share of
+    the measured times (they run here, on the same cores as the server)."""
+    while not stop.is_set():
+        start = time.perf_counter()
+        await asyncio.sleep(every)
+        lags.append(time.perf_counter() - start - every)
 
 
 async def _all_workers_up(stats: ProcStats, workers: int) -> None:
@@ -274,17 +314,24 @@ async def _shared_costs(http: aiohttp.ClientSession, base: str, redis: Any, cpu:
             "keys": float(keys)}
 
 
+def percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
 def report(n: int, out: Results, wall: float, cpu: float, rss: float, *, workers: int = 1) -> None:
     times = sorted(out.first_text)
     if times:
-        median = statistics.median(times) * 1000
-        p99 = times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
+        median, p99 = statistics.median(times) * 1000, percentile(times, 0.99) * 1000
         timing = f"first text median {median:7.1f} ms  p99 {p99:7.1f} ms  ({len(times)} turns)"
     else:
         timing = "no turn completed"
     print(f"N={n:5d} workers={workers}  {timing}  server CPU {cpu / wall * 100:5.1f}% of a core over {wall:5.1f} s"
           f" ({cpu / n * 1000:.0f} ms a player)  peak RSS {rss:6.1f} MiB  failures {len(out.failures)}"
           f"  performer {','.join(sorted(out.performers))}")
+    if len(out.by_turn) > 1:
+        print("    by turn: " + "; ".join(f"{k}: median {statistics.median(v) * 1000:.0f} ms p99 "
+                                        f"{percentile(sorted(v), 0.99) * 1000:.0f} ms"
+                                        for k, v in sorted(out.by_turn.items())))
     for failure in sorted(set(out.failures))[:5]:
         print(f"    failure: {failure} (x{out.failures.count(failure)})")
 
@@ -295,9 +342,16 @@ async def main() -> None:
     parser.add_argument("--scene", default="welcome")
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds each player may take")
+    parser.add_argument("--spread", type=float, default=0.0,
+                        help="players arrive over this many seconds (0: all at once, the worst case)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds a player pauses before each line, on average (0: at once)")
     parser.add_argument("--fake-model", action="store_true", help="point the server at a fake Anthropic API")
     parser.add_argument("--workers", type=int, default=1, help="serve --workers N (with a redis-server of its own)")
     parser.add_argument("--redis", action="store_true", help="a redis-server (REDIS_URL) even for one worker")
+    parser.add_argument("--server-log", type=Path, help="append the server's log (JSON lines, WARNING and up) here")
+    parser.add_argument("--postgres", action="store_true",
+                        help="the memory store on a throwaway PostgreSQL server (DATABASE_URL) instead of SQLite")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env["PYTHONPATH"] = str(ROOT)
@@ -321,8 +375,10 @@ async def main() -> None:
 
         fake = await RoutedAnthropic(Paced(default_line="I am Lt. Smith. Listen to me.")).start()
         env.update(ANTHROPIC_API_KEY="sk-fake-benchmark", ANTHROPIC_BASE_URL=fake.url, LLM_PROVIDER="anthropic")
-    print(f"ws_load: scene={args.scene} turns={args.turns} model={'fake anthropic' if fake else 'offline'}"
-          f" cpus={os.cpu_count()} workers={args.workers} redis={'yes' if args.workers > 1 or args.redis else 'no'}")
+    print(f"ws_load: scene={args.scene} turns={args.turns} spread={args.spread:g}s think={args.think:g}s"
+          f" model={'fake anthropic' if fake else 'offline'}"
+          f" cpus={os.cpu_count()} workers={args.workers} redis={'yes' if args.workers > 1 or args.redis else 'no'}"
+          f" memory={'postgresql' if args.postgres else 'sqlite'}")
     try:
         for n in args.n or [100, 500, 1000]:
             await run(n, args, env, fake.router.counts if fake is not None else None)

@@ -108,6 +108,8 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Seconds a client has to send a request's body once its headers are in; a slower one gets 408 and the connection closes.")
     redis_url: SecretStr | None = Field(
         None, description="Redis shared by every server process and machine (redis://host:6379/0; rediss:// for TLS): session tokens, per-client limits and a snapshot of each live session, so a player who reconnects to any of them, or whose server died, goes on with the scene. Needed by `serve --workers` above 1. Empty: sessions live in the process that issued them.")
+    redis_max_connections: int = Field(
+        50, ge=1, le=10000, description="Connections each server process may open to Redis; more callers at once wait their turn (up to 2 s) rather than fail. Redis accepts 10,000 clients by default: keep processes x this below it.")
     web_workers: int = Field(
         1, ge=1, le=64, description="Processes `digital-actors serve` runs on its one port (the kernel spreads connections among them); above 1 needs REDIS_URL. Local voices get the usable cores divided among them.")
 

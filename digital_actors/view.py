@@ -10,6 +10,7 @@ the gauge (``events.danger_level``) because the prompt needs it too.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -155,22 +156,27 @@ class PlayerView:
                 rows.append((control.label.title(), "used once" if used == 1 else f"used {used:.0f} times"))
         return rows
 
-    def to_json(self) -> dict[str, Any]:
-        """The whole view for a page that (re)builds itself: JSON-ready, text only."""
-        return {
-            "started": self.started, "title": self.title, "tagline": self.tagline, "role": self.role,
-            "performer": self.performer, "difficulty": self.difficulty, "minutes": self.minutes,
-            "cast": self.cast, "phase": self.phase,
-            "gauges": [ev.plain(g) | {"text": value_text(g), "fraction": fraction(g)} for g in self.gauges],
-            "countdown": self.countdown, "urgent": self.urgent, "elapsed": self.elapsed,
-            "clock": self.countdown or clock_text(self.elapsed),
-            "controls": [ev.plain(c) for c in self.controls], "keys": self.keys,
-            "transcript": [_entry_json(e) for e in self.transcript],
-            "line": None if self.line is None else _entry_json(self.line),
-            "suggestions": list(self.suggestions), "paused": self.paused,
-            "over": None if self.over is None else {**ev.to_dict(self.over), "rows": self.stats()},
-            "name": self.name,
-        }
+    def to_json(self, keys: Iterable[str] | None = None) -> dict[str, Any]:
+        """The whole view for a page that (re)builds itself: JSON-ready, text only. With ``keys``, only
+        those (a live frame's patch: a token's frame must not rebuild a 200-entry transcript)."""
+        wanted = _JSON if keys is None else keys
+        return {key: _JSON[key](self) for key in wanted}
+
+
+_JSON: dict[str, Callable[[PlayerView], Any]] = {
+    "started": lambda v: v.started, "title": lambda v: v.title, "tagline": lambda v: v.tagline,
+    "role": lambda v: v.role, "performer": lambda v: v.performer, "difficulty": lambda v: v.difficulty,
+    "minutes": lambda v: v.minutes, "cast": lambda v: v.cast, "phase": lambda v: v.phase,
+    "gauges": lambda v: [ev.plain(g) | {"text": value_text(g), "fraction": fraction(g)} for g in v.gauges],
+    "countdown": lambda v: v.countdown, "urgent": lambda v: v.urgent, "elapsed": lambda v: v.elapsed,
+    "clock": lambda v: v.countdown or clock_text(v.elapsed),
+    "controls": lambda v: [ev.plain(c) for c in v.controls], "keys": lambda v: v.keys,
+    "transcript": lambda v: [_entry_json(e) for e in v.transcript],
+    "line": lambda v: None if v.line is None else _entry_json(v.line),
+    "suggestions": lambda v: list(v.suggestions), "paused": lambda v: v.paused,
+    "over": lambda v: None if v.over is None else {**ev.to_dict(v.over), "rows": v.stats()},
+    "name": lambda v: v.name,
+}
 
 
 def view_state(view: PlayerView, *, transcript: int = TRANSCRIPT_LIMIT) -> dict[str, Any]:

@@ -98,7 +98,8 @@ def session_store(settings: Settings, clock: Clock) -> SessionStore:
     from web.redis_store import RedisSessionStore  # the Redis client loads only when it is used
 
     return RedisSessionStore(settings.redis_url.get_secret_value(), per_minute=settings.session_rate_per_minute,
-                             burst=settings.session_rate_burst, lease=settings.ws_resume_seconds + 2 * CLEANUP_INTERVAL)
+                             burst=settings.session_rate_burst, lease=settings.ws_resume_seconds + 2 * CLEANUP_INTERVAL,
+                             max_connections=settings.redis_max_connections)
 
 
 async def _session_store(app: web.Application) -> AsyncIterator[None]:

@@ -57,12 +57,16 @@ class RedisSessionStore:
     lives without a renewal (its owner renews it every CLEANUP_INTERVAL)."""
 
     def __init__(self, url: str, *, per_minute: float, burst: int, lease: float, prefix: str = PREFIX,
-                 instance: str | None = None, client: aioredis.Redis | None = None) -> None:
+                 instance: str | None = None, client: aioredis.Redis | None = None,
+                 max_connections: int = 50) -> None:
         # Two quick retries: a pooled connection that a Redis restart closed is replaced, not reported.
         retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 2)
-        self._redis = client or aioredis.Redis.from_url(
-            url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, health_check_interval=30, retry=retry,
-            retry_on_error=[RedisConnectionError, RedisTimeoutError])
+        # A blocking pool: past ``max_connections`` a caller waits for a connection (up to TIMEOUT)
+        # instead of failing at once ("Too many connections": 749 of 1,000 sessions refused at a burst).
+        self._redis = client or aioredis.Redis.from_pool(aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=TIMEOUT, socket_timeout=TIMEOUT,
+            socket_connect_timeout=TIMEOUT, health_check_interval=30, retry=retry,
+            retry_on_error=[RedisConnectionError, RedisTimeoutError]))
         self._owns_client = client is None
         self.url_for_logs = _without_password(url)
         self.rate, self.burst, self.lease, self.prefix = per_minute / 60.0, burst, lease, prefix

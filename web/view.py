@@ -49,8 +49,7 @@ class SessionView:
         keys = {k for part in parts for k in PATCH.get(part, ())}
         if not keys:
             return None
-        whole = self.view.to_json()
-        return {k: whole[k] for k in sorted(keys)}
+        return self.view.to_json(sorted(keys))
 
     def snapshot(self, **extra: Any) -> dict[str, Any]:
         """The body of a ``Snapshot`` frame."""

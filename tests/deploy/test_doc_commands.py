@@ -28,7 +28,7 @@ import pytest
 from digital_actors.memory.records import MemoryNote
 from digital_actors.memory.store import SqliteMemoryStore
 from tests.deploy.doc_commands import Command, commands, cron_entry
-from tests.memory.conftest import pg_server, pg_url, play  # noqa: F401  (pg_*: the PostgreSQL fixtures)
+from tests.memory.conftest import play
 from tests.memory.legacy_fixture import build_legacy_db
 from tests.memory.pg_server import PASSWORD
 

@@ -24,6 +24,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes.sse_server import listen
+
 # Fault modes (23). "clean" is not a fault: a well-formed, well-written answer.
 STREAM_FAULTS: tuple[str, ...] = (
     "null_delta", "number_text", "bad_utf8", "lone_surrogate", "garbage_json", "unknown_events",
@@ -143,16 +145,7 @@ class FaultServer:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> Self:
-        app = web.Application()
-        app.add_routes(self.routes())
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.2,
-                                     access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, self.port = await listen(self.routes(), self.port, shutdown_timeout=0.2)
         return self
 
     async def stop(self) -> None:

@@ -16,6 +16,19 @@ from typing import Any, Self
 from aiohttp import web
 
 
+async def listen(routes: list[web.RouteDef], port: int, *, shutdown_timeout: float) -> tuple[web.AppRunner, int]:
+    """Serve ``routes`` on 127.0.0.1:``port`` (0: a free one); the runner and the port it got."""
+    app = web.Application()
+    app.add_routes(routes)
+    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=shutdown_timeout, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    server = site._server
+    assert server is not None and server.sockets  # type: ignore[attr-defined]
+    return runner, int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+
+
 @dataclass
 class Reply:
     """What the fake answers to one request."""
@@ -77,16 +90,7 @@ class FakeServer(abc.ABC):
 
     async def start(self) -> Self:
         """Listen on a free port, or again on the same one after ``stop`` (an outage that ends)."""
-        app = web.Application()
-        app.add_routes(self.routes())
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5,
-                                     access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, self.port = await listen(self.routes(), self.port, shutdown_timeout=0.5)
         return self
 
     async def stop(self) -> None:

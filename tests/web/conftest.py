@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from digital_actors.clock import FakeClock
 from digital_actors.config import Settings
 from digital_actors.engine import Engine
+from digital_actors.memory.store import SqliteMemoryStore
 from web import create_app
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -119,3 +120,19 @@ async def yield_until(condition: Callable[[], bool], turns: int = 2000) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("condition never held")
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[SqliteMemoryStore]:
+    """A memory store in RAM."""
+    async with SqliteMemoryStore.open(":memory:") as s:
+        yield s
+
+
+@pytest.fixture
+async def remembering(settings: Settings, clock: FakeClock,
+                      store: SqliteMemoryStore) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    """A test client of a server whose memory is ``store``."""
+    app = create_app(settings, engine=Engine(settings, clock=clock), memory=store, pace=0)
+    async with TestClient(TestServer(app)) as client:
+        yield client

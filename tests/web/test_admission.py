@@ -45,12 +45,6 @@ async def close_code(client: Client, token: str) -> tuple[int, str]:
     return msg.data, msg.extra
 
 
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteMemoryStore]:
-    async with SqliteMemoryStore.open(":memory:") as s:
-        yield s
-
-
 class Servers:
     """Apps with chosen settings, and clients that connect to them from chosen 127.x addresses."""
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import REGISTRY
@@ -15,7 +14,6 @@ from prometheus_client import REGISTRY
 from digital_actors.config import Settings
 from digital_actors.engine import Engine
 from digital_actors.errors import MemoryStoreError
-from digital_actors.memory.store import SqliteMemoryStore
 from tests.web.conftest import closed, new_token, open_ws, until, yield_until
 from web import create_app
 from web.keys import ASSETS, ENGINE
@@ -31,12 +29,6 @@ class BrokenMemory:
 
     async def healthy(self) -> tuple[bool, str]:
         return False, "database is locked"
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteMemoryStore]:
-    async with SqliteMemoryStore.open(":memory:") as s:
-        yield s
 
 
 async def serve(app: web.Application) -> TestClient[web.Request, web.Application]:

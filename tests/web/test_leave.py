@@ -4,7 +4,7 @@ clock (as in the terminal game), and the text speed paces the next scene."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,7 +12,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from digital_actors.clock import FakeClock
-from digital_actors.config import Settings
 from digital_actors.engine import READING_PACE, Engine
 from digital_actors.memory.store import SqliteMemoryStore
 from tests.web.conftest import frame, new_token, open_ws, until
@@ -21,19 +20,6 @@ from web.keys import REGISTRY
 from web.player import PlayerSession
 
 Client = TestClient[web.Request, web.Application]
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteMemoryStore]:
-    async with SqliteMemoryStore.open(":memory:") as s:
-        yield s
-
-
-@pytest.fixture
-async def remembering(settings: Settings, clock: FakeClock, store: SqliteMemoryStore) -> AsyncIterator[Client]:
-    app = create_app(settings, engine=Engine(settings, clock=clock), memory=store, pace=0)
-    async with TestClient(TestServer(app)) as client:
-        yield client
 
 
 def player_of(client: Client, token: str) -> PlayerSession:

@@ -3,7 +3,6 @@ answers in the player's words, forgetting everything really forgets (and the nex
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,19 +19,6 @@ from web import create_app, wording
 from web.memory import NOT_AVAILABLE, NOT_READABLE
 
 Client = TestClient[web.Request, web.Application]
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteMemoryStore]:
-    async with SqliteMemoryStore.open(":memory:") as s:
-        yield s
-
-
-@pytest.fixture
-async def remembering(settings: Settings, clock: FakeClock, store: SqliteMemoryStore) -> AsyncIterator[Client]:
-    app = create_app(settings, engine=Engine(settings, clock=clock), memory=store, pace=0)
-    async with TestClient(TestServer(app)) as client:
-        yield client
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -151,3 +152,20 @@ async def test_the_local_store_keeps_the_same_rules_in_process() -> None:
     assert third.evicted == ((record(2).key, ""),) and await local.expired(record(2).key)  # the waiting one
     await local.attached(record(3).key)
     assert not (await local.admit(record(4), cap=2, ttl=60)).admitted
+
+
+async def test_a_burst_larger_than_the_pool_waits_for_connections_instead_of_failing(redis_url: str) -> None:
+    """Past REDIS_MAX_CONNECTIONS callers queue for a connection (redis-py's default pool refused
+    them at once with "Too many connections": 749 of 1,000 sessions at a burst)."""
+    store = RedisSessionStore(redis_url, per_minute=60_000, burst=10_000, lease=LEASE, instance="p",
+                              max_connections=2)
+    watcher = aioredis.Redis.from_url(redis_url)
+    try:
+        before = {c["name"] for c in await watcher.client_list()}
+        admitted = await asyncio.gather(*(store.admit(record(n, f"192.0.2.{n}"), cap=5, ttl=60)
+                                          for n in range(200)))
+        assert all(a.admitted for a in admitted)
+        assert len(await watcher.client_list()) - len(before) <= 2  # this store opened two at most
+    finally:
+        await store.aclose()
+        await watcher.aclose()

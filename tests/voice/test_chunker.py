@@ -119,6 +119,40 @@ def test_a_clause_cut_may_fall_exactly_on_either_limit(clause: str) -> None:
     assert whole(f"{clause} {rest}") == [clause, rest]
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ('"Dr. Watson is in." Next', ['"Dr. Watson is in."', "Next"]),  # a title after an opening quote
+    ("We called NASA. They came.", ["We called NASA.", "They came."]),  # capitals, but not an initial
+    ("[Sighs. Softly] yes. Go", ["[Sighs. Softly] yes.", "Go"]),  # a tag at the very start is skipped whole
+    ("[a][Sighs. Softly] yes. Go", ["[a][Sighs. Softly] yes.", "Go"]),  # a tag right after a tag
+    # a "[" whose "]" is further than any tag can be long is text, and the sentence inside it ends
+    ("Look [this aside runs long. Then it goes on and on] and ends. Next",
+     ["Look [this aside runs long.", "Then it goes on and on] and ends.", "Next"]),
+])
+def test_sentence_ends_around_quotes_capitals_and_tags(text: str, expected: list[str]) -> None:
+    assert whole(text) == expected
+
+
+def test_blank_lines_first_hold_nothing_back() -> None:
+    assert SentenceChunker().feed("\n\nHello. Wor") == ["Hello."]
+
+
+def test_a_sentence_that_ends_at_the_clause_limit_is_not_cut() -> None:
+    sentence = "abcd efgh ijkl mnop, " + "x" * 39 + "."  # its "." is character 60, the first piece's limit
+    assert whole(f"{sentence} Next") == [sentence, "Next"]
+
+
+SMALL = {"min_clause_chars": 5, "first_clause_chars": 10, "clause_chars": 10, "hard_chars": 20}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("abcdefghijklmnopqrst" + "u" * 10, ["abcdefghijklmnopqrstu", "u" * 9]),  # no space: cut past hard_chars
+    ("aaaaa " + "b" * 25, ["aaaaa", "b" * 21, "b" * 4]),  # a space exactly at min_clause_chars is usable
+    ("aa bb cc dd ee ff gg hh ii jj kk ll", ["aa bb cc dd ee ff gg", "hh ii jj kk ll"]),  # the last space, at 20
+])
+def test_the_hard_cut_takes_the_last_usable_space(text: str, expected: list[str]) -> None:
+    assert whole(text, **SMALL) == expected
+
+
 def test_long_sentence_is_cut_at_a_clause() -> None:
     text = ("The reactor is venting into the aft compartment, the pumps are failing one by one, "
             "and I need you to open the valve now.")

@@ -21,9 +21,11 @@ from digital_actors.llm.tally import UsageTally
 from digital_actors.player import PlayerMemory
 from digital_actors.scene.loader import load_scene
 from digital_actors.scene.model import Scene, Signal
+from digital_actors.turn.lines import visible_prefix
 from digital_actors.turn.ports import Cue, Decision, DirectorView
 from digital_actors.turn.session import Session, SessionOptions
 from digital_actors.turn.signals import Pending, SignalEvaluator, Verdict
+from digital_actors.understanding import Context
 from digital_actors.voice.base import SilentVoice, VoiceProfile
 from tests.engine.conftest import write_scene
 from tests.engine.test_session import SCRIPTED
@@ -760,3 +762,57 @@ async def test_a_success_counts_only_the_characters_lines_and_gives_no_hint(tmp_
     assert over.stats["lines"] == 3  # the opening, the reply and the ending's line: not the player's two
     assert "tokens.input" not in over.stats and over.stats["uses.valve"] == 1
     await session.close()
+
+
+class SlowVoice(SilentVoice):
+    """Its first audio for a sentence comes a quarter of a second (fake clock) after it is asked."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    async def synthesize(self, text, profile, *, sentence=None):  # type: ignore[no-untyped-def, override]
+        await self.clock.sleep(0.25)
+        async for chunk in super().synthesize(text, profile, sentence=sentence):
+            yield chunk
+
+
+async def test_timing_measures_the_first_audio_from_the_lines_start(tmp_path: Path) -> None:
+    scene = load(tmp_path)
+    clock = FakeClock()
+    session = Session(scene, actor=Understudy(scene, clock=clock), clock=clock, voice=SlowVoice(clock),
+                      voice_profile=VoiceProfile(character_id="bob"), options=SessionOptions(suggestions=False))
+    sub = session.events()
+    await session.start()
+    await clock.advance(5)
+    await session.say("who are you")  # a line that starts 5 s in: the start is subtracted, not added
+    await clock.advance(5)
+    await session.settle()
+    timings = of(ev.Timing, sub.drain())
+    assert [t.first_audio_ms for t in timings] == [250, 250]
+    await session.close()
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("Hi [a] there [whis", "Hi there"),  # only the last "[" may be a tag still arriving
+    ("Hi [" + "x" * 41, "Hi"),  # 42 characters from the "[": still possibly a tag
+    ("Hi [" + "x" * 42, "Hi [" + "x" * 42),  # 43: too long for a tag, so it is text
+])
+def test_a_partial_line_holds_back_only_what_may_be_a_tag(raw: str, shown: str) -> None:
+    assert visible_prefix(raw) == shown
+
+
+@pytest.mark.parametrize(("words", "asked", "source"), [
+    ("Sam.", True, "keyword '{name}: Sam'"),  # a bare name answers "what is your name?"
+    ("Sam.", False, None),
+    ("BREATHE now", False, "keyword 'breathe'"),
+    ("breathee slowly", False, "keyword 'breathe: breathee'"),  # forgiven typo: the words heard are shown
+])
+def test_keyword_verdicts_say_what_was_heard(words: str, asked: bool, source: str | None) -> None:
+    named = Signal(id="named", ask="A name?", keywords=["{name}"])
+    calm = Signal(id="calm", ask="Calm?", keywords=["breathe"])
+    evaluator = SignalEvaluator()
+    now, _ = evaluator.split([named, calm], words, context=Context(name_asked=asked))
+    assert [v.source for v in now] == ([source] if source else [])
+    assert [v.source for v in evaluator.offline([named, calm], words)] == (
+        [source] if source and not asked else [])  # the actor's words: never an answer to a question

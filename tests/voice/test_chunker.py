@@ -132,6 +132,28 @@ def test_sentence_ends_around_quotes_capitals_and_tags(text: str, expected: list
     assert whole(text) == expected
 
 
+LONGEST_TAG = "Sighs. Softly" + "x" * 28  # 41 characters: MAX_TAG_CHARS
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Hi []. Yes] no. Go", ["Hi [].", "Yes] no.", "Go"]),  # an empty tag closes at once
+    (f"[{LONGEST_TAG}] go. Next", [f"[{LONGEST_TAG}] go.", "Next"]),
+    (f"[{LONGEST_TAG}y] go. Next", ["[Sighs.", f"{LONGEST_TAG[7:]}y] go.", "Next"]),  # one more: not a tag
+])
+def test_a_tag_is_at_most_max_tag_chars_long(text: str, expected: list[str]) -> None:
+    assert whole(text) == expected
+
+
+def test_while_streaming_only_a_bracket_that_may_still_close_is_waited_for() -> None:
+    far = "Look [this aside runs long. Then it goes on and on] and ends. Next"
+    assert SentenceChunker().feed(far) == ["Look [this aside runs long.", "Then it goes on and on] and ends."]
+    chunker = SentenceChunker()
+    assert chunker.feed("Still going on and on and on and on [Sighs. S") == []  # a tag may be arriving
+    assert chunker.feed("oftly] go.") == []
+    assert chunker.flush() == ["Still going on and on and on and on [Sighs. Softly] go."]
+    assert SentenceChunker().feed("[Sighs. S" + "x" * 33) == []  # 42 characters from "[": may still close
+
+
 def test_blank_lines_first_hold_nothing_back() -> None:
     assert SentenceChunker().feed("\n\nHello. Wor") == ["Hello."]
 

@@ -816,3 +816,57 @@ def test_keyword_verdicts_say_what_was_heard(words: str, asked: bool, source: st
     assert [v.source for v in now] == ([source] if source else [])
     assert [v.source for v in evaluator.offline([named, calm], words)] == (
         [source] if source and not asked else [])  # the actor's words: never an answer to a question
+
+
+EACH_WITH_EFFECTS = SCRIPTED.replace('[[director.rules]]\nid = "hot"', '''[director]
+background_gap = 0
+[[director.rules]]
+id = "bang"
+when = "elapsed >= 2"
+once = true
+narration = "A bang."
+effects = { air = "+1" }
+[[director.rules]]
+id = "tip"
+when = "elapsed >= 3"
+once = true
+hint = "Try the valve."
+effects = { air = "+1" }
+[[director.rules]]
+id = "poke"
+when = "elapsed >= 4"
+once = true
+nudge = true
+effects = { air = "+1" }
+[[director.rules]]
+id = "noted"
+when = "elapsed >= 5"
+once = true
+note = "Noted."
+effects = { air = "+1" }
+[[director.rules]]
+id = "quiet"
+when = "elapsed >= 6"
+once = true
+effects = { air = "+1" }
+[[director.rules]]
+id = "hot"''', 1)
+
+
+async def test_a_rule_that_shows_something_is_not_also_reported_as_effects(tmp_path: Path) -> None:
+    session, clock, actor = make(tmp_path, EACH_WITH_EFFECTS)
+    sub = session.events()
+    await session.start()
+    for _ in range(7):
+        await clock.advance(1)
+        await session.settle()
+    notes = [(n.rule_id, n.action, n.reason) for n in of(ev.DirectorNote, sub.drain()) if n.rule_id != "hot"]
+    assert notes == [("once", "event", "elapsed >= 1 (elapsed 1s, idle 1s)"),
+                     ("bang", "event", "elapsed >= 2 (elapsed 2s, idle 2s)"),
+                     ("tip", "hint", "elapsed >= 3 (elapsed 3s, idle 3s)"),
+                     ("poke", "nudge", "elapsed >= 4 (elapsed 4s, idle 4s)"),
+                     ("noted", "note", "elapsed >= 5 (elapsed 5s, idle 5s)"),
+                     ("quiet", "effects", "elapsed >= 6 (elapsed 6s, idle 6s)")]
+    cues = [(c.kind, c.rule_id, c.beat) for c in actor.cues if c.kind in ("hint", "nudge")]
+    assert cues == [("hint", "tip", "Try the valve."), ("nudge", "poke", "")]
+    await session.close()

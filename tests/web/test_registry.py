@@ -4,7 +4,7 @@ edges of the token and resume windows, who gives way at the caps, tombstones and
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from web import store
 from web.catalog import SceneCatalog
 from web.player import Link, PlayerSession
 from web.sessions import FULL_RETRY_AFTER, ClientLimited, RegistryFull, SessionRegistry
+from web.store import LocalSessionStore, StoreUnavailable, TokenRecord
 
 
 def registry(settings_factory: Callable[..., Settings], clock: FakeClock, **values: Any) -> SessionRegistry:
@@ -279,3 +280,119 @@ async def test_close_all_is_bounded_and_says_what_did_not_close(settings_factory
     assert cancelled == [True] and fine.closed and len(reg) == 0
     errors = [e for e in logs if e["log_level"] == "error"]
     assert [(e["event"], e["pending"], e["failed"]) for e in errors] == [("sessions_close_incomplete", 1, 1)]
+
+
+class RecordingSharing:
+    """What the registry asks of a shared store, recorded; ``failing`` makes every write raise."""
+
+    instance = "here"
+
+    def __init__(self) -> None:
+        self.detached: list[tuple[str, bytes, float]] = []
+        self.refreshed: list[list[TokenRecord]] = []
+        self.failing = False
+        self.trouble: str | None = None
+
+    def _write(self) -> None:
+        if self.failing:
+            raise StoreUnavailable("Redis did not answer.", "it is restarting")
+
+    async def detach(self, key: str, snapshot: bytes, *, keep_for: float) -> None:
+        self._write()
+        self.detached.append((key, snapshot, keep_for))
+
+    async def refresh(self, held: Iterable[TokenRecord]) -> None:
+        self._write()
+        self.refreshed.append(list(held))
+
+    async def problem(self) -> str | None:
+        return self.trouble
+
+    def on_message(self, handler: object) -> None:
+        self.handler = handler
+
+
+class SharedLocalStore(LocalSessionStore):
+    """The in-process store with a recording ``sharing``: the registry's shared-store branches, without Redis."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(per_minute=60, burst=10, clock=clock)
+        self.sharing = RecordingSharing()  # type: ignore[assignment]
+
+
+def shared(settings_factory: Callable[..., Settings], clock: FakeClock, **values: Any) -> tuple[SessionRegistry,
+                                                                                                RecordingSharing]:
+    settings = settings_factory(**values)
+    engine = Engine(settings, clock=clock)
+    store = SharedLocalStore(clock)
+    reg = SessionRegistry(settings, engine=engine, catalog=SceneCatalog(engine), clock=clock, pace=0, store=store)
+    return reg, store.sharing  # type: ignore[return-value]
+
+
+async def test_a_dropped_socket_saves_its_snapshot_for_the_resume_window(settings_factory, clock: FakeClock) -> None:
+    reg, sharing = shared(settings_factory, clock, ws_resume_seconds=30)
+    player = await reg.issue("p1", client="a")
+    first = await connect(reg, player)
+    second = await connect(reg, player)  # a newer socket replaced the first
+    await reg.detach(player, first)
+    assert sharing.detached == []  # the session still has a socket
+    await reg.detach(player, second)
+    assert [(key, keep) for key, _, keep in sharing.detached] == [(player.key, 35.0)]  # 30 s + one sweep
+    assert sharing.detached[0][1] and not player.snapshot_due(clock.now())
+    await reg.close_all()  # hands the session over: saved once more
+    assert len(sharing.detached) == 2
+    await reg.detach(player, second)  # closed: nothing more to save
+    assert len(sharing.detached) == 2
+
+
+async def test_a_snapshot_the_store_did_not_take_is_written_again_later(settings_factory, clock: FakeClock) -> None:
+    reg, sharing = shared(settings_factory, clock)
+    player = await reg.issue("p1", client="a")
+    socket = await connect(reg, player)
+    sharing.failing = True
+    with capture_logs() as logs:
+        await reg.detach(player, socket)
+    assert [(e["event"], e["log_level"], e["event_type"], e["error"]) for e in logs] == [
+        ("session_snapshot_failed", "warning", "session_store", "Redis did not answer.")]
+    assert sharing.detached == [] and player.snapshot_due(clock.now())
+    await reg.close_all()
+
+
+async def test_the_sweeper_renews_the_lease_of_connected_sessions_only(settings_factory, clock: FakeClock) -> None:
+    reg, sharing = shared(settings_factory, clock)
+    playing = await reg.issue("p1", client="a")
+    await connect(reg, playing)
+    await reg.issue("p2", client="b")  # no socket yet: no lease to renew
+    sweeper = asyncio.create_task(reg.run_cleanup(5))
+    try:
+        await clock.advance(5)
+        assert sharing.refreshed == [[TokenRecord(playing.key, "p1", "a")]]
+        sharing.failing = True
+        with capture_logs() as logs:
+            await clock.advance(5)
+        assert [(e["event"], e["log_level"], e["event_type"], e["error"]) for e in logs] == [
+            ("session_lease_failed", "warning", "session_store", "Redis did not answer.")]
+        sharing.failing = False
+        await clock.advance(5)  # the sweeper outlived the failure
+        assert len(sharing.refreshed) == 2
+    finally:
+        sweeper.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sweeper
+    await reg.close_all()
+
+
+async def test_health_hears_why_sessions_cannot_move(settings_factory, clock: FakeClock) -> None:
+    reg, sharing = shared(settings_factory, clock)
+    assert await reg.problems() == []
+    sharing.trouble = "redis: connection refused"
+    assert await reg.problems() == ["redis: connection refused"]
+    assert await registry(settings_factory, clock).problems() == []  # nothing shared, nothing to report
+
+
+async def test_any_wait_at_all_refuses_a_new_session(settings_factory, clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock, session_rate_burst=1, session_rate_per_minute=120)
+    await reg.limit("a")
+    with pytest.raises(ClientLimited) as limited:
+        await reg.limit("a")
+    assert limited.value.retry_after == 0.5  # under a second is still a wait

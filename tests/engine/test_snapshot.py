@@ -80,13 +80,16 @@ def test_a_snapshot_is_json_and_refuses_what_it_is_not(tmp_path: Path) -> None:
     snap = SessionSnapshot("t", SessionOptions(seed=3, overrides=(("air", 20.0),)), world.state(),
                            PlayerMemory(attempts=1, memories=("met before",)), history=(("player", "hi"),))
     data = json.loads(json.dumps(snap.to_dict()))
+    assert snap.to_dict() == data  # already JSON's own types (lists, not tuples)
     assert SessionSnapshot.from_dict(data) == snap
-    with pytest.raises(SnapshotError, match="version 1"):
-        SessionSnapshot.from_dict({**data, "version": 2})
-    with pytest.raises(SnapshotError, match="damaged"):
-        SessionSnapshot.from_dict({**data, "world": {"values": "not a mapping"}})
-    with pytest.raises(SnapshotError):
-        SessionSnapshot.from_dict(["not", "a", "snapshot"])
+    for wrong, found in (({**data, "version": 2}, "2"), ({"scene_id": "t"}, "None"), (["a", "list"], "'list'")):
+        with pytest.raises(SnapshotError) as refused:
+            SessionSnapshot.from_dict(wrong)
+        assert str(refused.value) == f"not a version 1 session snapshot (found {found})"
+    with pytest.raises(SnapshotError) as damaged:
+        SessionSnapshot.from_dict({**data, "paused": "not a flag"})
+    assert str(damaged.value) == ("damaged session snapshot: 1 problem(s), first: "
+                                  "Input should be a valid boolean, unable to interpret input")
 
 
 async def test_a_restored_session_goes_on_where_the_first_stopped(tmp_path: Path) -> None:

@@ -584,7 +584,7 @@ async def test_a_failing_voice_is_told_once_and_the_text_goes_on(tmp_path: Path,
 
 # --- the director model ------------------------------------------------------------------------
 class OneDecision:
-    def __init__(self, decision: Decision) -> None:
+    def __init__(self, decision: Decision | None) -> None:
         self.decision = decision
         self.views: list[DirectorView] = []
 
@@ -620,6 +620,50 @@ async def test_the_director_models_hint_waits_for_the_gap_after_a_scene_hint(tmp
                          for n in notes)
     assert director.views[-1].fired == ("calm",)
     assert session.queued == []
+    await session.close()
+
+
+class GatedDirector(OneDecision):
+    """Decides only when the test opens the gate."""
+
+    def __init__(self, decision: Decision | None) -> None:
+        super().__init__(decision)
+        self.gate = asyncio.Event()
+
+    async def decide(self, view: DirectorView) -> Decision | None:
+        self.views.append(view)
+        await self.gate.wait()
+        return self.decision
+
+
+@pytest.mark.parametrize("decision", [None, Decision("event", "Rain starts.", "it drags")])
+async def test_the_director_model_sees_the_clock_and_its_silence_or_a_late_word_shows_nothing(
+        tmp_path: Path, decision: Decision | None) -> None:
+    text = SCRIPTED.replace('when = "air >= 100 and bond >= 20"', 'when = "signals.calm == 1"')
+    scene = load(tmp_path, text)
+    clock = FakeClock()
+    director = GatedDirector(None)
+    session = Session(scene, actor=Understudy(scene, clock=clock), clock=clock, director=director,
+                      options=SessionOptions(suggestions=False))
+    sub = session.events()
+    await session.start()
+    director.gate.set()
+    await session.settle()
+    director.gate.clear()
+    await clock.advance(3)
+    await session.say("who are you")
+    await clock.advance(0)
+    assert (director.views[-1].elapsed, director.views[-1].idle) == (3, 0)
+    director.decision = decision
+    await session.say("breathe")  # the ending, while the director is still deciding
+    await clock.advance(0)
+    assert session.ended
+    director.gate.set()
+    await session.settle()
+    got = sub.drain()
+    assert not of(ev.TurnFailed, got)
+    assert [n for n in of(ev.DirectorNote, got) if n.rule_id == "llm"] == []
+    assert ev.Narration("Rain starts.", "director") not in got
     await session.close()
 
 

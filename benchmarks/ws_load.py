@@ -14,7 +14,7 @@ every run).
     python benchmarks/ws_load.py -n 1000 --fake-model --spread 30 --think 5  # arrivals over 30 s, 5 s pauses
 
 ``--fake-model`` points the server at a fake Anthropic API (tests/fakes) with a 0.3 s first
-token. The performer each session reports is printed, so it is visible whether the engine used it.
+token. The actor each session reports is printed, so it is visible whether the engine used it.
 ``--workers N`` runs ``serve --workers N`` with a redis-server of its own (``--redis`` gives one to a
 single worker too): the CPU is every server process's (and Redis's, shown apart), and what the
 sessions cost in Redis is printed (snapshot writes per turn, bytes per snapshot, memory per session).
@@ -59,7 +59,7 @@ class Results:
     first_text: list[float] = field(default_factory=list)
     by_turn: dict[int, list[float]] = field(default_factory=dict)  # the same times, by turn number
     failures: list[str] = field(default_factory=list)
-    performers: set[str] = field(default_factory=set)
+    actors: set[str] = field(default_factory=set)
 
 
 def free_port() -> int:
@@ -150,7 +150,7 @@ async def _until(ws: aiohttp.ClientWebSocketResponse, out: Results, done) -> Non
         if msg.type is aiohttp.WSMsgType.TEXT:
             frame = msg.json()
             if frame["type"] == "SceneStarted":
-                out.performers.add(frame["performer"].split(" (")[0])
+                out.actors.add(frame["performer"].split(" (")[0])
             if frame["type"] == "Error":
                 raise RuntimeError(frame["message"])
             if done(frame):
@@ -280,7 +280,7 @@ async def _all_workers_up(stats: ProcStats, workers: int) -> None:
     """Until the supervisor has started every worker (the health check may reach the first alone)."""
     for _ in range(600):
         if len(stats.pids()) >= workers + 1:
-            await asyncio.sleep(2.0)  # each worker's own start-up (scenes, the performer): measured apart
+            await asyncio.sleep(2.0)  # each worker's own start-up (scenes, the casting): measured apart
             return
         await asyncio.sleep(0.1)
     raise RuntimeError("the workers never started")
@@ -327,7 +327,7 @@ def report(n: int, out: Results, wall: float, cpu: float, rss: float, *, workers
         timing = "no turn completed"
     print(f"N={n:5d} workers={workers}  {timing}  server CPU {cpu / wall * 100:5.1f}% of a core over {wall:5.1f} s"
           f" ({cpu / n * 1000:.0f} ms a player)  peak RSS {rss:6.1f} MiB  failures {len(out.failures)}"
-          f"  performer {','.join(sorted(out.performers))}")
+          f"  actor {','.join(sorted(out.actors))}")
     if len(out.by_turn) > 1:
         print("    by turn: " + "; ".join(f"{k}: median {statistics.median(v) * 1000:.0f} ms p99 "
                                         f"{percentile(sorted(v), 0.99) * 1000:.0f} ms"

@@ -161,7 +161,7 @@ def play(app: AppContext, scene: str | None, plain: bool, speed: float, seed: in
     if not plain and _is_terminal() and record_dir is None and replay_dir is None:
         # The game asks a first-time player's name itself, on its welcome screen.
         _play_tui(app, engine, scene, speed=speed, seed=seed, start_phase=start_phase, sets=sets,
-                  difficulty=difficulty, memory=not no_memory)
+                  difficulty=difficulty, open_memory=not no_memory)
         return
     if not no_memory:
         _first_run_profile(app)
@@ -235,7 +235,8 @@ def _terminal_audio(engine: Engine, interactive: bool) -> AudioSink | None:
 
 
 def _play_tui(app: AppContext, engine: object, scene: str | None, *, speed: float, seed: int | None,
-              start_phase: int | None, sets: tuple[str, ...], difficulty: str | None, memory: bool = True) -> None:
+              start_phase: int | None, sets: tuple[str, ...], difficulty: str | None,
+              open_memory: bool = True) -> None:
     from tui import run as run_tui
 
     overrides: tuple[tuple[str, float], ...] = ()
@@ -251,7 +252,7 @@ def _play_tui(app: AppContext, engine: object, scene: str | None, *, speed: floa
     with _log_to_file(app.settings):
         code = run_tui(app.settings, extra_scenes=app.extra_scenes, scene=scene, player=app.player,
                        start_phase=start_phase, overrides=overrides, speed=speed, seed=seed, difficulty=difficulty,
-                       memory=memory)
+                       open_memory=open_memory)
     sys.exit(code)
 
 

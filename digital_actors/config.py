@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     google_api_key: SecretStr | None = Field(None, description="Google key; Gemini through its OpenAI-compatible endpoint.")
     gemini_model: str = Field("gemini-2.5-flash", description="Gemini model name.")
     llm_provider: Literal["auto", "anthropic", "openai", "gemini", "local", "understudy"] = Field(
-        "auto", description="Which performer to use; auto picks the first configured provider.")
+        "auto", description="Who performs: a model provider, or understudy (no model); auto picks the first configured provider.")
     llm_timeout_seconds: float = Field(20.0, gt=0, description="Total time allowed for one model call.")
     llm_first_token_timeout_seconds: float = Field(8.0, gt=0, description="Time allowed to the first streamed token.")
     llm_max_retries: int = Field(2, ge=0, le=6, description="Retries on 429/5xx/overloaded before the fallback line.")

@@ -1,7 +1,7 @@
 """The Engine: what every front end holds. Finds scenes and makes sessions with the right
-performer, clock and player memory, so the TUI, the web server and the line player are wired alike.
+actor, clock and the player's recollection, so the TUI, the web server and the line player are wired alike.
 
-    async with Engine.open(settings, memory=True) as engine:
+    async with Engine.open(settings, open_memory=True) as engine:
         player = await engine.terminal_player("Ada")
         session = await engine.new_session(SessionRequest("pressure_point"), player_id=player.id)
 
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import structlog
 
+from digital_actors.casting import Casting, choose_actor, prepare_casting, session_parts
 from digital_actors.clock import Clock, MonotonicClock
 from digital_actors.config import Settings
 from digital_actors.errors import MemoryStoreError, SceneError
@@ -37,8 +38,7 @@ from digital_actors.memory.outbox import BUSY_TIMEOUT_MS, Outbox
 from digital_actors.memory.records import PlayerRecord, iso, utc_now
 from digital_actors.memory.store import MemoryStore, default_name
 from digital_actors.memory.stores import PoolOptions, connect_store
-from digital_actors.performers import Performer, choose_actor, prepare_performer, session_parts
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 from digital_actors.scene.loader import SceneRef, discover, find_scene, scene_search_path
 from digital_actors.scene.model import Scene
 from digital_actors.turn.session import Session, SessionOptions
@@ -85,12 +85,12 @@ class Engine:
         self.voice, self._voice_chosen, self._voice_owned = voice, voice is not None, False
         self.voice_notice: str | None = None
         self._voice_told = False
-        # The model performer: chosen and verified once per process (see performer()).
+        # The casting (the model, or the understudy): chosen and verified once per process (see casting()).
         self._model, self.record_dir, self.replay_dir = model, record_dir, replay_dir
         self.audio_tags = audio_tags
-        self._performer: Performer | None = None
-        self._performer_lock = asyncio.Lock()
-        self._performer_told = False
+        self._casting: Casting | None = None
+        self._casting_lock = asyncio.Lock()
+        self._casting_told = False
         self.extra_scenes = tuple(extra_scenes)
         self.clock = clock or MonotonicClock()
         self.wall_clock = wall_clock
@@ -125,11 +125,12 @@ class Engine:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, settings: Settings, *, memory: bool = False, **kwargs: object) -> AsyncIterator[Engine]:
-        """An engine whose resources are released on exit. ``memory`` opens the player-memory
+    async def open(cls, settings: Settings, *, open_memory: bool = False,
+                   **kwargs: object) -> AsyncIterator[Engine]:
+        """An engine whose resources are released on exit. ``open_memory`` opens the player-memory
         store; if it cannot be opened the engine runs without memory and ``memory_error`` says why."""
         engine = cls(settings, **kwargs)  # type: ignore[arg-type]
-        if memory and engine.store is None:
+        if open_memory and engine.store is None:
             await engine.open_memory()
         try:
             yield engine
@@ -186,33 +187,33 @@ class Engine:
         if self.outbox is not None:
             await self.outbox.check(within)
 
-    async def performer(self) -> Performer:
+    async def casting(self) -> Casting:
         """Who performs: selected, checked with one tiny call and cached. A bad key costs one
-        call per process and falls back to the understudy with ``performer_notice``; an
+        call per process and falls back to the understudy with ``casting_notice``; an
         unreachable provider keeps the model behind an open circuit breaker (``model_status``)
         on this engine's clock, so it heals when the provider does."""
-        async with self._performer_lock:
-            if self._performer is None:
-                self._performer = await prepare_performer(
+        async with self._casting_lock:
+            if self._casting is None:
+                self._casting = await prepare_casting(
                     self.settings, model=self._model, record_dir=self.record_dir,
                     replay_dir=self.replay_dir, clock=self.clock)
-                if self._performer.notice:
-                    log.warning("performer_unusable", notice=self._performer.notice)
-            return self._performer
+                if self._casting.notice:
+                    log.warning("performer_unusable", notice=self._casting.notice)
+            return self._casting
 
     @property
-    def performer_notice(self) -> str | None:
+    def casting_notice(self) -> str | None:
         """Why the configured model is not performing (bad key, unknown model), if so."""
-        return self._performer.notice if self._performer is not None else None
+        return self._casting.notice if self._casting is not None else None
 
     @property
     def model_status(self) -> BreakerStatus | None:
         """The shared model's circuit breaker now (None: no model, a replay, or not prepared yet).
         ``model_status.degraded`` is True while the understudy answers for an unreachable model."""
-        performer = self._performer
-        if performer is None or performer.breaker is None:
+        casting = self._casting
+        if casting is None or casting.breaker is None:
             return None
-        return performer.breaker.status()
+        return casting.breaker.status()
 
     def degraded_reasons(self) -> list[str]:
         """Sentences for operators (``/health``) while players get less than was configured: the model's
@@ -254,9 +255,9 @@ class Engine:
 
     async def aclose(self) -> None:
         """Finish pending memory writes, then release the store and the model client."""
-        if self._performer is not None and self._performer.model is not None:
-            await self._performer.model.aclose()
-            self._performer = None
+        if self._casting is not None and self._casting.model is not None:
+            await self._casting.model.aclose()
+            self._casting = None
         for binding in list(self._bindings.values()):
             with contextlib.suppress(Exception):
                 await binding.wait()
@@ -356,7 +357,7 @@ class Engine:
         """A scene by id or path. Raises SceneError with every problem located."""
         return find_scene(name, self.search_path())
 
-    async def new_session(self, request: SessionRequest | str, *, memory: PlayerMemory | None = None,
+    async def new_session(self, request: SessionRequest | str, *, recollection: Recollection | None = None,
                           scene: Scene | None = None, player_id: str | None = None,
                           resume: SessionSnapshot | None = None, attempt: AttemptState | None = None) -> Session:
         """A ready (not yet started) session: subscribe with ``events()``, then ``start()``.
@@ -369,7 +370,7 @@ class Engine:
             request = SessionRequest(scene=request)
         if resume is not None:  # the snapshot's seed (the same understudy decks) and what it knew of the player
             request = replace(request, seed=resume.options.seed)
-            memory = resume.memory
+            recollection = resume.recollection
         scene = scene or self.load(request.scene)
         if request.start_phase is not None and request.start_phase not in {p.id for p in scene.phases}:
             raise SceneError(f"{scene.id} has no phase {request.start_phase}",
@@ -382,20 +383,20 @@ class Engine:
         store = self.store if player_id else None
         outbox = self.outbox if player_id else None
         notices: list[Notice] = []
-        if memory is None and store is not None and player_id:
+        if recollection is None and store is not None and player_id:
             try:
                 async with asyncio.timeout(MEMORY_TIMEOUT):
-                    memory = await store.snapshot(player_id, scene.id, scene.lead_id)
+                    recollection = await store.recollection(player_id, scene.id, scene.lead_id)
             except (MemoryStoreError, TimeoutError) as e:  # a stranger's start, but the scene is still recorded
                 log.error("memory_unavailable", event_type="memory_read", error=getattr(e, "message", "timeout"))
                 notices.append(Notice(MEMORY_UNREAD, "warning", topic="memory"))
-        memory = memory or PlayerMemory()
-        performer = await self.performer()
-        if performer.notice and not self._performer_told:
-            self._performer_told = True  # once per process; SceneStarted.performer says it always
-            notices.append(Notice(performer.notice, "warning", topic="performer"))
+        recollection = recollection or Recollection()
+        casting = await self.casting()
+        if casting.notice and not self._casting_told:
+            self._casting_told = True  # once per process; SceneStarted.performer says it always
+            notices.append(Notice(casting.notice, "warning", topic="performer"))
         actor = choose_actor(scene, self.settings, seed=seed, clock=self.clock, pace=request.pace,
-                             performer=performer, audio_tags=self._audio_tags())
+                             casting=casting, audio_tags=self._audio_tags())
         signals, director = session_parts(scene, self.settings, actor)
         suggestions = self.settings.suggestions if request.suggestions is None else request.suggestions
         options = SessionOptions(seed=seed, speed=request.speed,
@@ -411,7 +412,7 @@ class Engine:
             from digital_actors.voice.factory import profile_for
 
             profile = profile_for(self.settings, scene.lead_id, scene.lead.voice)
-        session = Session(scene, actor=actor, clock=self.clock, memory=memory, options=options,
+        session = Session(scene, actor=actor, clock=self.clock, recollection=recollection, options=options,
                           signals=signals, director=director, voice=voice, voice_profile=profile)
         if request.player_name:
             session.player_name = request.player_name
@@ -420,11 +421,11 @@ class Engine:
         if store is not None and outbox is not None and player_id:
             lead = scene.lead_id
 
-            async def reload() -> PlayerMemory:
+            async def reload() -> Recollection:
                 async with asyncio.timeout(MEMORY_TIMEOUT):
-                    return await store.snapshot(player_id, scene.id, lead)
+                    return await store.recollection(player_id, scene.id, lead)
 
-            session.memory_source = reload
+            session.recollection_source = reload
             binding = MemoryBinding(outbox, session.events(), player_id=player_id, scene_id=scene.id,
                                     character_id=lead, clock=self.clock, notify=session.notify,
                                     resume=attempt if resume is not None else None)

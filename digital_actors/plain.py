@@ -2,7 +2,7 @@
 
 On a terminal, lines stream as they are spoken and input is sent as typed (typing while
 the actor speaks interrupts, as the engine defines). From a pipe, each input line is sent
-once the previous performance has finished, and at end of input the player waits for the
+once the previous line has finished, and at end of input the player waits for the
 last reply and the scene's state to settle, so piped play is deterministic.
 """
 

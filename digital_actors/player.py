@@ -1,4 +1,5 @@
-"""What a session knows about its player at start: read-only, built by a memory store."""
+"""What a session knows about its player at start: read-only, built by a memory store
+(``MemoryStore.recollection``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ Difficulty = Literal["easy", "normal", "hard"]
 
 
 @dataclass(frozen=True, slots=True)
-class PlayerMemory:
-    """A snapshot of one player's history with one scene and its lead character."""
+class Recollection:
+    """What the characters recall of one player: their history with one scene and its lead character."""
 
     player_id: str = ""
     player_name: str = ""

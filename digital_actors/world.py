@@ -14,7 +14,7 @@ import structlog
 
 from digital_actors.errors import ExpressionError
 from digital_actors.events import ControlView, GaugeView
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 from digital_actors.scene.expr import Expr
 from digital_actors.scene.model import Control, DirectorRule, Effect, Ending, Phase, Scene, Signal
 
@@ -98,12 +98,12 @@ class Outcome:
 class World:
     """One playthrough's state. Cheap to copy for exploration."""
 
-    def __init__(self, scene: Scene, *, memory: PlayerMemory | None = None,
+    def __init__(self, scene: Scene, *, recollection: Recollection | None = None,
                  difficulty: str = "normal", overrides: dict[str, float] | None = None,
                  start_phase: int | None = None) -> None:
         self.scene = scene
         self.plan = Plan.of(scene)
-        self.memory = memory or PlayerMemory()
+        self.recollection = recollection or Recollection()
         level = scene.difficulty.get(difficulty)  # type: ignore[call-overload]
         self.difficulty = difficulty
         self.rate_scale = level.rates if level else 1.0
@@ -123,7 +123,7 @@ class World:
         self.last_background: float | None = None  # when the last hint or nudge was given (scene time)
         self.ending: Ending | None = None
         # Every name an expression can read, kept current on each write (read on every tick).
-        m = self.memory
+        m = self.recollection  # the scene file reads it as memory.*
         self._n: dict[str, float] = dict(self.values)
         self._n.update(elapsed=0.0, idle=0.0, phase=float(self.phase.id))
         self._n.update({f"uses.{k}": 0.0 for k in self.pressed})

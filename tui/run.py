@@ -28,23 +28,23 @@ def run(settings: Settings, *, extra_scenes: Sequence[Path] = (), scene: str | N
         player: str | None = None, start_phase: int | None = None,
         overrides: Sequence[tuple[str, float]] = (), speed: float = 1.0, seed: int | None = None,
         difficulty: str | None = None, best_results: BestResults | None = None,
-        profile: ProfileProvider | None = None, audio: bool = True, memory: bool = True) -> int:
+        profile: ProfileProvider | None = None, audio: bool = True, open_memory: bool = True) -> int:
     """Run the game until the player quits; returns the exit code. No ``scene`` opens the picker.
-    ``memory=False`` plays as a stranger: nothing is read from or written to the memory store."""
+    ``open_memory=False`` plays as a stranger: nothing is read from or written to the memory store."""
     return asyncio.run(_run(settings, extra_scenes=extra_scenes, scene=scene, player=player,
                             start_phase=start_phase, overrides=overrides, speed=speed, seed=seed,
                             difficulty=difficulty, best_results=best_results, profile=profile, audio=audio,
-                            memory=memory))
+                            open_memory=open_memory))
 
 
 async def _run(settings: Settings, *, extra_scenes: Sequence[Path], scene: str | None, player: str | None,
                start_phase: int | None, overrides: Sequence[tuple[str, float]], speed: float,
                seed: int | None, difficulty: str | None, best_results: BestResults | None,
-               profile: ProfileProvider | None, audio: bool, memory: bool) -> int:
+               profile: ProfileProvider | None, audio: bool, open_memory: bool) -> int:
     from digital_actors.voice.playback import TerminalPlayback
     from tui.app import DigitalActorsApp  # textual loads only when the game really starts
 
-    async with Engine.open(settings, extra_scenes=tuple(extra_scenes), memory=memory) as engine:
+    async with Engine.open(settings, extra_scenes=tuple(extra_scenes), open_memory=open_memory) as engine:
         notices: list[str] = []
         known = Player(name=player, profile=profile, best_results=best_results)
         ask_name = None

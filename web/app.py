@@ -1,7 +1,7 @@
 """``create_app``: the web front end's composition root. Everything it owns hangs off typed app keys
 and is opened and closed by ``cleanup_ctx`` — no module-level state.
 
-Start-up prepares the performer (provider SDK imported, key checked) before the sockets open.
+Start-up prepares the casting (provider SDK imported, key checked) before the sockets open.
 Shutdown order: ``on_shutdown`` closes every socket with 1001 GOING_AWAY; then the cleanup
 contexts unwind — sessions close and their memory writes finish (with REDIS_URL they are handed
 over instead: saved for the process the player reconnects to), then the session store, the memory
@@ -50,11 +50,11 @@ from web.store import LocalSessionStore, SessionStore
 log = structlog.get_logger()
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None, memory: MemoryStore | None = None,
+def create_app(settings: Settings, *, engine: Engine | None = None, memory_store: MemoryStore | None = None,
                extra_scenes: Sequence[Path] = (), open_memory: bool = False,
-               pace: float = READING_PACE, store: SessionStore | None = None,
+               pace: float = READING_PACE, session_store: SessionStore | None = None,
                metrics: CollectorRegistry | None = None) -> web.Application:
-    """The aiohttp application. ``engine``/``memory``/``store`` are injected (tests) or built here.
+    """The aiohttp application. ``engine``/``memory_store``/``session_store`` are injected (tests) or built here.
 
     ``open_memory=True`` opens the configured store (SQLite or PostgreSQL) for the app's lifetime
     (``serve`` does); if it cannot be opened the server still plays, and /health says why.
@@ -66,8 +66,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
     app[SETTINGS] = settings
     app[METRICS] = metrics or PROMETHEUS
     app[ENGINE] = engine or Engine(settings, extra_scenes=extra_scenes)
-    if memory is not None:
-        app[ENGINE].store = memory  # the engine owns the store: sessions, /health and tokens ask it
+    if memory_store is not None:
+        app[ENGINE].store = memory_store  # the engine owns the store: sessions, /health and tokens ask it
     app[CATALOG] = SceneCatalog(app[ENGINE])
     app[ASSETS] = Assets()
     app[SOCKETS] = weakref.WeakSet()
@@ -76,7 +76,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
     app[TRUSTED_PROXIES] = parse_trusted(settings.trusted_proxies)
     clock = app[ENGINE].clock
     app[REGISTRY] = SessionRegistry(settings, engine=app[ENGINE], catalog=app[CATALOG], clock=clock, pace=pace,
-                                    store=store or session_store(settings, clock))
+                                    store=session_store or choose_session_store(settings, clock))
     setup_routes(app)
     app.on_response_prepare.append(security_headers)
     if open_memory and app[ENGINE].store is None:
@@ -85,12 +85,12 @@ def create_app(settings: Settings, *, engine: Engine | None = None, memory: Memo
         app.cleanup_ctx.append(_engine)
     app.cleanup_ctx.append(_session_store)
     app.cleanup_ctx.append(_sessions)
-    app.on_startup.append(_prepare_performer)
+    app.on_startup.append(_prepare_casting)
     app.on_shutdown.append(_close_sockets)
     return app
 
 
-def session_store(settings: Settings, clock: Clock) -> SessionStore:
+def choose_session_store(settings: Settings, clock: Clock) -> SessionStore:
     """Redis at REDIS_URL (every server shares it), else this process's own store."""
     if settings.redis_url is None or not settings.redis_url.get_secret_value():
         return LocalSessionStore(per_minute=settings.session_rate_per_minute, burst=settings.session_rate_burst,
@@ -117,12 +117,12 @@ async def _session_store(app: web.Application) -> AsyncIterator[None]:
         await store.aclose()
 
 
-async def _prepare_performer(app: web.Application) -> None:
+async def _prepare_casting(app: web.Application) -> None:
     """Choose, import and check the model before the first player connects (the sites open
     only after start-up), so no player's turn pays the SDK import or the start-up check."""
-    performer = await app[ENGINE].performer()
-    log.info("performer_ready", event_type="performer", provider=performer.provider,
-             reason=performer.reason)
+    casting = await app[ENGINE].casting()
+    log.info("performer_ready", event_type="performer", provider=casting.provider,
+             reason=casting.reason)
 
 
 async def _memory_store(app: web.Application) -> AsyncIterator[None]:

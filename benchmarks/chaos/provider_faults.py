@@ -181,9 +181,9 @@ async def campaign(turns: int, seed: int, provider: str, first_token: float, tot
     tally = Tally()
     async with server_type(plan, speaker="James") as server, \
             Engine.open(settings_for(server, provider, first_token, total, threshold)) as engine:
-        performer = await engine.performer()
-        if performer.model is None:
-            raise SystemExit(f"the model was not chosen: {performer.reason}")
+        casting = await engine.casting()
+        if casting.model is None:
+            raise SystemExit(f"the model was not chosen: {casting.reason}")
         session = None
         for index in range(turns):
             if session is None or session.ended:

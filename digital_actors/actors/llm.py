@@ -39,13 +39,13 @@ def usable(said: str) -> bool:
     return any(c.isalnum() for c in said)
 
 
-def performer_name(provider: str, model: str) -> str:
+def actor_label(provider: str, model: str) -> str:
     """What the player reads: ``Claude (claude-haiku-4-5)``."""
     return f"{PROVIDER_LABELS.get(provider, provider)} ({model})"
 
 
-class LLMPerformance:
-    """One line from the model; the understudy's line for the cue if the model fails."""
+class ModelLineStream:
+    """The line stream of one model line; the understudy's line for the cue if the model fails."""
 
     def __init__(self, actor: LLMActor, cue: Cue, request: ChatRequest) -> None:
         self.cue, self.request = cue, request
@@ -110,7 +110,7 @@ class LLMActor:
             model, owns=owns_model)
         self.tally = self.model.tally
         self.suggestions_later = self.suggest_later  # declared capability: suggestions in the background
-        self.name = performer_name(model.provider, model.model)
+        self.name = actor_label(model.provider, model.model)
         self.reason = reason
         self.audio_tags = tuple(audio_tags)
         self.options = options or PromptOptions()
@@ -123,7 +123,7 @@ class LLMActor:
         self.failures = 0
         self._failing = False
 
-    def perform(self, cue: Cue) -> LLMPerformance | ScriptedLine | None:
+    def perform(self, cue: Cue) -> ModelLineStream | ScriptedLine | None:
         """A streamed model line, or the authored opening (instant, and the writer's hook)."""
         if cue.kind == "opening" and not self.improvise_opening:
             line = self.understudy.perform(cue)
@@ -132,7 +132,7 @@ class LLMActor:
         request = build_line_request(self.scene, cue, audio_tags=self.audio_tags,
                                      options=self.options)
         self.last_request = request
-        return LLMPerformance(self, cue, request)
+        return ModelLineStream(self, cue, request)
 
     @property
     def last_prompt(self) -> str | None:
@@ -143,14 +143,14 @@ class LLMActor:
         turns = "\n\n".join(f"[{m.role}]\n{m.content}" for m in request.messages)
         return f"[system]\n{request.system_text()}\n\n{turns}"
 
-    def outcome(self, performance: LLMPerformance, said: str) -> str | None:
+    def outcome(self, stream: ModelLineStream, said: str) -> str | None:
         """Count a finished line; a notice for the player when the model starts failing."""
         self.lines += 1
-        error = performance.error
+        error = stream.error
         if error is None and usable(said):
             if self._failing:
                 self._failing = False
-                performance.notice_topic = "model_back"
+                stream.notice_topic = "model_back"
                 return f"{self.name} is answering again."
             return None
         self.failures += 1
@@ -162,7 +162,7 @@ class LLMActor:
         # While the circuit breaker is open every line lands here at once; the breaker has
         # already logged the outage, so these are routine.
         emit = log.info if kind == "circuit_open" else log.warning
-        emit("llm_line_failed", kind=kind, after_text=usable(said), cue=performance.cue.kind,
+        emit("llm_line_failed", kind=kind, after_text=usable(said), cue=stream.cue.kind,
              detail=error.detail if isinstance(error, ProviderError) else None)
         if usable(said) or self._failing:
             return None

@@ -21,7 +21,7 @@ _WORDS = re.compile(r"\S+\s*")
 
 
 class ScriptedLine:
-    """A performance of one authored line, streamed a word at a time."""
+    """The line stream of one authored line, a word at a time."""
 
     notice: str | None = None  # an authored line never has news for the player
     notice_topic = ""
@@ -121,7 +121,7 @@ class Understudy:
     def perform(self, cue: Cue) -> ScriptedLine | None:
         script = self.scene.script
         if cue.kind == "opening":
-            if cue.memory.returning and script.returning:
+            if cue.recollection.returning and script.returning:
                 return self._line("returning", self._named(script.returning, cue), "script.returning", cue)
             if not script.opening:
                 return None

@@ -1,7 +1,7 @@
 """The pure prompt builder for the LLM actor: same scene and cue in, same request out.
 
 The system prompt is the character and the scene (a stable prefix marked for caching), then
-the player's memory. Messages are a bounded history window (older turns folded into a running
+the player's recollection. Messages are a bounded history window (older turns folded into a running
 summary), then one DIRECTION message: live visible state, phase beat, director notes and the
 cue. Player text only ever appears in user messages, and nothing here formats a template that
 contains it: strings are joined, never ``str.format``-ed.
@@ -98,10 +98,10 @@ def character_block(scene: Scene, *, audio_tags: Sequence[str] = (),
 
 def system_blocks(scene: Scene, cue: Cue, *, audio_tags: Sequence[str] = (),
                   options: PromptOptions = PromptOptions()) -> tuple[SystemBlock, ...]:
-    """The cached character block, then the (per-player) memory block."""
-    memory = "# What you remember about this player\n" + cue.memory.block()
+    """The cached character block, then the (per-player) recollection block."""
+    recollection = "# What you remember about this player\n" + cue.recollection.block()
     return (SystemBlock(character_block(scene, audio_tags=audio_tags, options=options), cache=True),
-            SystemBlock(memory))
+            SystemBlock(recollection))
 
 
 def _clip(text: str, words: int) -> str:

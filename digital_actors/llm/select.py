@@ -1,4 +1,4 @@
-"""Choose the performer from settings, and check a key with one tiny call before the scene starts.
+"""Choose the model (or the understudy) from settings, and check a key with one tiny call before the scene starts.
 
 SDKs are imported only for the chosen provider: each costs over a second of start-up time,
 which a player with no key (the understudy) should never pay. A server imports it before it

@@ -2,8 +2,8 @@
 
 ``store`` (MemoryStore port, SqliteMemoryStore), ``postgres`` (PostgresMemoryStore), ``stores``
 (``connect_store``: the one a setting names), ``observer`` (events -> attempt record),
-``rules`` (personality, relationship, difficulty, notable memories), ``snapshot``
-(PlayerMemory, what a session starts with), ``cli`` (``digital-actors memory ...``),
+``rules`` (personality, relationship, difficulty, notable memories), ``queries`` (the SQL: ``recollection``
+builds the player's ``Recollection``, what a session starts with), ``cli`` (``digital-actors memory ...``),
 ``migrations``, ``maintenance`` (backup, restore, check), ``salvage``, ``transfer`` (``memory
 migrate``). See docs/OPERATIONS.md and docs/SCALING.md.
 """

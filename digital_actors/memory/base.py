@@ -22,7 +22,7 @@ from digital_actors.memory.records import AttemptHandle, MemoryNote, PlayerRecor
 from digital_actors.memory.rules import AttemptStats
 from digital_actors.memory.sql import Dialect, Mode, Tx
 from digital_actors.memory.writes import Write
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -122,11 +122,12 @@ class SqlStore:
 
     # --- play ------------------------------------------------------------------------------
 
-    async def snapshot(self, player_id: str, scene_id: str, character_id: str) -> PlayerMemory:
+    async def recollection(self, player_id: str, scene_id: str, character_id: str) -> Recollection:
         """What a session starting now knows about this player, this scene and this character."""
         limit = self._memory_limit
+        # "snapshot": the operation's label in digital_actors_db_query_seconds, kept for dashboards.
         return await self._tx(
-            "snapshot", lambda tx: queries.snapshot(tx, player_id, scene_id, character_id, limit), mode="read")
+            "snapshot", lambda tx: queries.recollection(tx, player_id, scene_id, character_id, limit), mode="read")
 
     async def begin_attempt(
         self, player_id: str, scene_id: str, character_id: str, *, session_id: str | None = None

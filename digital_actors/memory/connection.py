@@ -21,7 +21,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aiosqlite
 import structlog
@@ -29,6 +29,7 @@ import structlog
 from digital_actors.errors import MemoryStoreError
 from digital_actors.memory import location, migrations
 from digital_actors.memory.metrics import DB_ERRORS, DB_LOCK_RETRIES, DB_QUERY_SECONDS
+from digital_actors.memory.owned import Owned
 from digital_actors.memory.sql import Mode
 
 log = structlog.get_logger()
@@ -49,7 +50,7 @@ class Database:
         self._sleep = sleep  # the pause between lock retries (tests inject their own)
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
-        self._inflight: set[asyncio.Task[Any]] = set()
+        self._owned_ops = Owned()
 
     async def open(self, *, quick_check: bool = True) -> None:
         """Connect, check, set PRAGMAs and migrate; on any failure nothing stays open."""
@@ -58,8 +59,7 @@ class Database:
 
     async def close(self) -> None:
         """Let operations in flight finish, then close (SQLite checkpoints the WAL on the last close)."""
-        if self._inflight:
-            await asyncio.gather(*self._inflight, return_exceptions=True)
+        await self._owned_ops.settle()
         await self._close()
 
     async def _close(self) -> None:
@@ -76,15 +76,7 @@ class Database:
         waits for a lock should use a short ``busy_timeout_ms`` and ``retry=False`` and do its own
         waiting outside the connection (memory/outbox.py does), so reads are not held up meanwhile.
         """
-        task = asyncio.ensure_future(self._owned(operation, work, mode, busy_timeout_ms, retry))
-        self._inflight.add(task)
-        task.add_done_callback(self._settled)
-        return await asyncio.shield(task)
-
-    def _settled(self, task: asyncio.Task[Any]) -> None:
-        self._inflight.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved: a caller that went away must not leave a "never retrieved" error
+        return await self._owned_ops.run(self._owned(operation, work, mode, busy_timeout_ms, retry))
 
     async def _owned(self, operation: str, work: Work[T], mode: Mode, busy_timeout_ms: int | None,
                      retry: bool) -> T:

@@ -32,6 +32,7 @@ from digital_actors.errors import MemoryStoreError
 from digital_actors.memory import migrations
 from digital_actors.memory.location import PgLocation
 from digital_actors.memory.metrics import DB_ERRORS, DB_LOCK_RETRIES, DB_QUERY_SECONDS
+from digital_actors.memory.owned import Owned
 from digital_actors.memory.sql import Mode
 from digital_actors.memory.stores import PoolOptions
 
@@ -60,7 +61,7 @@ class PgDatabase:
         self._retry_base = retry_base_seconds
         self._sleep = sleep
         self._pool: AsyncConnectionPool[Conn] | None = None
-        self._inflight: set[asyncio.Task[Any]] = set()
+        self._owned_ops = Owned()
         self.name = application_name()
 
     # --- opening and closing ----------------------------------------------------------------------
@@ -96,8 +97,7 @@ class PgDatabase:
 
     async def close(self) -> None:
         """Let operations in flight finish, then close every connection."""
-        if self._inflight:
-            await asyncio.gather(*self._inflight, return_exceptions=True)
+        await self._owned_ops.settle()
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
@@ -133,15 +133,7 @@ class PgDatabase:
         happens to the caller. An owner that waits for locks itself (the outbox) passes a short
         ``busy_timeout_ms`` (lock_timeout for this transaction) and ``retry=False``.
         """
-        task = asyncio.ensure_future(self._owned(operation, work, mode, busy_timeout_ms, retry))
-        self._inflight.add(task)
-        task.add_done_callback(self._settled)
-        return await asyncio.shield(task)
-
-    def _settled(self, task: asyncio.Task[Any]) -> None:
-        self._inflight.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved: a caller that went away must not leave a "never retrieved" error
+        return await self._owned_ops.run(self._owned(operation, work, mode, busy_timeout_ms, retry))
 
     def _require(self) -> AsyncConnectionPool[Conn]:
         if self._pool is None:

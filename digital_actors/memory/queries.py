@@ -1,4 +1,4 @@
-"""The SQL behind the store's play operations: players, snapshots, attempts.
+"""The SQL behind the store's play operations: players, recollections, attempts.
 
 Each function runs inside a transaction the store opened (a ``sql.Tx``: SQLite or PostgreSQL), so
 the store's own job (connection, locking, retries, metrics) stays small. SQLite's writers take turns
@@ -25,7 +25,7 @@ from digital_actors.memory.records import (
     parse_iso,
 )
 from digital_actors.memory.sql import Tx
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 
 _PLAYER_COLS = "id, name, kind, created_at, last_seen_at, given_name"
 MAX_NAME = 40
@@ -146,12 +146,12 @@ async def set_given_name(tx: Tx, player_id: str, name: str) -> bool:
     return count > 0
 
 
-async def snapshot(
+async def recollection(
     tx: Tx, player_id: str, scene_id: str, character_id: str, memory_limit: int
-) -> PlayerMemory:
+) -> Recollection:
     player = await get_player(tx, player_id)
     if player is None:
-        return PlayerMemory(player_id=player_id)
+        return Recollection(player_id=player_id)
     counts = dict(
         await all_rows(tx,
             "SELECT outcome, count(*) FROM scene_attempts WHERE player_id = ? "
@@ -181,7 +181,7 @@ async def snapshot(
     )
     successes = int(counts.get("success", 0))
     counted = successes + int(counts.get("failure", 0)) + int(counts.get("quit", 0))
-    return PlayerMemory(
+    return Recollection(
         player_id=player_id,
         player_name=player.given_name,
         attempts=sum(int(v) for v in counts.values()),

@@ -1,4 +1,4 @@
-"""Performing one line: the actor's stream becomes LineStarted / LineDelta / LineFinished,
+"""Running one line: the actor's line stream becomes LineStarted / LineDelta / LineFinished,
 its sentences go to the voice as they complete (AudioChunk / AudioFinished), and a Timing
 event closes it. Cancellation (an interruption, an ending) cuts text and audio at once.
 """
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from digital_actors.voice.line import LineSpeech
 
 
-class LinePerformer:
-    """Performs cues as lines for one session (``history`` is the session's transcript)."""
+class LineRunner:
+    """Runs cues as lines for one session: the actor performs, this turns the stream into events
+    (``history`` is the session's transcript)."""
 
     def __init__(self, scene: Scene, actor: Actor, *, clock: Clock, emit: Callable[[ev.Event], None],
                  history: list[tuple[str, str]], log: Any, voice: Voice | None = None,
@@ -35,22 +36,22 @@ class LinePerformer:
         self.cut_by_player = False  # set by the session just before it cancels a line
         self._voice_noticed = False
 
-    async def perform(self, cue: Cue, new_line_id: Callable[[], str],
-                      text_done: Callable[[str], None] | None = None) -> str | None:
-        """Perform one line. Returns the displayed text (None when the actor had nothing to say).
+    async def run(self, cue: Cue, new_line_id: Callable[[], str],
+                  text_done: Callable[[str], None] | None = None) -> str | None:
+        """Run one line. Returns the displayed text (None when the actor had nothing to say).
 
         ``text_done`` is called with the text as soon as it is complete, before the line's
         audio has finished (suggestions and the next signals never wait for the voice)."""
         try:
-            performance = self.actor.perform(cue)
+            stream = self.actor.perform(cue)
         except DigitalActorsError as e:
             self.emit(ev.TurnFailed(e.message, e.hint))
             return None
-        if performance is None:
+        if stream is None:
             return None
         line_id, speaker = new_line_id(), self.scene.lead_id
         voiced = self.voice is not None and self.voice_on
-        self.emit(ev.LineStarted(line_id, speaker, self.scene.lead.name, cue.kind, performance.source,
+        self.emit(ev.LineStarted(line_id, speaker, self.scene.lead.name, cue.kind, stream.source,
                                  voiced=voiced))
         started = self.clock.now()
         first: float | None = None
@@ -60,7 +61,7 @@ class LinePerformer:
         raw, shown = "", ""
         broke = False
         try:
-            async for delta in performance:
+            async for delta in stream:
                 if first is None:
                     first = self.clock.now()
                 raw += delta
@@ -83,7 +84,7 @@ class LinePerformer:
             broke = True
             self.emit(ev.TurnFailed(e.message, e.hint))
         text = strip_tags(raw)
-        self.emit(ev.LineFinished(line_id, speaker, text, failed=broke or performance.failed))
+        self.emit(ev.LineFinished(line_id, speaker, text, failed=broke or stream.failed))
         if text:
             self.history.append(("actor", text))
         if text_done is not None:
@@ -93,9 +94,9 @@ class LinePerformer:
         first_ms = None if first is None else (first - started) * 1000
         sentence_ms = total if sentence is None and text else (
             None if sentence is None else (sentence - started) * 1000)
-        if performance.notice:
-            self.emit(ev.Notice(performance.notice, "warning", topic=performance.notice_topic))
-        usage = performance.usage
+        if stream.notice:
+            self.emit(ev.Notice(stream.notice, "warning", topic=stream.notice_topic))
+        usage = stream.usage
         self.emit(ev.Timing(line_id, first_ms, sentence_ms, first_audio_ms, total,
                             input_tokens=usage.total_input if usage is not None else None,
                             output_tokens=usage.output_tokens if usage is not None else None))

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 from digital_actors.scene.model import Signal
 
 CueKind = Literal["opening", "reply", "control", "phase", "ending", "hint", "nudge"]
@@ -34,7 +34,7 @@ class Cue:
     notes: tuple[str, ...] = ()
     interrupted: bool = False
     names: Mapping[str, float] = field(default_factory=dict)
-    memory: PlayerMemory = field(default_factory=PlayerMemory)
+    recollection: Recollection = field(default_factory=Recollection)
     history: tuple[tuple[str, str], ...] = ()  # (who, text) so far: "player" or "actor"
     elapsed: float = 0.0
     player_name: str = ""  # the name the player gave (never a profile id); "" until they give one
@@ -50,8 +50,8 @@ class TokenCount(Protocol):
     def output_tokens(self) -> int: ...
 
 
-class Performance(Protocol):
-    """One line being performed: raw text deltas (audio tags included) and where it came from.
+class LineStream(Protocol):
+    """One line as the actor performs it: raw text deltas (audio tags included) and where it came from.
 
     ``notice`` (a message for the player, e.g. "the model is not answering") and ``usage``
     are read once the stream has ended; both are None when there is nothing to say. ``failed``,
@@ -112,7 +112,7 @@ class Continuity(Protocol):
 
 
 class Actor(Protocol):
-    """Performs lines. ``perform`` returns None when it has nothing to say for a cue.
+    """Performs cues: ``perform`` returns the line's stream, or None when it has nothing to say.
 
     Capabilities: ``suggestions_later`` (None: ``suggest`` answers at once), ``tally``
     (None: no tokens are counted) and ``continuity`` (None: it remembers nothing worth
@@ -139,7 +139,7 @@ class Actor(Protocol):
         """The last prompt sent to a model, for the writer's inspector (None: no model)."""
         ...
 
-    def perform(self, cue: Cue) -> Performance | None: ...
+    def perform(self, cue: Cue) -> LineStream | None: ...
 
     def suggest(self, cue: Cue, line: str) -> list[str]: ...
 

@@ -3,7 +3,7 @@
 Inputs: ``say``, ``press``, ``interrupt``, ``pause``/``resume``, ``restart``, ``close``.
 Output: ``events()`` subscriptions (the clock and the director speak unprompted). The rules
 live in ``World``; what an outcome shows and cues is ``outcomes.Consequences``; the order of
-lines is ``queue.LineQueue``; performing one line is ``lines.LinePerformer``; what the
+lines is ``queue.LineQueue``; running one line is ``lines.LineRunner``; what the
 player's words mean is ``signals.SignalEvaluator``. Everything that belongs to the player
 lives on the instance.
 
@@ -30,10 +30,10 @@ from digital_actors.bus import EventBus, Subscription
 from digital_actors.clock import Clock, MonotonicClock
 from digital_actors.errors import DigitalActorsError
 from digital_actors.logging import short_hash
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 from digital_actors.scene.model import Ending, Scene
 from digital_actors.turn import outcomes
-from digital_actors.turn.lines import LinePerformer
+from digital_actors.turn.lines import LineRunner
 from digital_actors.turn.options import SessionOptions
 from digital_actors.turn.outcomes import Consequences
 from digital_actors.turn.ports import Actor, Cue, CueKind, Director, DirectorView
@@ -53,7 +53,7 @@ class Session:
     """Plays one scene for one player. Create, subscribe with ``events()``, then ``start()``."""
 
     def __init__(self, scene: Scene, *, actor: Actor, clock: Clock | None = None,
-                 memory: PlayerMemory | None = None, options: SessionOptions | None = None,
+                 recollection: Recollection | None = None, options: SessionOptions | None = None,
                  signals: SignalEvaluator | None = None, director: Director | None = None,
                  voice: Voice | None = None, voice_profile: VoiceProfile | None = None) -> None:
         self.scene, self.actor = scene, actor
@@ -61,13 +61,13 @@ class Session:
         self._voice_on = True
         self.director = director
         self.clock = clock or MonotonicClock()
-        self.memory = memory or PlayerMemory()
+        self.recollection = recollection or Recollection()
         self.options = options or SessionOptions()
         self.signals = signals or SignalEvaluator()
-        # Notices the player sees right after SceneStarted (memory or performer trouble).
+        # Notices the player sees right after SceneStarted (memory store or casting trouble).
         self.start_notices: list[ev.Notice] = []
-        # Reloads the player's memory on restart (the engine sets it when memory is on).
-        self.memory_source: Callable[[], Awaitable[PlayerMemory]] | None = None
+        # Reloads the player's recollection on restart (the engine sets it when memory is on).
+        self.recollection_source: Callable[[], Awaitable[Recollection]] | None = None
         self.id = uuid.uuid4().hex
         # A front end that bound its own session_id (structlog contextvars: the web player's)
         # keeps it, so one id follows a player from the socket into the dialogue.
@@ -84,17 +84,18 @@ class Session:
         self._tasks: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()  # verdicts, suggestions, director: settle() waits
         self._closed = False
-        self.player_name = self.memory.player_name
+        self.player_name = self.recollection.player_name
         self._reset_state()
 
     def _reset_state(self) -> None:
         o = self.options
-        self.world = World(self.scene, memory=self.memory, difficulty=o.difficulty or self.memory.difficulty,
+        self.world = World(self.scene, recollection=self.recollection,
+                           difficulty=o.difficulty or self.recollection.difficulty,
                            overrides=dict(o.overrides), start_phase=o.start_phase)
         self.history: list[tuple[str, str]] = []
-        self._lines = LinePerformer(self.scene, self.actor, clock=self.clock, emit=self._emit,
-                                    history=self.history, log=self.log, voice=self.voice,
-                                    voice_profile=self.voice_profile)
+        self._lines = LineRunner(self.scene, self.actor, clock=self.clock, emit=self._emit,
+                                 history=self.history, log=self.log, voice=self.voice,
+                                 voice_profile=self.voice_profile)
         self._lines.voice_on = self._voice_on
         self.notes: deque[str] = deque(maxlen=3)
         self._queue = LineQueue()
@@ -254,12 +255,12 @@ class Session:
     async def restart(self) -> None:
         """Start the scene again from the top: state, queue, notes, latches, the actor's decks."""
         await self._stop_tasks()
-        if self.memory_source is not None:
+        if self.recollection_source is not None:
             try:
-                self.memory = await self.memory_source()
+                self.recollection = await self.recollection_source()
             except (DigitalActorsError, TimeoutError) as e:  # play on with what was known
                 self.log.warning("memory_reload_failed", error=getattr(e, "message", "timeout"))
-        self.player_name = self.player_name or self.memory.player_name
+        self.player_name = self.player_name or self.recollection.player_name
         self.actor.reset()
         self.signals.reset()
         if self.director is not None:
@@ -273,7 +274,7 @@ class Session:
         dropped = self.history[:len(self.history) - len(kept)]
         continuity = self.actor.continuity
         return SessionSnapshot(
-            scene_id=self.scene.id, options=self.options, world=self.world.state(), memory=self.memory,
+            scene_id=self.scene.id, options=self.options, world=self.world.state(), recollection=self.recollection,
             history=tuple(kept), earlier_lines=self._earlier_lines + sum(1 for who, _ in dropped if who == "actor"),
             notes=tuple(self.notes), player_name=self.player_name, paused=self._paused, actions=self._actions,
             over=self._game_over is not None, actor=continuity.save() if continuity is not None else None)
@@ -285,13 +286,13 @@ class Session:
             raise RuntimeError("restore() a session before start()")
         if snapshot.scene_id != self.scene.id:
             raise SnapshotError(f"a snapshot of {snapshot.scene_id!r} cannot continue {self.scene.id!r}")
-        self.options, self.memory = snapshot.options, snapshot.memory
+        self.options, self.recollection = snapshot.options, snapshot.recollection
         self._reset_state()
         try:
             self.world.restore(snapshot.world)
         except ValueError as e:
             raise SnapshotError(str(e)) from e
-        self.history[:] = snapshot.history  # in place: the line performer holds this list
+        self.history[:] = snapshot.history  # in place: the line runner holds this list
         self.notes.extend(snapshot.notes)
         self.player_name, self._paused, self._actions = snapshot.player_name, snapshot.paused, snapshot.actions
         self._earlier_lines = snapshot.earlier_lines
@@ -423,7 +424,7 @@ class Session:
     # --- the line queue ---------------------------------------------------------------------
     def _queue_cue(self, kind: CueKind, **fields: Any) -> None:
         cue = Cue(kind=kind, character_id=self.scene.lead_id, notes=tuple(self.notes),
-                  names=self.world.names(), memory=self.memory, history=tuple(self.history),
+                  names=self.world.names(), recollection=self.recollection, history=tuple(self.history),
                   elapsed=self.world.elapsed, player_name=self.player_name)
         if self._queue.push(replace(cue, **fields)):
             self._quiet.clear()
@@ -439,7 +440,7 @@ class Session:
                     break
                 cue = self._queue.pop()
                 self._current_cue = cue
-                task = self._current = asyncio.create_task(self._perform(cue))
+                task = self._current = asyncio.create_task(self._run_line(cue))
                 await asyncio.wait({task})
                 self._current, self._current_cue = None, None
                 if not task.cancelled():
@@ -454,10 +455,10 @@ class Session:
             self.log.error("performance_failed", error=repr(exc), exc_info=exc)
             self._emit(ev.TurnFailed("The actor lost the line.", "the scene goes on; say something"))
 
-    async def _perform(self, cue: Cue) -> str | None:
-        """Perform one cue as a line (see lines.py). Returns the displayed text."""
-        return await self._lines.perform(cue, lambda: f"{self.id[:8]}-{next(self._line_ids)}",
-                                         text_done=lambda text: self._line_said(cue, text))
+    async def _run_line(self, cue: Cue) -> str | None:
+        """Run one cue as a line (see lines.py). Returns the displayed text."""
+        return await self._lines.run(cue, lambda: f"{self.id[:8]}-{next(self._line_ids)}",
+                                     text_done=lambda text: self._line_said(cue, text))
 
     def _line_said(self, cue: Cue, text: str) -> None:
         """The line's text is complete (its audio may still be coming): signals about the actor's

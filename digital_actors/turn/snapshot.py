@@ -14,12 +14,12 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 from digital_actors.turn.options import SessionOptions
 from digital_actors.turn.ports import ActorMemo
 from digital_actors.world import WorldState
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: ``memory`` became ``recollection``
 # Turns of dialogue a snapshot keeps: the prompt's verbatim window and its running summary (24)
 # fit, and a long scene's snapshot stays a few kilobytes.
 HISTORY_WINDOW = 40
@@ -36,7 +36,7 @@ class SessionSnapshot:
     scene_id: str
     options: SessionOptions
     world: WorldState
-    memory: PlayerMemory
+    recollection: Recollection
     history: tuple[tuple[str, str], ...] = ()  # (who, text), the last HISTORY_WINDOW turns
     earlier_lines: int = 0  # the character's lines before ``history`` (GameOver counts them all)
     notes: tuple[str, ...] = ()

@@ -415,7 +415,7 @@ def test_operations_commands(tmp_path: Path) -> None:
     assert "3 imported" in imported and len(names(data / "player_memory.db")) == 5
 
 
-def test_postgres_operations_commands(tmp_path: Path, pg_url: str) -> None:  # noqa: F811
+def test_postgres_operations_commands(tmp_path: Path, pg_url: str) -> None:
     place, work = Place(tmp_path), tmp_path / "work"
     work.mkdir()
     state = tmp_path / "var/lib/digital-actors"

@@ -60,13 +60,13 @@ GameFactory = Callable[..., Awaitable[Game]]
 
 @pytest.fixture
 async def game(tmp_path: Path) -> AsyncIterator[GameFactory]:
-    """``await game(scenes=("mini",), pace=0, speaker=None, memory=False, **settings)``: ``speaker`` is a
+    """``await game(scenes=("mini",), pace=0, speaker=None, open_memory=False, **settings)``: ``speaker`` is a
     Voice for the engine (a SilentVoice makes audio); keyword arguments are Settings fields."""
     runners: list[web.AppRunner] = []
     stores: list[SqliteMemoryStore] = []
 
     async def start(*, scenes: tuple[str, ...] = ("mini",), built_in: tuple[str, ...] = (), pace: float = 0.0,
-                    speaker: Any = None, memory: bool = False, **values: Any) -> Game:
+                    speaker: Any = None, open_memory: bool = False, **values: Any) -> Game:
         folder = tmp_path / f"scenes{len(runners)}"
         for name in scenes:
             shutil.copytree(SCENES[name], folder / name)
@@ -76,10 +76,10 @@ async def game(tmp_path: Path) -> AsyncIterator[GameFactory]:
                             session_rate_burst=100, web_max_sessions_per_client=100, **values)
         clock = FakeClock()
         store = None
-        if memory:
+        if open_memory:
             store = await SqliteMemoryStore.connect(":memory:")
             stores.append(store)
-        app = create_app(settings, engine=Engine(settings, clock=clock, voice=speaker), memory=store, pace=pace)
+        app = create_app(settings, engine=Engine(settings, clock=clock, voice=speaker), memory_store=store, pace=pace)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         runners.append(runner)

@@ -24,7 +24,7 @@ async def round_trip(page: Any, name: str) -> None:
 async def test_leaving_asks_stops_the_voice_and_records_quit(game: GameFactory, open_page: PageFactory) -> None:
     from playwright.async_api import expect
 
-    g = await game(scenes=("mini",), speaker=SilentVoice(ms_per_char=1500), memory=True)  # about 20 s of speech
+    g = await game(scenes=("mini",), speaker=SilentVoice(ms_per_char=1500), open_memory=True)  # about 20 s of speech
     page = await open_page(g.url)
     player_id = await page.evaluate("localStorage.getItem('digital-actors.player')")
     await start_scene(page, "Mini")
@@ -121,7 +121,7 @@ async def test_settings_are_remembered_and_reach_the_server(game: GameFactory, o
 async def test_what_they_remember_can_be_read_and_forgotten(game: GameFactory, open_page: PageFactory) -> None:
     from playwright.async_api import expect
 
-    g = await game(scenes=("mini",), memory=True)
+    g = await game(scenes=("mini",), open_memory=True)
     page = await open_page(g.url)
     await page.locator("#open-memory").click()
     await expect(page.locator("#memory-status")).to_have_text("They remember nothing about you yet.")

@@ -24,7 +24,7 @@ async def play_once(engine: Engine, player_id: str, *, say: str = "") -> list[ev
 
 
 async def test_attempts_are_recorded_and_returning_players_are_greeted() -> None:
-    async with Engine.open(Settings(), clock=FakeClock(), memory=True) as engine:
+    async with Engine.open(Settings(), clock=FakeClock(), open_memory=True) as engine:
         assert engine.store is not None and engine.memory_error is None
         player = await engine.terminal_player("Ada")
         assert player is not None
@@ -50,7 +50,7 @@ async def test_a_corrupt_store_means_no_memory_and_one_clear_notice(isolated_hom
     db = isolated_home / "data" / "player_memory.db"
     db.parent.mkdir(parents=True)
     db.write_bytes(b"this is not a database" * 100)
-    async with Engine.open(Settings(), clock=FakeClock(), memory=True) as engine:
+    async with Engine.open(Settings(), clock=FakeClock(), open_memory=True) as engine:
         assert engine.store is None and engine.memory_error is not None
         assert "salvage" in str(engine.memory_error) or "restore" in str(engine.memory_error)
         session = await engine.new_session(SessionRequest("welcome", seed=1, pace=0))

@@ -41,7 +41,7 @@ async def test_a_name_in_the_players_words_is_announced_and_used(mini: Scene) ->
 
 
 async def test_the_name_is_remembered_and_a_profile_id_never_becomes_one() -> None:
-    async with Engine.open(Settings(_env_file=None), clock=FakeClock(), memory=True) as engine:  # type: ignore[call-arg]
+    async with Engine.open(Settings(_env_file=None), clock=FakeClock(), open_memory=True) as engine:  # type: ignore[call-arg]
         assert engine.store is not None
         default = await engine.terminal_player(None)  # the terminal player who gave no name
         web = await engine.store.create_player("web")
@@ -57,7 +57,7 @@ async def test_the_name_is_remembered_and_a_profile_id_never_becomes_one() -> No
             await session.close()
             await engine.recorded(session)
             again = await engine.new_session(SessionRequest("welcome", seed=1, pace=0), player_id=record.id)
-            assert again.player_name == "Sam" and again.memory.player_name == "Sam"
+            assert again.player_name == "Sam" and again.recollection.player_name == "Sam"
             await again.close()
             await engine.recorded(again)
         named = await engine.terminal_player("Ada")  # a name the person typed for their profile

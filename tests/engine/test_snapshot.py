@@ -15,11 +15,11 @@ from digital_actors.clock import FakeClock
 from digital_actors.config import Settings
 from digital_actors.engine import Engine, SessionRequest
 from digital_actors.memory.observer import AttemptState
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 from digital_actors.scene.loader import load_scene
 from digital_actors.scene.model import Scene
 from digital_actors.turn.session import Session, SessionOptions
-from digital_actors.turn.snapshot import SessionSnapshot, SnapshotError
+from digital_actors.turn.snapshot import SNAPSHOT_VERSION, SessionSnapshot, SnapshotError
 from digital_actors.view import ViewReducer, view_from_state, view_state
 from digital_actors.world import World
 from tests.engine.conftest import write_scene
@@ -34,7 +34,7 @@ def scene(tmp_path: Path, text: str = SCRIPTED) -> Scene:
 def session_of(scene: Scene, clock: FakeClock, *, seed: int = 7, pace: float = 0.0, **options: object) -> Session:
     opts = SessionOptions(seed=seed, suggestions=False, **options)  # type: ignore[arg-type]
     return Session(scene, actor=Understudy(scene, seed=seed, clock=clock, pace=pace), clock=clock, options=opts,
-                   memory=PlayerMemory(attempts=2, trust=61.0))
+                   recollection=Recollection(attempts=2, trust=61.0))
 
 
 def test_a_world_goes_on_from_its_state_exactly(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_a_world_goes_on_from_its_state_exactly(tmp_path: Path) -> None:
 
 def json_round_trip(state):  # type: ignore[no-untyped-def]
     """The state as another process reads it back (through the snapshot's JSON)."""
-    snap = SessionSnapshot("t", SessionOptions(), state, PlayerMemory())
+    snap = SessionSnapshot("t", SessionOptions(), state, Recollection())
     return SessionSnapshot.from_dict(json.loads(json.dumps(snap.to_dict()))).world
 
 
@@ -78,14 +78,20 @@ def test_a_world_refuses_another_scenes_state(tmp_path: Path) -> None:
 def test_a_snapshot_is_json_and_refuses_what_it_is_not(tmp_path: Path) -> None:
     world = World(scene(tmp_path, RULES))
     snap = SessionSnapshot("t", SessionOptions(seed=3, overrides=(("air", 20.0),)), world.state(),
-                           PlayerMemory(attempts=1, memories=("met before",)), history=(("player", "hi"),))
+                           Recollection(attempts=1, memories=("met before",)), history=(("player", "hi"),))
     data = json.loads(json.dumps(snap.to_dict()))
     assert snap.to_dict() == data  # already JSON's own types (lists, not tuples)
     assert SessionSnapshot.from_dict(data) == snap
-    for wrong, found in (({**data, "version": 2}, "2"), ({"scene_id": "t"}, "None"), (["a", "list"], "'list'")):
+    wrongs = (({**data, "version": SNAPSHOT_VERSION + 1}, f"{SNAPSHOT_VERSION + 1}"), ({"scene_id": "t"}, "None"),
+              (["a", "list"], "'list'"))
+    for wrong, found in wrongs:
         with pytest.raises(SnapshotError) as refused:
             SessionSnapshot.from_dict(wrong)
-        assert str(refused.value) == f"not a version 1 session snapshot (found {found})"
+        assert str(refused.value) == f"not a version {SNAPSHOT_VERSION} session snapshot (found {found})"
+    # A live server's snapshot from before ``memory`` became ``recollection``: refused, not misread.
+    before = {**{k: v for k, v in data.items() if k != "recollection"}, "memory": data["recollection"], "version": 1}
+    with pytest.raises(SnapshotError, match="found 1"):
+        SessionSnapshot.from_dict(before)
     with pytest.raises(SnapshotError) as damaged:
         SessionSnapshot.from_dict({**data, "paused": "not a flag"})
     assert str(damaged.value) == ("damaged session snapshot: 1 problem(s), first: "
@@ -117,7 +123,7 @@ async def test_a_restored_session_goes_on_where_the_first_stopped(tmp_path: Path
     assert not [e for e in got if isinstance(e, ev.SceneStarted | ev.LineStarted)]  # goes on: no opening again
     assert [type(e) for e in got] == [ev.ControlsChanged, ev.StateChanged]  # the page's gauges and controls, fresh
     assert second.world.state() == first.world.state()
-    assert second.history == first.history and second.memory.trust == 61.0
+    assert second.history == first.history and second.recollection.trust == 61.0
     assert second.paused  # paused as it was; the clock waits for resume()
     await later.advance(3)
     assert second.world.elapsed == first.world.elapsed
@@ -269,8 +275,8 @@ async def test_the_same_attempt_goes_on_in_another_engine_and_is_recorded_once(t
     off, the second goes on with the same attempt and records it when the scene ends."""
     settings = Settings(digital_actors_scenes=str(tmp_path / "scenes"))  # type: ignore[call-arg]
     write_scene(tmp_path / "scenes" / "t", SCRIPTED)
-    async with Engine.open(settings, clock=FakeClock(), memory=True) as a, \
-            Engine.open(settings, clock=FakeClock(), memory=True) as b:
+    async with Engine.open(settings, clock=FakeClock(), open_memory=True) as a, \
+            Engine.open(settings, clock=FakeClock(), open_memory=True) as b:
         assert a.store is not None and b.store is not None
         player = await a.terminal_player("Ada")
         assert player is not None

@@ -18,7 +18,7 @@ from digital_actors.clock import FakeClock
 from digital_actors.errors import MemoryStoreError, VoiceError
 from digital_actors.llm.base import Usage
 from digital_actors.llm.tally import UsageTally
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 from digital_actors.scene.loader import load_scene
 from digital_actors.scene.model import Scene, Signal
 from digital_actors.turn.lines import visible_prefix
@@ -49,13 +49,13 @@ def load(tmp_path: Path, text: str = SCRIPTED) -> Scene:
     return load_scene(write_scene(tmp_path / "t", text))
 
 
-def make(tmp_path: Path, text: str = SCRIPTED, *, pace: float = 0.0, memory: PlayerMemory | None = None,
+def make(tmp_path: Path, text: str = SCRIPTED, *, pace: float = 0.0, recollection: Recollection | None = None,
          **options: object) -> tuple[Session, FakeClock, Recording]:
     scene = load(tmp_path, text)
     clock = FakeClock()
     actor = Recording(scene, clock=clock, pace=pace)
     opts = SessionOptions(**{"suggestions": False, **options})  # type: ignore[arg-type]
-    return Session(scene, actor=actor, clock=clock, options=opts, memory=memory), clock, actor
+    return Session(scene, actor=actor, clock=clock, options=opts, recollection=recollection), clock, actor
 
 
 def of(kind: type, got: Events) -> list:  # type: ignore[type-arg]
@@ -96,16 +96,16 @@ async def test_a_scene_that_ends_at_once_never_starts_its_clock(tmp_path: Path) 
 
 async def test_difficulty_comes_from_memory_unless_an_option_sets_it(tmp_path: Path) -> None:
     text = SCRIPTED + '\n[difficulty]\neasy = { start = { air = 20 } }\n'
-    session, _, _ = make(tmp_path, text, memory=PlayerMemory(difficulty="easy"))
+    session, _, _ = make(tmp_path, text, recollection=Recollection(difficulty="easy"))
     assert session.world.difficulty == "easy" and session.world.values["air"] == 70
-    chosen, _, _ = make(tmp_path / "b", text, memory=PlayerMemory(difficulty="easy"), difficulty="normal")
+    chosen, _, _ = make(tmp_path / "b", text, recollection=Recollection(difficulty="easy"), difficulty="normal")
     assert chosen.world.difficulty == "normal" and chosen.world.values["air"] == 50
 
 
 # --- cues --------------------------------------------------------------------------------------
 async def test_a_reply_cue_carries_the_moment(tmp_path: Path) -> None:
-    memory = PlayerMemory(player_id="p", trust=70.0)
-    session, clock, actor = make(tmp_path, memory=memory, start_phase=2)
+    recollection = Recollection(player_id="p", trust=70.0)
+    session, clock, actor = make(tmp_path, recollection=recollection, start_phase=2)
     await session.start()
     await session.settle()
     await clock.advance(2)
@@ -114,7 +114,7 @@ async def test_a_reply_cue_carries_the_moment(tmp_path: Path) -> None:
     await session.settle()
     reply = [c for c in actor.cues if c.kind == "reply"][-1]
     assert reply.player_text == "who are you, breathe" and reply.signals == ("calm",) and not reply.interrupted
-    assert reply.character_id == "bob" and reply.memory is memory and reply.player_name == "Sam"
+    assert reply.character_id == "bob" and reply.recollection is recollection and reply.player_name == "Sam"
     assert reply.elapsed == 2 and reply.names["bond"] == 5 and reply.names["signals.calm"] == 1
     assert reply.history == (("actor", "Hello there."), ("player", "who are you, breathe"))
     await session.close()
@@ -365,29 +365,29 @@ async def test_busy_and_speaking_follow_the_line(tmp_path: Path) -> None:
 async def test_restart_reloads_the_players_memory(tmp_path: Path) -> None:
     text = SCRIPTED + '\n[difficulty]\neasy = { start = { air = 20 } }\n'
     session, _, actor = make(tmp_path, text)
-    later = PlayerMemory(player_id="p", player_name="Ann", attempts=1, difficulty="easy")
+    later = Recollection(player_id="p", player_name="Ann", attempts=1, difficulty="easy")
 
-    async def source() -> PlayerMemory:
+    async def source() -> Recollection:
         return later
 
-    session.memory_source = source
+    session.recollection_source = source
     await session.start()
     await session.restart()
     await session.settle()
-    assert session.memory is later and session.player_name == "Ann"
+    assert session.recollection is later and session.player_name == "Ann"
     assert session.world.difficulty == "easy" and session.world.values["air"] == 70
     assert session.world.names()["memory.attempts"] == 1
-    assert actor.cues[-1].kind == "opening" and actor.cues[-1].memory is later
+    assert actor.cues[-1].kind == "opening" and actor.cues[-1].recollection is later
     await session.close()
 
 
 async def test_a_name_given_in_play_outlives_a_restart(tmp_path: Path) -> None:
     session, _, _ = make(tmp_path)
 
-    async def source() -> PlayerMemory:
-        return PlayerMemory(player_name="Ann")
+    async def source() -> Recollection:
+        return Recollection(player_name="Ann")
 
-    session.memory_source = source
+    session.recollection_source = source
     await session.start()
     session.name_player("Sam")
     await session.restart()
@@ -399,17 +399,17 @@ async def test_a_name_given_in_play_outlives_a_restart(tmp_path: Path) -> None:
                                                (TimeoutError(), "timeout")])
 async def test_restart_plays_on_with_what_was_known_when_memory_cannot_be_read(
         tmp_path: Path, error: Exception, logged: str) -> None:
-    known = PlayerMemory(player_id="p", player_name="Ann", attempts=2)
-    session, _, _ = make(tmp_path, memory=known)
+    known = Recollection(player_id="p", player_name="Ann", attempts=2)
+    session, _, _ = make(tmp_path, recollection=known)
 
-    async def source() -> PlayerMemory:
+    async def source() -> Recollection:
         raise error
 
-    session.memory_source = source
+    session.recollection_source = source
     await session.start()
     with capture_logs() as logs:
         await session.restart()
-    assert session.memory is known and session.player_name == "Ann" and session.world.elapsed == 0
+    assert session.recollection is known and session.player_name == "Ann" and session.world.elapsed == 0
     failed = [e for e in logs if e["event"] == "memory_reload_failed"]
     assert [(e["log_level"], e["error"]) for e in failed] == [("warning", logged)]
     await session.close()

@@ -4,7 +4,7 @@ import itertools
 from pathlib import Path
 
 from digital_actors.actors.understudy import Understudy
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 from digital_actors.scene.loader import load_scene
 from digital_actors.scene.model import Scene
 from digital_actors.turn.ports import Cue
@@ -73,16 +73,16 @@ async def test_never_the_same_line_twice_in_a_row(tmp_path: Path) -> None:
 async def test_opening_is_the_whole_opening_and_returning_players_are_greeted(tmp_path: Path) -> None:
     actor = Understudy(scene(tmp_path))
     assert await text_of(actor, Cue(kind="opening", character_id="bob")) == ("One. Two.", "understudy: script.opening")
-    back = Cue(kind="opening", character_id="bob", memory=PlayerMemory(attempts=2), player_name="Ada")
+    back = Cue(kind="opening", character_id="bob", recollection=Recollection(attempts=2), player_name="Ada")
     said = {(await text_of(actor, back))[0] for _ in range(4)}
     assert said == {"Back again, Ada?", "You came back."}
-    anonymous = Cue(kind="opening", character_id="bob", memory=PlayerMemory(attempts=1))
+    anonymous = Cue(kind="opening", character_id="bob", recollection=Recollection(attempts=1))
     assert (await text_of(actor, anonymous))[0] == "You came back."
 
 
 async def test_player_text_is_never_a_template(tmp_path: Path) -> None:
     actor = Understudy(scene(tmp_path))
-    cue = Cue(kind="opening", character_id="bob", memory=PlayerMemory(attempts=1), player_name="{name}{name}")
+    cue = Cue(kind="opening", character_id="bob", recollection=Recollection(attempts=1), player_name="{name}{name}")
     said = {(await text_of(actor, cue))[0] for _ in range(4)}
     assert "Back again, {name}{name}?" in said
 

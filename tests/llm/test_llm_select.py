@@ -1,4 +1,4 @@
-"""Which performer settings choose, why, and the start-up key check."""
+"""Which model (or the understudy) settings choose, why, and the start-up key check."""
 
 from __future__ import annotations
 

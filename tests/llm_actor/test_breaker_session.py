@@ -84,7 +84,7 @@ async def test_a_provider_down_at_start_up_keeps_the_model_behind_an_open_breake
             started = h.of(ev.SceneStarted)[0]
             assert started.performer == "Claude (claude-test) (ANTHROPIC_API_KEY is set)"
             assert not h.of(ev.Notice)  # nothing to say until a line falls back
-            assert h.engine.performer_notice is None
+            assert h.engine.casting_notice is None
             [reason] = h.engine.degraded_reasons()
             assert reason.startswith("anthropic model unreachable since ")
             assert reason.endswith("; the understudy is answering")
@@ -108,6 +108,6 @@ async def test_a_bad_key_at_start_up_still_chooses_the_understudy_for_good(mini:
         async with harness(mini, **model_settings(server)) as h:
             assert isinstance(h.session.actor, Understudy)
             assert h.engine.model_status is None and h.engine.degraded_reasons() == []
-            assert "ANTHROPIC_API_KEY" in (h.engine.performer_notice or "")
+            assert "ANTHROPIC_API_KEY" in (h.engine.casting_notice or "")
             assert "did not accept the first call" in h.of(ev.SceneStarted)[0].performer
         assert len(server.seen) == 1

@@ -144,7 +144,7 @@ async def test_a_bad_key_gives_one_notice_and_the_understudy(
         assert "understudy" in started.performer and "did not accept" in started.performer
         notices = h.of(ev.Notice)
         assert len(notices) == 1 and "ANTHROPIC_API_KEY" in notices[0].message
-        assert h.engine.performer_notice == notices[0].message
+        assert h.engine.casting_notice == notices[0].message
         second = await h.engine.new_session("mini", scene=mini)
         sub = second.events()
         await second.start()

@@ -16,7 +16,7 @@ import pytest
 from digital_actors.actors.understudy import ScriptedLine, Understudy
 from digital_actors.clock import FakeClock
 from digital_actors.llm.prompts import build_line_request
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 from digital_actors.scene.model import Scene
 from digital_actors.turn.ports import Cue
 from digital_actors.turn.session import Session, SessionOptions
@@ -43,10 +43,10 @@ class CueRecorder(Understudy):
 
 
 async def cues_of(scene: Scene, steps: list[tuple[str, str]],
-                  memory: PlayerMemory | None = None) -> list[Cue]:
+                  recollection: Recollection | None = None) -> list[Cue]:
     clock = FakeClock()
     actor = CueRecorder(scene)
-    session = Session(scene, actor=actor, clock=clock, memory=memory,
+    session = Session(scene, actor=actor, clock=clock, recollection=recollection,
                       options=SessionOptions(seed=1, suggestions=False))
     await session.start()
     await session.settle()
@@ -85,12 +85,12 @@ async def test_golden_mini(mini: Scene) -> None:
 
 
 async def test_golden_pressure_point(pressure: Scene) -> None:
-    memory = PlayerMemory(player_id="p1", player_name="Alex", attempts=2, successes=1,
-                          last_outcome="success", last_ending="surfaced_cold",
-                          memories=("The player froze when the hull groaned.",))
+    recollection = Recollection(player_id="p1", player_name="Alex", attempts=2, successes=1,
+                                last_outcome="success", last_ending="surfaced_cold",
+                                memories=("The player froze when the hull groaned.",))
     cues = await cues_of(pressure, [("say", "I'm here. Are you okay?"), ("press", "power_crank"),
                                     ("press", "vent_seal"), ("wait", "30"),
-                                    ("say", "Who is in the med bay?")], memory=memory)
+                                    ("say", "Who is in the med bay?")], recollection=recollection)
     replies = [c for c in cues if c.kind == "reply"]
     controls = [c for c in cues if c.kind == "control"]
     hints = [c for c in cues if c.kind == "hint"]

@@ -22,8 +22,10 @@ from typing import Any, Literal
 
 import psycopg
 
+from digital_actors.clock import FakeClock
 from digital_actors.memory.base import SqlStore
 from digital_actors.memory.migrations import SCHEMA
+from digital_actors.memory.outbox import Outbox
 from digital_actors.memory.transfer import TABLES
 
 TABLE_NAMES = ", ".join(f"{SCHEMA}.{t}" for t in [*(t.name for t in TABLES), "_health"])
@@ -71,3 +73,13 @@ async def yield_until(condition: Callable[[], bool], turns: int = 5000) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("condition never held")
+
+
+async def retry_until_drained(outbox: Outbox, clock: FakeClock) -> None:
+    """Advance the clock past each backoff until every kept write has landed."""
+    for _ in range(50):
+        if not outbox.status().pending:
+            return
+        await outbox.resting()
+        await clock.advance(60)
+    raise AssertionError("writes never landed")

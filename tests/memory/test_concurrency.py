@@ -47,7 +47,7 @@ async def test_sixty_concurrent_sessions_on_two_connections_lose_nothing(where: 
             _, expected_familiarity = rules.update_relationship(50, expected_familiarity, AttemptStats(), "success")
             expected_traits = rules.update_personality(expected_traits, stats, "success")
         for player in players:
-            snap = await b.snapshot(player.id, "sub", "mara")
+            snap = await b.recollection(player.id, "sub", "mara")
             assert (snap.attempts, snap.successes) == (SESSIONS // PLAYERS, SESSIONS // PLAYERS)
             assert snap.familiarity == expected_familiarity  # no read-modify-write was lost
             assert snap.personality == expected_traits  # six moves of the average, none undone by another
@@ -75,10 +75,10 @@ async def test_a_crash_mid_scene_is_marked_abandoned_next_time(where: Where, tmp
     async with open_store(where) as store:
         data = await store.export(player.id)
         assert [a["outcome"] for a in data["scene_attempts"]] == ["in_progress"]
-        before = await store.snapshot(player.id, "sub", "mara")
+        before = await store.recollection(player.id, "sub", "mara")
         assert before.attempts == 0  # an attempt still in progress is not history yet
         await store.begin_attempt(player.id, "sub", "mara")
         outcomes = [a["outcome"] for a in (await store.export(player.id))["scene_attempts"]]
         assert outcomes == ["abandoned", "in_progress"]
-        snap = await store.snapshot(player.id, "sub", "mara")
+        snap = await store.recollection(player.id, "sub", "mara")
         assert (snap.attempts, snap.last_outcome, snap.difficulty) == (1, "abandoned", "normal")

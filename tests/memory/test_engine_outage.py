@@ -18,11 +18,10 @@ from digital_actors.config import Settings
 from digital_actors.engine import Engine, SessionRequest
 from digital_actors.memory.base import SqlStore
 from digital_actors.memory.binding import NOT_SAVED, SAVED_AGAIN
-from digital_actors.memory.outbox import Outbox
 from digital_actors.memory.store import SqliteMemoryStore
 from digital_actors.memory.stores import open_store
 from tests.memory.conftest import FakeWall
-from tests.memory.faults import read_only, write_lock
+from tests.memory.faults import read_only, retry_until_drained, write_lock
 
 REQUEST = SessionRequest("welcome", seed=1, pace=0)
 
@@ -50,18 +49,10 @@ def told(events: list[ev.Event], message: str) -> int:
     return sum(1 for e in events if isinstance(e, ev.Notice) and e.message == message)
 
 
-async def retry_until_drained(outbox: Outbox, clock: FakeClock) -> None:
-    for _ in range(50):
-        if not outbox.status().pending:
-            return
-        await outbox.resting()
-        await clock.advance(60)
-    raise AssertionError("writes never landed")
-
 
 async def test_a_lock_held_through_an_ending_loses_nothing_and_players_hear_it_once(configured: Path | str) -> None:
     clock = FakeClock()
-    async with Engine.open(settings_for(configured), clock=clock, memory=True, write_busy_timeout_ms=0) as engine:
+    async with Engine.open(settings_for(configured), clock=clock, open_memory=True, write_busy_timeout_ms=0) as engine:
         outbox = engine.outbox
         assert outbox is not None
         ada = await engine.terminal_player("Ada")
@@ -109,7 +100,7 @@ async def test_a_lock_held_through_an_ending_loses_nothing_and_players_hear_it_o
 
 async def test_a_read_only_database_plays_on_and_saves_once_it_is_writable(configured: Path | str) -> None:
     clock = FakeClock()
-    async with Engine.open(settings_for(configured), clock=clock, memory=True, write_busy_timeout_ms=0) as engine:
+    async with Engine.open(settings_for(configured), clock=clock, open_memory=True, write_busy_timeout_ms=0) as engine:
         store, outbox = cast(SqlStore, engine.store), engine.outbox
         assert outbox is not None
         known = await engine.terminal_player("Known")
@@ -135,7 +126,7 @@ async def test_a_read_only_database_plays_on_and_saves_once_it_is_writable(confi
 
 async def test_a_web_id_is_kept_when_its_row_cannot_be_written(configured: Path | str) -> None:
     clock = FakeClock()
-    async with Engine.open(settings_for(configured), clock=clock, memory=True, write_busy_timeout_ms=0) as engine:
+    async with Engine.open(settings_for(configured), clock=clock, open_memory=True, write_busy_timeout_ms=0) as engine:
         store, outbox = cast(SqlStore, engine.store), engine.outbox
         assert outbox is not None
         terminal = await engine.terminal_player("Ada")
@@ -164,7 +155,7 @@ async def test_stale_attempts_are_abandoned_at_start_and_daily(configured: Path 
     wall.now += timedelta(hours=30)
     clock = FakeClock()
     settings = settings_for(configured, memory_abandon_after_hours=24)
-    async with Engine.open(settings, clock=clock, memory=True, wall_clock=wall) as engine:
+    async with Engine.open(settings, clock=clock, open_memory=True, wall_clock=wall) as engine:
         store2, outbox = cast(SqlStore, engine.store), engine.outbox
         assert outbox is not None
         await outbox.drained()

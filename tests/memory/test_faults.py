@@ -252,4 +252,4 @@ async def test_restore_onto_a_new_machine(db_path: Path, tmp_path: Path) -> None
     assert aside is None
     async with SqliteMemoryStore.open(fresh) as store:
         assert (await store.player("Alex")).id == alex.id
-        assert (await store.snapshot(alex.id, "sub", "mara")).memories == ("moved with me",)
+        assert (await store.recollection(alex.id, "sub", "mara")).memories == ("moved with me",)

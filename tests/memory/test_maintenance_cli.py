@@ -109,7 +109,7 @@ def test_import_legacy_brings_the_earlier_file_over_once(tmp_path: Path) -> None
             assert rel["engineer"]["trust"] == 55  # legacy trust 10 around 0 -> 50 + 10/2
             assert math.isclose(rel["engineer"]["familiarity"], 100 * (1 - 0.85 ** 3))
             assert rel["wizard"]["trust"] == 50 and math.isclose(rel["wizard"]["familiarity"], 15)  # trust unreadable
-            snap = await store.snapshot(legacy.player_id_for(ALICE), "pressure_point", "engineer")
+            snap = await store.recollection(legacy.player_id_for(ALICE), "pressure_point", "engineer")
             assert (snap.attempts, snap.successes) == (2, 1)
             conn = await store.export(legacy.player_id_for(CONN))
             assert sorted(a["scene_id"] for a in conn["scene_attempts"]) == ["crown_court", "pressure_point"]

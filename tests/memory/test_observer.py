@@ -81,7 +81,7 @@ async def test_stats_from_a_synthetic_attempt(mem: SqliteMemoryStore) -> None:
     texts = {m["text"] for m in data["memories"]}
     assert "They told me their name is Alex." in texts
     assert "They chose to: Blow ballast, Seal the hatch." in texts
-    snap = await mem.snapshot(player.id, "sub", "mara")
+    snap = await mem.recollection(player.id, "sub", "mara")
     assert snap.memories[0] == "They told me their name is Alex."
     assert (snap.successes, snap.last_ending) == (1, "surfaced")
 
@@ -110,10 +110,10 @@ async def test_game_over_writes_even_if_nobody_awaits(mem: SqliteMemoryStore) ->
     observer.feed(GameOver("flooded", "failure", "Flooded", "The water won.", elapsed=12.0))
     await clock.advance(0)  # let the scheduled write run a few loop turns
     for _ in range(50):
-        if (await mem.snapshot(player.id, "sub", "mara")).attempts:
+        if (await mem.recollection(player.id, "sub", "mara")).attempts:
             break
         await clock.advance(0)
-    snap = await mem.snapshot(player.id, "sub", "mara")
+    snap = await mem.recollection(player.id, "sub", "mara")
     assert (snap.attempts, snap.last_outcome) == (1, "failure")
     assert await observer.finish() is True
 

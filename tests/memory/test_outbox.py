@@ -19,7 +19,7 @@ from digital_actors.memory.records import MemoryNote
 from digital_actors.memory.rules import AttemptStats
 from digital_actors.memory.stores import open_store
 from tests.memory.conftest import FakeWall, Where
-from tests.memory.faults import read_only, write_lock
+from tests.memory.faults import read_only, retry_until_drained, write_lock
 
 STATS = AttemptStats(correct_actions=2, kind_words=1)
 
@@ -36,15 +36,6 @@ def outbox_for(store: SqlStore, clock: FakeClock) -> Outbox:
     return Outbox(store, clock=clock, spool_file=spool.spool_path(store.path), busy_timeout_ms=0,
                   rng=random.Random(7))
 
-
-async def retry_until_drained(outbox: Outbox, clock: FakeClock) -> None:
-    """Advance the clock past each backoff until every kept write has landed."""
-    for _ in range(50):
-        if not outbox.status().pending:
-            return
-        await outbox.resting()
-        await clock.advance(60)
-    raise AssertionError("writes never landed")
 
 
 def finish(outbox: Outbox, begin: writes.BeginAttempt, outcome: str = "success") -> writes.FinishAttempt:
@@ -79,7 +70,7 @@ async def test_a_write_refused_by_a_lock_is_kept_retried_and_lands(where: Where,
         await retry_until_drained(outbox, clock)
         assert heard == [True, False] and not outbox.status().failing
         assert pending() == before
-        snap = await store.snapshot(alex.id, "sub", "mara")
+        snap = await store.recollection(alex.id, "sub", "mara")
         assert (snap.attempts, snap.successes, snap.last_ending) == (1, 1, "surfaced")
         assert snap.memories == ("They were kind to me.",)
         await outbox.aclose()
@@ -125,9 +116,9 @@ async def test_an_attempt_written_twice_counts_once(store: SqlStore) -> None:
     done = writes.FinishAttempt(begin.handle, "success", "surfaced", STATS, (MemoryNote("kind"),), 30.0,
                                 "2026-01-01T12:05:00.000+00:00")
     assert await store.write(begin) and await store.write(done)
-    once = await store.snapshot(alex.id, "sub", "mara")
+    once = await store.recollection(alex.id, "sub", "mara")
     assert not await store.write(begin) and not await store.write(done)  # a replay changes nothing
-    twice = await store.snapshot(alex.id, "sub", "mara")
+    twice = await store.recollection(alex.id, "sub", "mara")
     assert twice == once and (once.attempts, once.successes) == (1, 1)
     assert once.trust == 50 + 8 + 2 and once.familiarity == 15  # one success, one kind phrase: not two
     data = await store.export(alex.id)
@@ -151,7 +142,7 @@ async def test_shutdown_spools_what_is_pending_and_the_next_start_replays_it(whe
             assert await outbox.aclose() == 3
         assert pending() == before  # spooled: no longer this process's to write
         assert len(spool_file.read_text().splitlines()) == 3
-        assert (await store.snapshot(alex.id, "sub", "mara")).attempts == 0
+        assert (await store.recollection(alex.id, "sub", "mara")).attempts == 0
         kept = spool_file.read_text()
 
     async with open_store(where) as store:  # the next start
@@ -159,7 +150,7 @@ async def test_shutdown_spools_what_is_pending_and_the_next_start_replays_it(whe
         assert outbox.replay() == 3
         await outbox.drained()
         assert not spool_file.exists()
-        snap = await store.snapshot(alex.id, "sub", "mara")
+        snap = await store.recollection(alex.id, "sub", "mara")
         assert (snap.attempts, snap.successes, snap.player_name) == (1, 1, "Ada")
         await outbox.aclose()
 
@@ -167,7 +158,7 @@ async def test_shutdown_spools_what_is_pending_and_the_next_start_replays_it(whe
         again = outbox_for(store, clock)
         assert again.replay() == 3
         await again.drained()
-        assert await store.snapshot(alex.id, "sub", "mara") == snap  # nothing counted twice
+        assert await store.recollection(alex.id, "sub", "mara") == snap  # nothing counted twice
         await again.aclose()
 
 

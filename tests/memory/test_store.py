@@ -43,14 +43,14 @@ async def test_bad_names_are_refused(store: SqlStore) -> None:
 
 async def test_returning_player_changes_the_cue_and_the_difficulty(store: SqlStore) -> None:
     alex = await store.player("Alex")
-    first = await store.snapshot(alex.id, "sub", "mara")
+    first = await store.recollection(alex.id, "sub", "mara")
     assert (first.attempts, first.difficulty, first.returning) == (0, "normal", False)
     assert first.block().startswith("First meeting")
 
     name = [MemoryNote("They told me their name is Alex.", 1.0)]
     await play(store, alex, "failure", notes=name, stats=AttemptStats(interruptions=4))
     await play(store, alex, "failure")
-    after_failures = await store.snapshot(alex.id, "sub", "mara")
+    after_failures = await store.recollection(alex.id, "sub", "mara")
     assert (after_failures.attempts, after_failures.successes) == (2, 0)
     assert after_failures.difficulty == "easy"
     assert after_failures.last_outcome == "failure" and after_failures.last_ending == "failure-ending"
@@ -61,10 +61,10 @@ async def test_returning_player_changes_the_cue_and_the_difficulty(store: SqlSto
 
     for _ in range(4):
         await play(store, alex, "success")
-    hard = await store.snapshot(alex.id, "sub", "mara")
+    hard = await store.recollection(alex.id, "sub", "mara")
     assert (hard.attempts, hard.successes, hard.difficulty) == (6, 4, "hard")
     assert hard.recent_outcomes[:2] == ("success", "success")
-    other_scene = await store.snapshot(alex.id, "raft", "mara")
+    other_scene = await store.recollection(alex.id, "raft", "mara")
     assert (other_scene.attempts, other_scene.difficulty) == (0, "normal")
     assert other_scene.trust == hard.trust  # the relationship belongs to the character, not the scene
 
@@ -73,7 +73,7 @@ async def test_memories_rank_by_weight_then_recency_and_do_not_repeat(store: Sql
     alex = await store.player("Alex")
     await play(store, alex, "quit", notes=[MemoryNote("old small", 0.2), MemoryNote("name", 1.0)])
     await play(store, alex, "quit", notes=[MemoryNote("new small", 0.2), MemoryNote("name", 0.5)])
-    snap = await store.snapshot(alex.id, "sub", "mara")
+    snap = await store.recollection(alex.id, "sub", "mara")
     assert snap.memories[:3] == ("name", "new small", "old small")
     data = await store.export(alex.id)
     assert [m["text"] for m in data["memories"]].count("name") == 1
@@ -106,7 +106,7 @@ async def test_forget_one_memory(store: SqlStore) -> None:
     memories = (await store.export(alex.id))["memories"]
     target = next(m["id"] for m in memories if m["text"] == "drop me")
     assert await store.forget(alex.id, memory_id=target) == {"memories": 1}
-    assert (await store.snapshot(alex.id, "sub", "mara")).memories == ("keep me",)
+    assert (await store.recollection(alex.id, "sub", "mara")).memories == ("keep me",)
     sam = await store.player("Sam")
     assert await store.forget(sam.id, memory_id=target + 1000) == {"memories": 0}
 
@@ -116,9 +116,9 @@ async def test_forget_one_character(store: SqlStore) -> None:
     await play(store, alex, "success", character="mara", notes=[MemoryNote("mara's")])
     await play(store, alex, "success", character="jonas", notes=[MemoryNote("jonas's")])
     assert await store.forget(alex.id, character_id="mara") == {"memories": 1, "relationships": 1}
-    mara = await store.snapshot(alex.id, "sub", "mara")
+    mara = await store.recollection(alex.id, "sub", "mara")
     assert (mara.memories, mara.trust, mara.familiarity) == ((), 50.0, 0.0)
-    assert (await store.snapshot(alex.id, "sub", "jonas")).memories == ("jonas's",)
+    assert (await store.recollection(alex.id, "sub", "jonas")).memories == ("jonas's",)
     assert mara.attempts == 2  # the scene record stays: only the character forgets
 
 
@@ -130,7 +130,7 @@ async def test_forget_everything(store: SqlStore) -> None:
     counts = await store.forget(alex.id, everything=True)
     assert counts["players"] == 1 and counts["scene_attempts"] == 1 and counts["memories"] == 1
     assert await store.get_player(alex.id) is None
-    assert (await store.snapshot(sam.id, "sub", "mara")).memories == ("s",)
+    assert (await store.recollection(sam.id, "sub", "mara")).memories == ("s",)
     assert (await store.integrity()).ok
     with pytest.raises(ValueError):
         await store.forget(sam.id)

@@ -26,7 +26,7 @@ def first_run_app(engine: Engine) -> DigitalActorsApp:
 
 
 async def test_the_name_typed_on_the_welcome_screen_makes_the_profile_the_characters_use(scenes_dir: Path) -> None:
-    async with Engine.open(Settings(), extra_scenes=(scenes_dir,), clock=FakeClock(), memory=True) as engine:
+    async with Engine.open(Settings(), extra_scenes=(scenes_dir,), clock=FakeClock(), open_memory=True) as engine:
         assert not await has_terminal_profile(engine)
         app = first_run_app(engine)
         async with app.run_test(size=SMALL) as pilot:
@@ -44,7 +44,7 @@ async def test_the_name_typed_on_the_welcome_screen_makes_the_profile_the_charac
 
 
 async def test_a_skipped_name_is_never_spoken(scenes_dir: Path) -> None:
-    async with Engine.open(Settings(), extra_scenes=(scenes_dir,), clock=FakeClock(), memory=True) as engine:
+    async with Engine.open(Settings(), extra_scenes=(scenes_dir,), clock=FakeClock(), open_memory=True) as engine:
         app = first_run_app(engine)
         async with app.run_test(size=SMALL) as pilot:
             await pilot.pause()
@@ -60,7 +60,7 @@ async def test_a_skipped_name_is_never_spoken(scenes_dir: Path) -> None:
 
 
 async def test_an_empty_name_is_a_skip_and_the_welcome_fits_80x24(scenes_dir: Path) -> None:
-    async with Engine.open(Settings(), extra_scenes=(scenes_dir,), clock=FakeClock(), memory=True) as engine:
+    async with Engine.open(Settings(), extra_scenes=(scenes_dir,), clock=FakeClock(), open_memory=True) as engine:
         app = first_run_app(engine)
         async with app.run_test(size=SMALL) as pilot:
             await pilot.pause()
@@ -74,7 +74,7 @@ async def test_an_empty_name_is_a_skip_and_the_welcome_fits_80x24(scenes_dir: Pa
 
 
 async def test_a_known_player_goes_straight_in(scenes_dir: Path) -> None:
-    async with Engine.open(Settings(), extra_scenes=(scenes_dir,), clock=FakeClock(), memory=True) as engine:
+    async with Engine.open(Settings(), extra_scenes=(scenes_dir,), clock=FakeClock(), open_memory=True) as engine:
         await engine.terminal_player("Ada")
         assert await has_terminal_profile(engine)
         known = await player_for(engine, None, Player())

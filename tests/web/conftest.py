@@ -133,6 +133,6 @@ async def store() -> AsyncIterator[SqliteMemoryStore]:
 async def remembering(settings: Settings, clock: FakeClock,
                       store: SqliteMemoryStore) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     """A test client of a server whose memory is ``store``."""
-    app = create_app(settings, engine=Engine(settings, clock=clock), memory=store, pace=0)
+    app = create_app(settings, engine=Engine(settings, clock=clock), memory_store=store, pace=0)
     async with TestClient(TestServer(app)) as client:
         yield client

@@ -55,7 +55,7 @@ class Servers:
 
     async def __call__(self, **values: Any) -> TestServer:
         settings = self.settings_factory(**values)
-        app = create_app(settings, engine=Engine(settings, clock=self.clock), memory=self.store, pace=0)
+        app = create_app(settings, engine=Engine(settings, clock=self.clock), memory_store=self.store, pace=0)
         server = TestServer(app)
         await server.start_server()
         self.servers.append(server)

@@ -45,7 +45,7 @@ async def test_health_ok(client) -> None:
 
 
 async def test_health_ok_with_a_working_memory_store(settings: Settings, engine: Engine, store) -> None:
-    client = await serve(create_app(settings, engine=engine, memory=store, pace=0))
+    client = await serve(create_app(settings, engine=engine, memory_store=store, pace=0))
     try:
         response = await client.get("/health")
         assert (response.status, await response.json()) == (200, {"status": "ok"})
@@ -54,7 +54,7 @@ async def test_health_ok_with_a_working_memory_store(settings: Settings, engine:
 
 
 async def test_health_503_when_memory_is_unusable(settings: Settings, engine: Engine) -> None:
-    client = await serve(create_app(settings, engine=engine, memory=BrokenMemory(), pace=0))  # type: ignore[arg-type]
+    client = await serve(create_app(settings, engine=engine, memory_store=BrokenMemory(), pace=0))  # type: ignore[arg-type]
     try:
         response = await client.get("/health")
         body = await response.json()
@@ -151,7 +151,7 @@ async def test_session_issue_without_memory(client) -> None:
 
 async def test_a_player_row_appears_at_the_first_scene_not_at_token_issue(settings: Settings, engine: Engine,
                                                                           store) -> None:
-    client = await serve(create_app(settings, engine=engine, memory=store, pace=0))
+    client = await serve(create_app(settings, engine=engine, memory_store=store, pace=0))
     try:
         first = await new_token(client)
         again = await new_token(client, player_id=first["player_id"])  # the browser came back before playing
@@ -178,7 +178,7 @@ async def test_a_player_row_appears_at_the_first_scene_not_at_token_issue(settin
 async def test_a_terminal_players_id_sent_by_a_browser_plays_without_touching_their_memory(
         settings: Settings, engine: Engine, store) -> None:
     terminal = await store.player("Ada", "terminal")
-    client = await serve(create_app(settings, engine=engine, memory=store, pace=0))
+    client = await serve(create_app(settings, engine=engine, memory_store=store, pace=0))
     try:
         issued = await new_token(client, player_id=terminal.id)
         ws = await open_ws(client, issued["token"])
@@ -192,7 +192,7 @@ async def test_a_terminal_players_id_sent_by_a_browser_plays_without_touching_th
 
 
 async def test_memory_records_the_attempt(settings: Settings, engine: Engine, store, clock) -> None:
-    client = await serve(create_app(settings, engine=engine, memory=store, pace=0))
+    client = await serve(create_app(settings, engine=engine, memory_store=store, pace=0))
     try:
         issued = await new_token(client)
         ws = await open_ws(client, issued["token"])

@@ -162,7 +162,7 @@ class BrokenStore(SqliteMemoryStore):
 
 async def test_a_failing_store_is_a_503_in_the_players_words(settings: Settings, clock: FakeClock) -> None:
     broken = await BrokenStore.connect(":memory:")
-    app = create_app(settings, engine=Engine(settings, clock=clock), memory=broken, pace=0)
+    app = create_app(settings, engine=Engine(settings, clock=clock), memory_store=broken, pace=0)
     async with TestClient(TestServer(app)) as client:
         issued = await new_token(client)
         response = await client.get("/api/memory", headers=bearer(issued["token"]))

@@ -15,7 +15,7 @@ from digital_actors.config import Settings
 from digital_actors.engine import Engine
 from digital_actors.memory.outbox import Outbox
 from digital_actors.memory.store import SqliteMemoryStore
-from tests.memory.faults import read_only, write_lock
+from tests.memory.faults import read_only, retry_until_drained, write_lock
 from tests.web.conftest import new_token, open_ws, until
 from web import create_app
 from web.keys import ENGINE
@@ -37,7 +37,7 @@ async def store(db_path: Path) -> AsyncIterator[SqliteMemoryStore]:
 @pytest.fixture
 async def memory_client(settings: Settings, clock: FakeClock, store: SqliteMemoryStore) -> AsyncIterator[Client]:
     engine = Engine(settings, clock=clock, write_busy_timeout_ms=0)
-    async with TestClient(TestServer(create_app(settings, engine=engine, memory=store, pace=0))) as client:
+    async with TestClient(TestServer(create_app(settings, engine=engine, memory_store=store, pace=0))) as client:
         yield client
         assert engine.outbox is not None
         await engine.outbox.aclose()
@@ -48,14 +48,6 @@ def outbox_of(client: Client) -> Outbox:
     assert outbox is not None
     return outbox
 
-
-async def retry_until_drained(outbox: Outbox, clock: FakeClock) -> None:
-    for _ in range(50):
-        if not outbox.status().pending:
-            return
-        await outbox.resting()
-        await clock.advance(60)
-    raise AssertionError("writes never landed")
 
 
 async def play_a_scene(client: Client) -> str:

@@ -63,7 +63,7 @@ async def start(settings: Settings, clock: FakeClock) -> tuple[Client, Engine]:
     return client, engine
 
 
-async def test_the_performer_is_ready_before_the_first_player(
+async def test_the_casting_is_ready_before_the_first_player(
         model_settings: Settings, provider: FakeAnthropic, clock: FakeClock) -> None:
     client, engine = await start(model_settings, clock)
     try:
@@ -139,7 +139,7 @@ async def test_memory_trouble_still_wins_over_a_degraded_model(
 
 
 def test_app_start_up_imports_the_sdk_before_any_session(scenes_dir: Path) -> None:
-    """In a fresh interpreter: no SDK before start-up, the SDK and the performer after it, and no
+    """In a fresh interpreter: no SDK before start-up, the SDK and the casting after it, and no
     session yet. ``import_provider`` (what ``serve`` calls before the loop) does the same."""
     script = textwrap.dedent(f"""
         import asyncio, json, sys
@@ -162,7 +162,7 @@ def test_app_start_up_imports_the_sdk_before_any_session(scenes_dir: Path) -> No
                 await runner.setup()
                 out["after_start"] = "anthropic" in sys.modules
                 out["sessions"] = len(app[REGISTRY])
-                out["performer"] = app[ENGINE].model_status.provider
+                out["model"] = app[ENGINE].model_status.provider
                 out["requests"] = len(server.seen)
                 await runner.cleanup()
             return out
@@ -181,7 +181,7 @@ def test_app_start_up_imports_the_sdk_before_any_session(scenes_dir: Path) -> No
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"at_import": False, "before_start": False, "after_start": True,
-                      "sessions": 0, "performer": "anthropic", "requests": 1,
+                      "sessions": 0, "model": "anthropic", "requests": 1,
                       "understudy_import": None, "still_no_openai": True,
                       "openai_module": "digital_actors.llm.openai_compat", "openai_loaded": True}
 

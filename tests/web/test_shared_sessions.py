@@ -27,13 +27,14 @@ Client = TestClient[web.Request, web.Application]
 
 
 @contextlib.asynccontextmanager
-async def server(settings: Settings, name: str, *, memory: bool = False) -> AsyncIterator[Client]:
+async def server(settings: Settings, name: str, *, open_memory: bool = False) -> AsyncIterator[Client]:
     """One server process's app: its own engine and clock, the shared Redis under its own name."""
     assert settings.redis_url is not None
     store = RedisSessionStore(settings.redis_url.get_secret_value(), per_minute=settings.session_rate_per_minute,
                               burst=settings.session_rate_burst,
                               lease=settings.ws_resume_seconds + 2 * CLEANUP_INTERVAL, instance=name)
-    app = create_app(settings, engine=Engine(settings, clock=FakeClock()), pace=0, store=store, open_memory=memory)
+    app = create_app(settings, engine=Engine(settings, clock=FakeClock()), pace=0, session_store=store,
+                     open_memory=open_memory)
     async with TestClient(TestServer(app)) as client:
         yield client
 
@@ -133,8 +134,8 @@ async def test_a_server_that_shuts_down_hands_its_players_over_and_the_attempt_i
         settings_factory: Callable[..., Settings], redis_url: str, tmp_path: Path) -> None:
     db = tmp_path / "memory.db"
     settings = settings_factory(redis_url=redis_url, digital_actors_db=str(db))
-    async with server(settings, "b", memory=True) as b:
-        async with server(settings, "a", memory=True) as a:
+    async with server(settings, "b", open_memory=True) as b:
+        async with server(settings, "a", open_memory=True) as a:
             issued = await new_token(a)
             ws = await open_ws(a, issued["token"])
             await play_a_little(ws)

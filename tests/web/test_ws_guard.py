@@ -163,7 +163,7 @@ async def test_garbage_frames_never_crash_or_leak(payloads, tolerant_client) -> 
 async def test_shutdown_closes_sockets_with_going_away_and_finishes_memory_writes(
         settings: Settings, engine: Engine) -> None:
     async with SqliteMemoryStore.open(":memory:") as store:
-        server = TestServer(create_app(settings, engine=engine, memory=store, pace=0))
+        server = TestServer(create_app(settings, engine=engine, memory_store=store, pace=0))
         client: TestClient[web.Request, web.Application] = TestClient(server)
         await client.start_server()
         issued = await new_token(client)

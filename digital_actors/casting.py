@@ -1,6 +1,6 @@
-"""Choosing who performs a scene: a model actor where one is configured and works, else the understudy.
+"""Casting: choosing who performs a scene, a model actor where one is configured and works, else the understudy.
 
-``prepare_performer`` runs once per process (the Engine caches it): it selects the provider,
+``prepare_casting`` runs once per process (the Engine caches it): it selects the provider,
 checks the key with one tiny call, puts the model behind the process's circuit breaker, and
 wraps it for recording or replay. A permanent failure of the check (bad key, unknown model)
 chooses the understudy for good; an outage (connection refused, timeout, 5xx, overloaded)
@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from digital_actors.actors.llm import LLMActor, performer_name
+from digital_actors.actors.llm import LLMActor, actor_label
 from digital_actors.actors.understudy import Understudy
 from digital_actors.clock import Clock
 from digital_actors.config import Settings
@@ -37,7 +37,7 @@ log = structlog.get_logger()
 
 
 @dataclass(frozen=True, slots=True)
-class Performer:
+class Casting:
     """The process-wide choice: a ready model (None: the understudy), why, a one-off notice,
     and the model's circuit breaker (None for the understudy and for replays)."""
 
@@ -68,10 +68,10 @@ def understudy_reason(settings: Settings) -> str:
     return selection.reason if selection is not None and selection.model is None else NO_MODEL
 
 
-async def prepare_performer(settings: Settings, *, model: ChatModel | None = None,
-                            record_dir: Path | str | None = None,
-                            replay_dir: Path | str | None = None,
-                            verify_seconds: float = 8.0, clock: Clock | None = None) -> Performer:
+async def prepare_casting(settings: Settings, *, model: ChatModel | None = None,
+                          record_dir: Path | str | None = None,
+                          replay_dir: Path | str | None = None,
+                          verify_seconds: float = 8.0, clock: Clock | None = None) -> Casting:
     """Select, verify, guard with a circuit breaker (on ``clock``) and wrap the model.
 
     A bad key or unknown model -> the understudy and one clear notice; an unreachable, silent
@@ -82,22 +82,22 @@ async def prepare_performer(settings: Settings, *, model: ChatModel | None = Non
     """
     if replay_dir is not None:
         replay = ReplayChatModel(replay_dir)
-        return Performer(replay, "replay", f"replaying the model exchanges recorded in {replay_dir}")
+        return Casting(replay, "replay", f"replaying the model exchanges recorded in {replay_dir}")
     if model is None:
         if settings.llm_provider == UNDERSTUDY:
-            return Performer(None, UNDERSTUDY, "LLM_PROVIDER=understudy")
+            return Casting(None, UNDERSTUDY, "LLM_PROVIDER=understudy")
         selection = select_model(settings)
         if selection.model is None:
             reason = NO_MODEL if settings.llm_provider == "auto" else selection.reason
             notice = ("--record has nothing to record: no model is configured"
                       if record_dir is not None else None)
-            return Performer(None, UNDERSTUDY, reason, notice)
+            return Casting(None, UNDERSTUDY, reason, notice)
         problem = await verify(selection.model, seconds=verify_seconds)
         if problem is not None and not problem.transient:
-            name = performer_name(selection.provider, selection.model.model)
+            name = actor_label(selection.provider, selection.model.model)
             await selection.model.aclose()
-            return Performer(None, UNDERSTUDY, f"{name} did not accept the first call: "
-                                               "authored lines only", problem.message)
+            return Casting(None, UNDERSTUDY, f"{name} did not accept the first call: "
+                                             "authored lines only", problem.message)
         guarded = BreakerChatModel(selection.model, policy=breaker_policy(settings), clock=clock)
         if problem is not None:
             # The players hear it from the actor on their first line (once each, and once more
@@ -109,23 +109,23 @@ async def prepare_performer(settings: Settings, *, model: ChatModel | None = Non
     else:
         guarded = BreakerChatModel(model, policy=breaker_policy(settings), clock=clock)
         reason = "a model was supplied by the host program"
-    performer_model: ChatModel = guarded
+    model_used: ChatModel = guarded
     if record_dir is not None:  # inside the recording: refusals replay as they happened
-        performer_model = RecordingChatModel(guarded, record_dir)
+        model_used = RecordingChatModel(guarded, record_dir)
         reason += f"; recording every exchange to {record_dir}"
-    return Performer(performer_model, guarded.provider, reason, breaker=guarded.breaker)
+    return Casting(model_used, guarded.provider, reason, breaker=guarded.breaker)
 
 
 def choose_actor(scene: Scene, settings: Settings, *, seed: int, clock: Clock, pace: float,
-                 performer: Performer | None = None, audio_tags: tuple[str, ...] = (),
+                 casting: Casting | None = None, audio_tags: tuple[str, ...] = (),
                  **actor_options: Any) -> Actor:
     """The actor for one session, with a reason the player is told at the start.
 
-    Without ``performer`` the model is selected here, unverified, and owned by the actor.
+    Without ``casting`` the model is selected here, unverified, and owned by the actor.
     """
     model, reason, owns = None, "", False
-    if performer is not None:
-        model, reason = performer.model, performer.reason
+    if casting is not None:
+        model, reason = casting.model, casting.reason
     elif settings.llm_provider != UNDERSTUDY:
         selection = select_model(settings)
         if selection.model is not None:
@@ -150,5 +150,4 @@ def session_parts(scene: Scene, settings: Settings, actor: Actor, *,
     return signals, director
 
 
-__all__ = ["Performer", "breaker_policy", "choose_actor", "performer_name", "prepare_performer",
-           "session_parts"]
+__all__ = ["Casting", "actor_label", "breaker_policy", "choose_actor", "prepare_casting", "session_parts"]

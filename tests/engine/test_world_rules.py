@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from digital_actors.events import ControlView, GaugeView
-from digital_actors.player import PlayerMemory
+from digital_actors.player import Recollection
 from digital_actors.scene.loader import load_scene
 from digital_actors.scene.model import Scene
 from digital_actors.world import World
@@ -64,8 +64,8 @@ effects = { secret = "+1" }
 
 
 def test_names_hold_every_value_time_phase_use_signal_and_memory_fact(tmp_path: Path) -> None:
-    memory = PlayerMemory(attempts=3, successes=2, trust=61.5, familiarity=12.0)
-    world = World(scene(tmp_path, LOOK), memory=memory)
+    memory = Recollection(attempts=3, successes=2, trust=61.5, familiarity=12.0)
+    world = World(scene(tmp_path, LOOK), recollection=memory)
     assert world.names() == {
         "air": 50.0, "heat_level": 7.0, "secret": 3.0, "clock": 90.0, "stress": 10.0,
         "elapsed": 0.0, "idle": 0.0, "phase": 1.0, "uses.lever": 0.0, "uses.hatch": 0.0, "signals.calm": 0.0,

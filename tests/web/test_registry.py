@@ -17,7 +17,7 @@ from web import store
 from web.catalog import SceneCatalog
 from web.player import Link, PlayerSession
 from web.sessions import FULL_RETRY_AFTER, ClientLimited, RegistryFull, SessionRegistry
-from web.store import LocalSessionStore, StoreUnavailable, TokenRecord
+from web.store import Admission, LocalSessionStore, StoreUnavailable, TokenRecord
 
 
 def registry(settings_factory: Callable[..., Settings], clock: FakeClock, **values: Any) -> SessionRegistry:
@@ -291,6 +291,8 @@ class RecordingSharing:
         self.detached: list[tuple[str, bytes, float]] = []
         self.refreshed: list[list[TokenRecord]] = []
         self.failing = False
+        self.refused: set[str] = set()  # keys whose snapshot the store does not take
+        self.told: list[tuple[str, str, str]] = []
         self.trouble: str | None = None
 
     def _write(self) -> None:
@@ -299,6 +301,8 @@ class RecordingSharing:
 
     async def detach(self, key: str, snapshot: bytes, *, keep_for: float) -> None:
         self._write()
+        if key in self.refused:
+            raise StoreUnavailable("Redis did not answer.", "it is restarting")
         self.detached.append((key, snapshot, keep_for))
 
     async def refresh(self, held: Iterable[TokenRecord]) -> None:
@@ -307,6 +311,10 @@ class RecordingSharing:
 
     async def problem(self) -> str | None:
         return self.trouble
+
+    async def tell(self, owner: str, message: str, key: str) -> None:
+        self._write()
+        self.told.append((owner, message, key))
 
     def on_message(self, handler: object) -> None:
         self.handler = handler
@@ -318,6 +326,14 @@ class SharedLocalStore(LocalSessionStore):
     def __init__(self, clock: FakeClock) -> None:
         super().__init__(per_minute=60, burst=10, clock=clock)
         self.sharing = RecordingSharing()  # type: ignore[assignment]
+        self.gave_way_elsewhere: tuple[tuple[str, str], ...] = ()  # (key, owner) the next admission reports
+        self.ttls: list[float] = []
+
+    async def admit(self, record: TokenRecord, *, cap: int, ttl: float) -> Admission:
+        self.ttls.append(ttl)
+        admission = await super().admit(record, cap=cap, ttl=ttl)
+        evicted, self.gave_way_elsewhere = admission.evicted + self.gave_way_elsewhere, ()
+        return Admission(admission.admitted, evicted)
 
 
 def shared(settings_factory: Callable[..., Settings], clock: FakeClock, **values: Any) -> tuple[SessionRegistry,
@@ -327,6 +343,25 @@ def shared(settings_factory: Callable[..., Settings], clock: FakeClock, **values
     store = SharedLocalStore(clock)
     reg = SessionRegistry(settings, engine=engine, catalog=SceneCatalog(engine), clock=clock, pace=0, store=store)
     return reg, store.sharing  # type: ignore[return-value]
+
+
+async def test_a_token_that_gave_way_in_another_process_is_told_to_its_owner(settings_factory,
+                                                                            clock: FakeClock) -> None:
+    reg, sharing = shared(settings_factory, clock, session_token_ttl_seconds=60)
+    store = reg.store
+    assert isinstance(store, SharedLocalStore)
+    store.gave_way_elsewhere = (("k-there", "process-b"),)
+    player = await reg.issue("p1", client="a")
+    assert sharing.told == [("process-b", "evicted", "k-there")]
+    assert store.ttls == [65.0]  # the token's 60 s and one sweep
+    assert not player.closed and len(reg) == 1
+    sharing.failing = True
+    store.gave_way_elsewhere = (("k-there-too", "process-b"),)
+    with capture_logs() as logs:
+        await reg.issue("p2", client="a")  # a store that does not answer does not stop the new session
+    assert [(e["event"], e["error"]) for e in logs if e["log_level"] == "warning"] == [
+        ("session_store_failed", "Redis did not answer.")]
+    assert len(reg) == 2
 
 
 async def test_a_dropped_socket_saves_its_snapshot_for_the_resume_window(settings_factory, clock: FakeClock) -> None:
@@ -396,3 +431,22 @@ async def test_any_wait_at_all_refuses_a_new_session(settings_factory, clock: Fa
     with pytest.raises(ClientLimited) as limited:
         await reg.limit("a")
     assert limited.value.retry_after == 0.5  # under a second is still a wait
+
+
+async def test_shutdown_hands_over_every_connected_session_and_says_how_many(settings_factory,
+                                                                           clock: FakeClock) -> None:
+    reg, sharing = shared(settings_factory, clock, ws_resume_seconds=30)
+    waiting = await reg.issue("p0", client="a")  # no socket ever: nothing to hand over
+    players = [await reg.issue(f"p{i}", client=f"c{i}") for i in (1, 2)]
+    for player in players:
+        await connect(reg, player)
+    sharing.refused = {players[1].key}
+    with capture_logs() as logs:
+        await reg.close_all()
+    assert [(key, keep) for key, _, keep in sharing.detached] == [(players[0].key, 35.0)]
+    assert sharing.detached[0][1]
+    assert [(e["event"], e["log_level"], e["event_type"], e.get("error"), e.get("sessions")) for e in logs
+            if e["event"] in ("session_hand_over_failed", "sessions_handed_over")] == [
+        ("session_hand_over_failed", "warning", "session_store", "Redis did not answer.", None),
+        ("sessions_handed_over", "info", "shutdown", None, 1)]
+    assert waiting.closed and all(p.closed for p in players) and len(reg) == 0

@@ -17,7 +17,7 @@ from web import store
 from web.catalog import SceneCatalog
 from web.player import Link, PlayerSession
 from web.sessions import FULL_RETRY_AFTER, ClientLimited, RegistryFull, SessionRegistry
-from web.store import Admission, LocalSessionStore, StoreUnavailable, TokenRecord
+from web.store import Admission, Claim, LocalSessionStore, StoreUnavailable, TokenRecord, token_key
 
 
 def registry(settings_factory: Callable[..., Settings], clock: FakeClock, **values: Any) -> SessionRegistry:
@@ -293,6 +293,9 @@ class RecordingSharing:
         self.failing = False
         self.refused: set[str] = set()  # keys whose snapshot the store does not take
         self.told: list[tuple[str, str, str]] = []
+        self.records: dict[str, TokenRecord] = {}  # what claim() finds, by key
+        self.owners: dict[str, str] = {}  # another process that holds the key
+        self.released: list[tuple[str, str]] = []
         self.trouble: str | None = None
 
     def _write(self) -> None:
@@ -311,6 +314,16 @@ class RecordingSharing:
 
     async def problem(self) -> str | None:
         return self.trouble
+
+    async def owner(self, key: str) -> str | None:
+        return self.owners.get(key, "")
+
+    async def release(self, owner: str, key: str) -> None:
+        self.released.append((owner, key))
+
+    async def claim(self, key: str) -> Claim | None:
+        record = self.records.get(key)
+        return None if record is None else Claim(record, self.owners.pop(key, ""), None)
 
     async def tell(self, owner: str, message: str, key: str) -> None:
         self._write()
@@ -331,6 +344,7 @@ class SharedLocalStore(LocalSessionStore):
 
     async def admit(self, record: TokenRecord, *, cap: int, ttl: float) -> Admission:
         self.ttls.append(ttl)
+        self.sharing.records[record.key] = record  # type: ignore[attr-defined]
         admission = await super().admit(record, cap=cap, ttl=ttl)
         evicted, self.gave_way_elsewhere = admission.evicted + self.gave_way_elsewhere, ()
         return Admission(admission.admitted, evicted)
@@ -450,3 +464,20 @@ async def test_shutdown_hands_over_every_connected_session_and_says_how_many(set
         ("session_hand_over_failed", "warning", "session_store", "Redis did not answer.", None),
         ("sessions_handed_over", "info", "shutdown", None, 1)]
     assert waiting.closed and all(p.closed for p in players) and len(reg) == 0
+
+
+async def test_a_socket_claims_its_session_here_or_goes_on_with_one_another_process_held(settings_factory,
+                                                                                        clock: FakeClock) -> None:
+    reg, sharing = shared(settings_factory, clock)
+    player = await reg.issue("p1", client="a")
+    assert await reg.connect(player.token) is player  # issued here, never elsewhere: this process plays it
+    assert await reg.connect(player.token + "x") == "unknown"  # no process knows it
+    assert await reg.connect(None) == "missing"
+    elsewhere = "token-issued-by-process-b"
+    sharing.records[token_key(elsewhere)] = TokenRecord(token_key(elsewhere), "p2", "b")
+    sharing.owners[token_key(elsewhere)] = "process-b"
+    moved = await reg.connect(elsewhere)
+    assert isinstance(moved, PlayerSession) and (moved.player_id, moved.client) == ("p2", "b")
+    assert sharing.released == [("process-b", token_key(elsewhere))]  # its last snapshot first
+    assert reg.lookup(elsewhere) is moved and len(reg) == 2
+    await reg.close_all()

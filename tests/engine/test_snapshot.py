@@ -14,6 +14,8 @@ from digital_actors.actors.understudy import Understudy
 from digital_actors.clock import FakeClock
 from digital_actors.config import Settings
 from digital_actors.engine import Engine, SessionRequest
+from digital_actors.llm.base import Usage
+from digital_actors.llm.tally import UsageTally
 from digital_actors.memory.observer import AttemptState
 from digital_actors.player import Recollection
 from digital_actors.scene.loader import load_scene
@@ -307,3 +309,59 @@ async def test_the_same_attempt_goes_on_in_another_engine_and_is_recorded_once(t
     assert [(x["id"], x["outcome"]) for x in attempts] == [(attempt.handle.attempt_id, "success")]
     stats = json.loads(attempts[0]["stats"]) if isinstance(attempts[0]["stats"], str) else attempts[0]["stats"]
     assert stats["lines_said"] == 2 and stats["controls_pressed"] == 1  # counted in both processes
+
+
+class Forgetful(Understudy):
+    """An actor that remembers nothing worth carrying over."""
+
+    continuity = None  # type: ignore[assignment]
+
+
+async def test_a_snapshot_keeps_the_window_the_notes_the_name_and_the_count_of_inputs(tmp_path: Path) -> None:
+    sc = scene(tmp_path)
+    clock = FakeClock()
+    session = Session(sc, actor=Forgetful(sc, seed=7, clock=clock), clock=clock,
+                      options=SessionOptions(seed=7, suggestions=False))
+    await session.start()
+    await session.settle()
+    await clock.advance(5)  # heat 10: the "hot" rule's note
+    session.name_player("Sam")
+    await session.say("who are you")
+    await session.press("valve")  # refused (jammed in phase one), but an input all the same
+    await session.settle()
+    snap = session.snapshot(window=1)
+    assert snap.history == (session.history[-1],)
+    assert (snap.notes, snap.player_name, snap.actions, snap.actor) == (("It is hot.",), "Sam", 2, None)
+    actor_lines = sum(1 for who, _ in session.history if who == "actor")
+    assert snap.earlier_lines == actor_lines - (session.history[-1][0] == "actor")
+    none = session.snapshot(window=0)
+    assert none.history == () and none.earlier_lines == actor_lines
+    await session.close()
+
+
+async def test_a_finished_scene_restored_knows_its_game_over_with_every_line_and_token(tmp_path: Path) -> None:
+    sc = scene(tmp_path)
+    clock = FakeClock()
+    first = session_of(sc, clock, start_phase=2, overrides=(("air", 90),))
+    await first.start()
+    await first.settle()
+    await first.press("valve")  # air 100: the ending
+    await first.settle()
+    over = first.snapshot(window=1)
+    await first.close()
+    assert over.over and over.earlier_lines >= 1
+
+    second = session_of(sc, FakeClock(), seed=7)
+    tally = UsageTally()
+    tally.add("line", Usage(input_tokens=3, output_tokens=2))
+    second.actor.tally = tally  # type: ignore[misc]
+    second.restore(over)
+    sub = second.events()
+    await second.start()
+    got = sub.drain()
+    assert [e for e in got if isinstance(e, ev.ControlsChanged)]  # told afresh, though nothing changed
+    assert second.game_over is not None
+    kept = sum(1 for who, _ in over.history if who == "actor")
+    assert (second.game_over.stats["lines"], second.game_over.stats["tokens.output"]) == (
+        over.earlier_lines + kept, 2.0)
+    await second.close()

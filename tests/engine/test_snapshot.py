@@ -365,3 +365,45 @@ async def test_a_finished_scene_restored_knows_its_game_over_with_every_line_and
     assert (second.game_over.stats["lines"], second.game_over.stats["tokens.output"]) == (
         over.earlier_lines + kept, 2.0)
     await second.close()
+
+
+def test_a_restored_world_keeps_its_difficulty_signals_and_background_gap(tmp_path: Path) -> None:
+    text = RULES + '\n[difficulty]\nhard = { rates = 2.0 }\n[[signals]]\nid = "kind"\nask = "Kind?"\n'
+    played = World(scene(tmp_path, text), difficulty="hard")
+    played.tick(3)
+    played.fire_signal("calm")
+    played.mark_background()
+    again = World(scene(tmp_path, text))  # a normal world until the state says otherwise
+    again.restore(json_round_trip(played.state()))
+    names = again.names()
+    assert (names["signals.calm"], names["signals.kind"]) == (1, 0)
+    assert again.state() == played.state() and again.state().last_background == 3
+    for world in (played, again):
+        world.tick(1)
+    assert again.values == played.values  # the hard rates, not the normal ones
+    assert again.background_due() == played.background_due()
+
+
+async def test_a_restored_session_refuses_a_second_start_and_answers_only_what_was_unanswered(
+        tmp_path: Path) -> None:
+    sc = scene(tmp_path)
+    clock = FakeClock()
+    first = session_of(sc, clock)
+    await first.start()
+    await first.settle()
+    await first.say("who are you")
+    await first.settle()
+    snap = first.snapshot()
+    assert [who for who, _ in snap.history] == ["actor", "player", "actor"]  # answered
+    with pytest.raises(RuntimeError, match=r"restore\(\) a session before start\(\)"):
+        first.restore(snap)
+    await first.close()
+    second = Session(sc, actor=Forgetful(sc, seed=7, clock=clock), clock=clock,
+                     options=SessionOptions(seed=7, suggestions=False))
+    second.restore(snap)  # the memo of an actor that remembers: nothing to load it into
+    sub = second.events()
+    await second.start()
+    await second.settle()
+    assert not [e for e in sub.drain() if isinstance(e, ev.LineStarted)]
+    await second.close()
+

@@ -216,6 +216,15 @@ async def test_a_refusal_shows_the_controls_again(tmp_path: Path) -> None:
     await session.close()
 
 
+async def test_a_refusal_keeps_the_reasons_own_words(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path, SCRIPTED.replace('unavailable = "The valve is jammed."', 'unavailable = "Ask MAX."'))
+    sub = session.events()
+    await session.start()
+    await session.press("valve")
+    assert ev.Narration("VALVE: Ask MAX.", "refusal", "valve") in sub.drain()  # only its final "." is dropped
+    await session.close()
+
+
 async def test_a_press_shows_feedback_state_and_history(tmp_path: Path) -> None:
     session, _, _ = make(tmp_path, start_phase=2)
     sub = session.events()

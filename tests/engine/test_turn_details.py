@@ -793,8 +793,11 @@ async def test_a_failure_tells_its_epilogue_hint_lines_and_tokens(tmp_path: Path
     tally.add("line", Usage(input_tokens=10, output_tokens=4, cache_read_tokens=5))
     actor.tally = tally  # type: ignore[misc]
     sub = session.events()
-    await session.start()
-    await session.settle()
+    with capture_logs() as logs:
+        await session.start()
+        await session.settle()
+    assert [(e["ending"], e["kind"], e["elapsed"]) for e in logs if e["event"] == "ending_reached"] == [
+        ("first", "failure", 0)]
     over = of(ev.GameOver, sub.drain())
     assert over == [session.game_over]
     stats = {"elapsed": 0, "uses.valve": 0, "lines": 1.0, "tokens.input": 15.0, "tokens.output": 4.0}
@@ -923,3 +926,37 @@ async def test_a_rule_that_shows_something_is_not_also_reported_as_effects(tmp_p
     cues = [(c.kind, c.rule_id, c.beat) for c in actor.cues if c.kind in ("hint", "nudge")]
     assert cues == [("hint", "tip", "Try the valve."), ("nudge", "poke", "")]
     await session.close()
+
+
+async def test_a_move_answers_the_players_last_words_but_not_a_press(tmp_path: Path) -> None:
+    session, clock, _ = make(tmp_path)
+    await session.start()
+    await session.settle()
+    await clock.advance(5)  # phase lines: the history starts with two of the character's lines
+    await session.settle()
+    await session.say("who are you")
+    unanswered = session.snapshot()  # taken before the reply was played
+    assert unanswered.history[1][0] == "actor" and unanswered.history[-1] == ("player", "who are you")
+    await session.close()
+    moved, _, actor = make(tmp_path / "b")
+    moved.restore(unanswered)
+    await moved.start()
+    await moved.settle()
+    assert [(c.kind, c.player_text) for c in actor.cues] == [("reply", "who are you")]
+    await moved.close()
+
+    session, _, _ = make(tmp_path / "c", start_phase=2)
+    await session.start()
+    await session.settle()
+    await session.say("hello")
+    await session.settle()
+    await session.press("valve")
+    pressed = session.snapshot()  # the control's line not yet played
+    assert pressed.history[1][0] == "player" and pressed.history[-1] == ("player", "[presses VALVE]")
+    await session.close()
+    moved, _, actor = make(tmp_path / "d", start_phase=2)
+    moved.restore(pressed)
+    await moved.start()
+    await moved.settle()
+    assert [c.kind for c in actor.cues if c.kind == "reply"] == []  # a press is not words to answer
+    await moved.close()

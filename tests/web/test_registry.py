@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
 from digital_actors.clock import FakeClock
@@ -28,21 +29,25 @@ def registry(settings_factory: Callable[..., Settings], clock: FakeClock, **valu
 
 def closed_for(logs: list[dict[str, Any]]) -> list[str]:
     """The reason of every session_closed line (what an operator reads)."""
-    return [e["reason"] for e in logs if e["event"] == "session_closed"]
+    closed = [e for e in logs if e["event"] == "session_closed"]
+    assert all(e["event_type"] == "session_closed" for e in closed)
+    return [e["reason"] for e in closed]
 
 
-def link() -> Link:
+def link(closes: list[tuple[int, str]] | None = None) -> Link:
+    """A socket; ``closes`` records how the registry closed it."""
     async def send(_: object) -> None:
         return None
 
     async def close(code: int, reason: str) -> None:
-        return None
+        if closes is not None:
+            closes.append((code, reason))
 
     return Link(send_text=send, send_bytes=send, close=close)
 
 
-async def connect(reg: SessionRegistry, player: PlayerSession) -> Link:
-    socket = link()
+async def connect(reg: SessionRegistry, player: PlayerSession, closes: list[tuple[int, str]] | None = None) -> Link:
+    socket = link(closes)
     await reg.attach(player, socket)
     return socket
 
@@ -52,7 +57,7 @@ async def test_lookup_says_why_a_token_has_no_session(settings_factory, clock: F
     player = await reg.issue("p1", client="a")
     assert reg.lookup(None) == "missing" and reg.lookup("") == "missing"
     assert reg.lookup(player.token + "x") == "unknown"
-    assert reg.lookup(player.token) is player
+    assert reg.lookup(player.token) is player and len(player.token) == 43  # 32 random bytes, URL-safe
     assert await reg.connect(None) == "missing" and await reg.connect(player.token + "x") == "unknown"
     assert await reg.connect(player.token) is player
     await reg.close_all()
@@ -154,8 +159,10 @@ async def test_a_server_whose_places_all_have_sockets_is_full(settings_factory, 
     players = [await reg.issue(f"p{i}", client=f"c{i}") for i in range(2)]
     for player in players:
         await connect(reg, player)
+    refused = REGISTRY.get_sample_value("digital_actors_sessions_refused_total", {"reason": "full"}) or 0
     with pytest.raises(RegistryFull) as full:
         await reg.issue("p9", client="c9")
+    assert REGISTRY.get_sample_value("digital_actors_sessions_refused_total", {"reason": "full"}) == refused + 1
     assert full.value.retry_after == FULL_RETRY_AFTER == 30.0
     assert full.value.message == "This server is full." and full.value.hint == "try again in a minute"
     assert len(reg) == 2 and reg.held_by("c9") == 0
@@ -245,9 +252,11 @@ async def test_the_sweeper_expires_on_its_interval_and_outlives_a_failure(settin
 async def test_close_all_closes_every_session(settings_factory, clock: FakeClock) -> None:
     reg = registry(settings_factory, clock)
     players = [await reg.issue(f"p{i}", client=f"c{i % 2}") for i in range(3)]
-    await connect(reg, players[0])
+    closes: list[tuple[int, str]] = []
+    await connect(reg, players[0], closes)
     with capture_logs() as logs:
         await reg.close_all()
+    assert closes == []  # closed, not handed over: the app says goodbye on its socket itself
     assert all(p.closed for p in players) and len(reg) == 0
     assert reg.held_by("c0") == 0 and reg.held_by("c1") == 0
     assert [reg.lookup(p.token) for p in players] == ["unknown"] * 3
@@ -367,6 +376,7 @@ async def test_a_token_that_gave_way_in_another_process_is_told_to_its_owner(set
     store.gave_way_elsewhere = (("k-there", "process-b"),)
     player = await reg.issue("p1", client="a")
     assert sharing.told == [("process-b", "evicted", "k-there")]
+    assert sharing.records[player.key] == TokenRecord(player.key, "p1", "a")
     assert store.ttls == [65.0]  # the token's 60 s and one sweep
     assert not player.closed and len(reg) == 1
     sharing.failing = True
@@ -452,8 +462,9 @@ async def test_shutdown_hands_over_every_connected_session_and_says_how_many(set
     reg, sharing = shared(settings_factory, clock, ws_resume_seconds=30)
     waiting = await reg.issue("p0", client="a")  # no socket ever: nothing to hand over
     players = [await reg.issue(f"p{i}", client=f"c{i}") for i in (1, 2)]
-    for player in players:
-        await connect(reg, player)
+    closes: list[list[tuple[int, str]]] = [[], []]
+    for player, record in zip(players, closes, strict=True):
+        await connect(reg, player, record)
     sharing.refused = {players[1].key}
     with capture_logs() as logs:
         await reg.close_all()
@@ -464,6 +475,7 @@ async def test_shutdown_hands_over_every_connected_session_and_says_how_many(set
         ("session_hand_over_failed", "warning", "session_store", "Redis did not answer.", None),
         ("sessions_handed_over", "info", "shutdown", None, 1)]
     assert waiting.closed and all(p.closed for p in players) and len(reg) == 0
+    assert closes == [[(4409, "continued on another connection")]] * 2
 
 
 async def test_a_socket_claims_its_session_here_or_goes_on_with_one_another_process_held(settings_factory,
@@ -481,3 +493,18 @@ async def test_a_socket_claims_its_session_here_or_goes_on_with_one_another_proc
     assert sharing.released == [("process-b", token_key(elsewhere))]  # its last snapshot first
     assert reg.lookup(elsewhere) is moved and len(reg) == 2
     await reg.close_all()
+
+
+async def test_close_all_says_so_when_a_session_failed_to_close_even_if_none_hung(settings_factory,
+                                                                                 clock: FakeClock) -> None:
+    reg = registry(settings_factory, clock)
+    broken = await reg.issue("p1", client="a")
+
+    async def fail() -> None:
+        raise RuntimeError("close failed")
+
+    broken.close = fail  # type: ignore[method-assign]
+    with capture_logs() as logs:
+        await reg.close_all()
+    assert [(e["event"], e["pending"], e["failed"]) for e in logs if e["log_level"] == "error"] == [
+        ("sessions_close_incomplete", 0, 1)]

@@ -317,7 +317,7 @@ async def test_after_the_ending_input_is_refused_with_a_notice_except_interrupt(
 
 async def test_input_before_start_is_refused_for_every_input(tmp_path: Path) -> None:
     session, _, _ = make(tmp_path)
-    with pytest.raises(RuntimeError, match="start"):
+    with pytest.raises(RuntimeError, match=r"^start\(\) the session before sending input$"):
         await session.press("valve")
     with pytest.raises(RuntimeError):
         await session.interrupt()
@@ -439,7 +439,7 @@ async def test_the_actors_own_words_fire_actor_signals(tmp_path: Path) -> None:
     sub = session.events()
     await session.start()
     await session.settle()
-    await session.say("breathe")  # a player signal only: "spills" is about the actor
+    await session.say("breathe, the code is 12")  # "spills" is about the actor: the player's words never fire it
     await session.settle()
     assert session.world.fired["spills"] == 0
     await session.say("who are you")
@@ -960,3 +960,23 @@ async def test_a_move_answers_the_players_last_words_but_not_a_press(tmp_path: P
     await moved.settle()
     assert [c.kind for c in actor.cues if c.kind == "reply"] == []  # a press is not words to answer
     await moved.close()
+
+
+NAMED = SCRIPTED.replace('opening = ["Hello there."]', 'opening = ["Hello there. What is your name?"]').replace(
+    '[[director.rules]]', '[[signals]]\nid = "named"\nask = "A name?"\nkeywords = ["{name}"]\n[[director.rules]]', 1)
+
+
+@pytest.mark.parametrize(("text", "heard"), [(NAMED, "Sam"), (NAMED.replace(" What is your name?", ""), None)])
+async def test_a_bare_name_counts_only_as_the_answer_to_the_characters_question(tmp_path: Path, text: str,
+                                                                                heard: str | None) -> None:
+    session, _, _ = make(tmp_path, text)
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    await session.say("Sam.")
+    await session.settle()
+    got = sub.drain()
+    assert of(ev.PlayerNamed, got) == ([ev.PlayerNamed(heard)] if heard else [])
+    assert session.player_name == (heard or "")
+    assert [e.source for e in of(ev.SignalFired, got)] == (["keyword '{name}: Sam'"] if heard else [])
+    await session.close()

@@ -457,12 +457,30 @@ class Later(Recording):
     def __init__(self, scene: Scene, **kwargs: object) -> None:
         super().__init__(scene, **kwargs)
         self.pending: list[asyncio.Future[list[str]]] = []
+        self.asked: list[tuple[Cue, str]] = []
         self.suggestions_later = self._later  # type: ignore[assignment]
 
     def _later(self, cue: Cue, line: str) -> asyncio.Future[list[str]]:
         fut: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
         self.pending.append(fut)
+        self.asked.append((cue, line))
         return fut
+
+
+async def test_suggestions_are_asked_for_with_the_moment_after_the_line(tmp_path: Path) -> None:
+    session, clock, actor = later_session(tmp_path)
+    await session.start()
+    await clock.advance(0)
+    session.name_player("Sam")
+    await session.say("who are you")
+    await clock.advance(0)
+    cue, line = actor.asked[-1]
+    assert line in ("Bob.", "Still Bob.") and cue.kind == "reply"
+    assert cue.history == tuple(session.history) and cue.history[-1] == ("actor", line)  # the line included
+    assert cue.player_name == "Sam" and cue.names == session.world.names()
+    for fut in actor.pending:
+        fut.set_result([])
+    await session.close()
 
 
 def later_session(tmp_path: Path, text: str = SCRIPTED) -> tuple[Session, FakeClock, Later]:
@@ -979,4 +997,29 @@ async def test_a_bare_name_counts_only_as_the_answer_to_the_characters_question(
     assert of(ev.PlayerNamed, got) == ([ev.PlayerNamed(heard)] if heard else [])
     assert session.player_name == (heard or "")
     assert [e.source for e in of(ev.SignalFired, got)] == (["keyword '{name}: Sam'"] if heard else [])
+    await session.close()
+
+
+class Failing(OneDecision):
+    async def decide(self, view: DirectorView) -> Decision | None:
+        raise ValueError("a bug in the director")
+
+
+async def test_a_background_task_that_breaks_is_reported_and_the_scene_goes_on(tmp_path: Path) -> None:
+    scene = load(tmp_path)
+    clock = FakeClock()
+    session = Session(scene, actor=Understudy(scene, clock=clock), clock=clock, director=Failing(None),
+                      options=SessionOptions(suggestions=False))
+    sub = session.events()
+    with capture_logs() as logs:
+        await session.start()
+        await session.settle()
+    assert of(ev.TurnFailed, sub.drain()) == [ev.TurnFailed("Something went wrong inside the scene engine.",
+                                                            "the scene keeps going; please report this with the log")]
+    failed = [e for e in logs if e["event"] == "session_task_failed"]
+    assert [(e["log_level"], e["error"]) for e in failed] == [("error", "ValueError('a bug in the director')")]
+    assert isinstance(failed[0]["exc_info"], ValueError)
+    await session.say("who are you")  # the scene goes on
+    await session.settle()
+    assert session.history[-1][0] == "actor"
     await session.close()

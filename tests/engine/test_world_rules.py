@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from structlog.testing import capture_logs
+
 from digital_actors.events import ControlView, GaugeView
 from digital_actors.player import Recollection
 from digital_actors.scene.loader import load_scene
@@ -181,8 +183,11 @@ label = "RISKY"
 effects = { air = "=air / zero", bond = "+4" }
 '''
     world = World(scene(tmp_path, extra))
-    _, out = world.press("risky")
+    with capture_logs() as logs:
+        _, out = world.press("risky")
     assert world.values["air"] == 50.0 and out.changed == {"bond": 14.0}
+    assert [(e["event"], e["log_level"], e["scene"], e["var"], e["error"]) for e in logs] == [
+        ("effect_failed", "warning", "t", "air", "'air / zero': division by zero")]  # the writer can find it
 
 
 def test_a_condition_that_faults_is_false(tmp_path: Path) -> None:

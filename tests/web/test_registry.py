@@ -4,7 +4,7 @@ edges of the token and resume windows, who gives way at the caps, tombstones and
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import pytest
@@ -338,7 +338,7 @@ class RecordingSharing:
         self._write()
         self.told.append((owner, message, key))
 
-    def on_message(self, handler: object) -> None:
+    def on_message(self, handler: Callable[[str, str, str], Awaitable[None]]) -> None:
         self.handler = handler
 
 
@@ -383,9 +383,12 @@ async def test_a_token_that_gave_way_in_another_process_is_told_to_its_owner(set
     store.gave_way_elsewhere = (("k-there-too", "process-b"),)
     with capture_logs() as logs:
         await reg.issue("p2", client="a")  # a store that does not answer does not stop the new session
-    assert [(e["event"], e["error"]) for e in logs if e["log_level"] == "warning"] == [
-        ("session_store_failed", "Redis did not answer.")]
+    assert [(e["event"], e["event_type"], e["error"]) for e in logs if e["log_level"] == "warning"] == [
+        ("session_store_failed", "session_store", "Redis did not answer.")]
     assert len(reg) == 2
+    with capture_logs() as logs:
+        await sharing.handler("evicted", player.key, "process-b")  # the same client's newer token, elsewhere
+    assert player.closed and closed_for(logs) == ["replaced_by_same_client"] and len(reg) == 1
 
 
 async def test_a_dropped_socket_saves_its_snapshot_for_the_resume_window(settings_factory, clock: FakeClock) -> None:

@@ -266,16 +266,20 @@ async def test_a_press_cuts_off_a_background_line_but_not_a_reply(tmp_path: Path
     session, clock, _ = make(tmp_path, text, pace=0.5, start_phase=2, overrides=(("heat", 10.0),))
     sub = session.events()
     await session.start()
-    await clock.advance(30)  # the opening; then the nudge (heat is 10) is spoken slowly
+    await clock.advance(0.25)
+    await session.interrupt()  # the player cuts the opening
+    assert [e.by_player for e in of(ev.LineFinished, sub.drain())] == [True]
+    await clock.advance(30)  # the nudge (heat is 10) is spoken slowly
     await clock.advance(0.5)
     got = sub.drain()
     assert of(ev.LineStarted, got)[-1].cue == "nudge" and session.speaking
+    bond = session.world.values["bond"]
     await session.press("valve")
     got = sub.drain()
     cut = of(ev.LineFinished, got)
-    assert len(cut) == 1 and cut[0].interrupted and not cut[0].by_player
+    assert len(cut) == 1 and cut[0].interrupted and not cut[0].by_player  # the last cut's author is not kept
     assert not [e for e in got if isinstance(e, ev.Narration) and e.kind == "interruption"]
-    assert session.world.values["bond"] == 10  # the interruption's -3 is the player's doing only
+    assert session.world.values["bond"] == bond + 10  # the valve's +10; the interruption's -3 is the player's only
     await session.say("who are you")
     await clock.advance(0)
     assert session.speaking

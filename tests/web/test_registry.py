@@ -479,6 +479,7 @@ async def test_shutdown_hands_over_every_connected_session_and_says_how_many(set
         ("sessions_handed_over", "info", "shutdown", None, 1)]
     assert waiting.closed and all(p.closed for p in players) and len(reg) == 0
     assert closes == [[(4409, "continued on another connection")]] * 2
+    assert not await reg.store.expired(players[0].key)  # handed over, not ended: another process goes on
 
 
 async def test_a_socket_claims_its_session_here_or_goes_on_with_one_another_process_held(settings_factory,

@@ -370,17 +370,17 @@ async def test_a_finished_scene_restored_knows_its_game_over_with_every_line_and
 def test_a_restored_world_keeps_its_difficulty_signals_and_background_gap(tmp_path: Path) -> None:
     text = RULES + '\n[difficulty]\nhard = { rates = 2.0 }\n[[signals]]\nid = "kind"\nask = "Kind?"\n'
     played = World(scene(tmp_path, text), difficulty="hard")
-    played.tick(3)
+    played.tick(1)  # heat 4 of 10: room for the next tick to show the rate (a clamp would hide it)
     played.fire_signal("calm")
     played.mark_background()
     again = World(scene(tmp_path, text))  # a normal world until the state says otherwise
     again.restore(json_round_trip(played.state()))
     names = again.names()
     assert (names["signals.calm"], names["signals.kind"]) == (1, 0)
-    assert again.state() == played.state() and again.state().last_background == 3
+    assert again.state() == played.state() and again.state().last_background == 1
     for world in (played, again):
         world.tick(1)
-    assert again.values == played.values  # the hard rates, not the normal ones
+    assert again.values == played.values and again.values["heat"] == 8  # the hard rates, not the normal ones
     assert again.background_due() == played.background_due()
 
 

@@ -575,7 +575,9 @@ async def test_an_actor_bug_is_a_turn_failure_and_the_scene_goes_on(tmp_path: Pa
         await session.settle()
     assert of(ev.TurnFailed, sub.drain()) == [ev.TurnFailed("The actor lost the line.",
                                                             "the scene goes on; say something")]
-    assert [e["event"] for e in logs if e["log_level"] == "error"] == ["performance_failed"]
+    failed = [e for e in logs if e["log_level"] == "error"]
+    assert [(e["event"], e["error"]) for e in failed] == [("performance_failed", "ValueError('a bug in the actor')")]
+    assert isinstance(failed[0]["exc_info"], ValueError)
     assert await session.press("valve") is False  # still playing (the valve is jammed in phase 1)
     await session.close()
 
@@ -1027,3 +1029,24 @@ async def test_a_background_task_that_breaks_is_reported_and_the_scene_goes_on(t
     await session.settle()
     assert session.history[-1][0] == "actor"
     await session.close()
+
+
+async def test_every_tick_shows_the_clock_even_when_no_value_moved(tmp_path: Path) -> None:
+    session, clock, _ = make(tmp_path, SCRIPTED.replace("rate = 2", "rate = 0", 1))
+    sub = session.events()
+    await session.start()
+    await session.settle()
+    sub.drain()
+    await clock.advance(2)
+    assert [(s.changed, s.elapsed) for s in of(ev.StateChanged, sub.drain())] == [({}, 1), ({}, 2)]
+    await session.close()
+
+
+async def test_closing_stops_a_line_in_progress(tmp_path: Path) -> None:
+    session, clock, _ = make(tmp_path, pace=0.5)
+    await session.start()
+    await clock.advance(0.25)
+    assert session.speaking
+    await session.close()
+    await clock.advance(10)
+    assert session.history == [] and clock.sleepers == 0

@@ -54,7 +54,9 @@ async def connect(reg: SessionRegistry, player: PlayerSession, closes: list[tupl
 
 async def test_lookup_says_why_a_token_has_no_session(settings_factory, clock: FakeClock) -> None:
     reg = registry(settings_factory, clock)
-    player = await reg.issue("p1", client="a")
+    with capture_logs() as logs:
+        player = await reg.issue("p1", client="a")
+    assert [(e["event"], e["event_type"]) for e in logs] == [("session_issued", "session_issued")]
     assert reg.lookup(None) == "missing" and reg.lookup("") == "missing"
     assert reg.lookup(player.token + "x") == "unknown"
     assert reg.lookup(player.token) is player and len(player.token) == 43  # 32 random bytes, URL-safe

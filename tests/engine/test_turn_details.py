@@ -15,7 +15,7 @@ from structlog.testing import capture_logs
 from digital_actors import events as ev
 from digital_actors.actors.understudy import Understudy
 from digital_actors.clock import FakeClock
-from digital_actors.errors import MemoryStoreError, VoiceError
+from digital_actors.errors import MemoryStoreError, ModelError, VoiceError
 from digital_actors.llm.base import Usage
 from digital_actors.llm.tally import UsageTally
 from digital_actors.player import Recollection
@@ -1050,3 +1050,82 @@ async def test_closing_stops_a_line_in_progress(tmp_path: Path) -> None:
     await session.close()
     await clock.advance(10)
     assert session.history == [] and clock.sleepers == 0
+
+
+class Stream:
+    """A line as a test scripts it: deltas, each after ``gap`` seconds of the fake clock; then maybe an error."""
+
+    source = "test"
+    notice: str | None = None
+    notice_topic = ""
+    usage = None
+
+    def __init__(self, clock: FakeClock, deltas: list[str], *, gap: float = 0.5, failed: bool = False,
+                 error: ModelError | None = None) -> None:
+        self.clock, self.deltas, self.gap, self.failed, self.error = clock, deltas, gap, failed, error
+
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        for delta in self.deltas:
+            await self.clock.sleep(self.gap)
+            yield delta
+        if self.error is not None:
+            raise self.error
+
+
+class Scripted(Understudy):
+    """Replies with the next scripted stream; every other cue as the understudy would."""
+
+    def __init__(self, scene: Scene, streams: list[Stream], **kwargs: object) -> None:
+        super().__init__(scene, **kwargs)  # type: ignore[arg-type]
+        self.streams = streams
+
+    def perform(self, cue: Cue):  # type: ignore[no-untyped-def]
+        return self.streams.pop(0) if cue.kind == "reply" else super().perform(cue)
+
+
+async def scripted_reply(tmp_path: Path, make_streams) -> Events:  # type: ignore[no-untyped-def]
+    scene = load(tmp_path)
+    clock = FakeClock()
+    session = Session(scene, actor=Scripted(scene, make_streams(clock), clock=clock), clock=clock,
+                      options=SessionOptions(suggestions=False))
+    await session.start()
+    await session.settle()
+    await clock.advance(3)  # the reply starts 3 s in: its times are measured from its own start
+    sub = session.events()
+    await session.say("who are you")
+    await clock.advance(10)
+    await session.settle()
+    got = sub.drain()
+    await session.close()
+    reply = next(e.line_id for e in of(ev.LineStarted, got) if e.cue == "reply")
+    return [e for e in got if getattr(e, "line_id", reply) == reply]  # the reply's events (phase lines aside)
+
+
+async def test_a_line_is_timed_from_its_own_start_and_streams_only_what_grows(tmp_path: Path) -> None:
+    got = await scripted_reply(tmp_path, lambda clock: [Stream(clock, ["Hi", " there", ". [si", "ghs] Go", " on."])])
+    started = of(ev.LineStarted, got)
+    assert [(s.speaker, s.speaker_name, s.cue, s.source) for s in started] == [("bob", "Bob", "reply", "test")]
+    assert [d.text for d in of(ev.LineDelta, got)] == ["Hi", " there", ".", " Go", " on."]  # the tag never shown
+    assert of(ev.LineFinished, got)[0].text == "Hi there. Go on." and not of(ev.LineFinished, got)[0].failed
+    timing = of(ev.Timing, got)[0]
+    # the first delta at 0.5 s; the first sentence is complete once something follows its "." (1.5 s); the end 2.5 s
+    assert (timing.first_token_ms, timing.first_sentence_ms, timing.total_ms) == (500, 1500, 2500)
+
+
+async def test_a_line_without_a_sentence_end_counts_as_one_sentence(tmp_path: Path) -> None:
+    got = await scripted_reply(tmp_path, lambda clock: [Stream(clock, ["Hm", "m"])])
+    timing = of(ev.Timing, got)[0]
+    assert (timing.first_token_ms, timing.first_sentence_ms, timing.total_ms) == (500, 1000, 1000)
+
+
+@pytest.mark.parametrize(("failed", "error", "turn_failed"), [
+    (True, None, []),  # a fallback line: delivered, but marked
+    (False, ModelError("The model stopped mid-line.", "try again"),
+     [ev.TurnFailed("The model stopped mid-line.", "try again")]),
+])
+async def test_a_line_that_failed_says_so(tmp_path: Path, failed: bool, error: ModelError | None,
+                                         turn_failed: list[ev.TurnFailed]) -> None:
+    got = await scripted_reply(tmp_path, lambda clock: [Stream(clock, ["Par", "tly."], failed=failed, error=error)])
+    finished = of(ev.LineFinished, got)
+    assert [(f.text, f.failed) for f in finished] == [("Partly.", True)]
+    assert of(ev.TurnFailed, got) == turn_failed

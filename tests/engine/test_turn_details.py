@@ -1080,7 +1080,12 @@ class Scripted(Understudy):
         self.streams = streams
 
     def perform(self, cue: Cue):  # type: ignore[no-untyped-def]
-        return self.streams.pop(0) if cue.kind == "reply" else super().perform(cue)
+        if cue.kind != "reply":
+            return super().perform(cue)
+        stream = self.streams.pop(0)
+        if isinstance(stream, ModelError):
+            raise stream
+        return stream
 
 
 async def scripted_reply(tmp_path: Path, make_streams) -> Events:  # type: ignore[no-untyped-def]
@@ -1097,8 +1102,31 @@ async def scripted_reply(tmp_path: Path, make_streams) -> Events:  # type: ignor
     await session.settle()
     got = sub.drain()
     await session.close()
-    reply = next(e.line_id for e in of(ev.LineStarted, got) if e.cue == "reply")
+    reply = next((e.line_id for e in of(ev.LineStarted, got) if e.cue == "reply"), "")
     return [e for e in got if getattr(e, "line_id", reply) == reply]  # the reply's events (phase lines aside)
+
+
+async def test_a_line_tells_its_notice_and_tokens_and_logs_one_canonical_turn(tmp_path: Path) -> None:
+    def streams(clock: FakeClock) -> list[Stream]:
+        stream = Stream(clock, ["Fine", "."])
+        stream.notice, stream.notice_topic = "The model is slow today.", "model"
+        stream.usage = Usage(input_tokens=7, output_tokens=3, cache_read_tokens=2)  # type: ignore[assignment]
+        return [stream]
+
+    with capture_logs() as logs:
+        got = await scripted_reply(tmp_path, streams)
+    assert of(ev.Notice, got) == [ev.Notice("The model is slow today.", "warning", topic="model")]
+    timing = of(ev.Timing, got)[0]
+    assert (timing.input_tokens, timing.output_tokens) == (9, 3)
+    turns = [e for e in logs if e["event"] == "turn"]
+    assert [(e["event_type"], e["cue"], e["response_time_ms"], e["llm_response_time_ms"], e["performer"])
+            for e in turns] == [("dialogue_generated", "reply", 1000.0, 500.0, "understudy")]
+
+
+async def test_an_actor_that_cannot_start_a_line_is_a_turn_failure_with_its_hint(tmp_path: Path) -> None:
+    got = await scripted_reply(tmp_path, lambda clock: [ModelError("No model answered.", "check the key")])
+    assert of(ev.TurnFailed, got) == [ev.TurnFailed("No model answered.", "check the key")]
+    assert not of(ev.LineStarted, got)
 
 
 async def test_a_line_is_timed_from_its_own_start_and_streams_only_what_grows(tmp_path: Path) -> None:

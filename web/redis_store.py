@@ -273,6 +273,11 @@ class RedisSessionStore:
             self.handled += 1
             self._handled.notify_all()
 
+    async def listening(self) -> None:
+        """Until this process hears what others tell it (subscribed). A message published before that
+        is lost to it, as Redis pub/sub keeps nothing: tests wait on this before they move sessions."""
+        await self._listening.wait()
+
     async def wait_handled(self, count: int) -> None:
         """Until ``count`` messages from other processes have been handled (tests and benchmarks wait
         on this rather than on the clock)."""

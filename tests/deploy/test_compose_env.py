@@ -86,7 +86,7 @@ DOTENV = {
     "http_header_timeout_seconds": "15",
     "http_body_timeout_seconds": "12",
     "redis_url": "redis://:from-dotenv@redis.internal:6379/2",
-    "redis_max_connections": "80",
+    "redis_max_connections": "25",
     "web_workers": "3",
     "log_level": "WARNING",
     "log_format_json": "false",

@@ -128,3 +128,16 @@ def test_danger_crossings_and_the_compact_gauge_line() -> None:
     assert danger_crossings((gauge(19),), (gauge(25),)) == ([], [gauge(25)])
     assert gauge_line((gauge(19), depth)) == "Air 19%! | Depth 40 m"
     assert gauge_line(()) == ""
+
+
+def test_a_patch_holds_exactly_its_keys_as_the_whole_view_has_them() -> None:
+    r = ViewReducer()
+    r.feed(ev.SceneStarted("mini", "Mini", "", "tester", (ev.CastMember("bob", "Bob"),), (gauge(50),),
+                           (ev.ControlView("pump", "PUMP", "1", True),), 1, "Start", "understudy", 5,
+                           time_left=31.0))
+    r.feed(ev.LineStarted("l1", "bob", "Bob", "reply"))
+    r.feed(ev.LineDelta("l1", "Hello"))
+    whole = r.view.to_json()
+    assert whole["line"]["text"] == "Hello" and whole["clock"] == "0:31 left"
+    for keys in (["line"], ["gauges", "clock"], ["controls", "keys"], sorted(whole)):
+        assert r.view.to_json(keys) == {k: whole[k] for k in keys}

@@ -21,6 +21,9 @@ async def stores(redis_url: str) -> AsyncIterator[tuple[RedisSessionStore, Redis
     b = RedisSessionStore(redis_url, per_minute=6, burst=2, lease=LEASE, instance="b")
     await a.start()
     await b.start()
+    async with asyncio.timeout(10):  # subscribed: a message published before would be lost
+        await a.listening()
+        await b.listening()
     raw = aioredis.Redis.from_url(redis_url)
     try:
         yield a, b, raw
@@ -121,7 +124,8 @@ async def test_a_process_hears_what_another_tells_it(stores) -> None:  # type: i
     await b.tell("a", "evicted", "k1")
     await b.release("a", "k2")  # answered: returns once a said "released"
     await b.release("nobody", "k3")  # nobody listens: returns at once
-    await a.wait_handled(2)
+    async with asyncio.timeout(10):
+        await a.wait_handled(2)
     assert heard == [("evicted", "k1", "b"), ("release", "k2", "b")]
 
 

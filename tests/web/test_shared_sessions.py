@@ -3,6 +3,7 @@ scene goes on; limits count both; a server that shuts down hands its players ove
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -16,7 +17,7 @@ from digital_actors.clock import FakeClock
 from digital_actors.config import Settings
 from digital_actors.engine import Engine
 from digital_actors.memory.store import SqliteMemoryStore
-from tests.web.conftest import closed, new_token, open_ws, until
+from tests.web.conftest import GUARD, closed, new_token, open_ws, until
 from web import create_app
 from web.keys import ENGINE, REGISTRY
 from web.player import PlayerSession
@@ -27,8 +28,10 @@ Client = TestClient[web.Request, web.Application]
 
 
 @contextlib.asynccontextmanager
-async def server(settings: Settings, name: str, *, open_memory: bool = False) -> AsyncIterator[Client]:
-    """One server process's app: its own engine and clock, the shared Redis under its own name."""
+async def server(settings: Settings, name: str, *, open_memory: bool = False,
+                 reachable: bool = True) -> AsyncIterator[Client]:
+    """One server process's app: its own engine and clock, the shared Redis under its own name; ready
+    once it hears the others (a message to a process not yet subscribed is lost: pub/sub keeps none)."""
     assert settings.redis_url is not None
     store = RedisSessionStore(settings.redis_url.get_secret_value(), per_minute=settings.session_rate_per_minute,
                               burst=settings.session_rate_burst,
@@ -36,6 +39,9 @@ async def server(settings: Settings, name: str, *, open_memory: bool = False) ->
     app = create_app(settings, engine=Engine(settings, clock=FakeClock()), pace=0, session_store=store,
                      open_memory=open_memory)
     async with TestClient(TestServer(app)) as client:
+        if reachable:
+            async with asyncio.timeout(GUARD):
+                await store.listening()
         yield client
 
 
@@ -82,7 +88,8 @@ async def test_a_reconnect_to_another_server_goes_on_with_the_scene(
         texts = [e["text"] for e in view["transcript"]]
         assert view["started"] and view["title"] == "Mini" and snap["name"] == "Ada"
         assert texts[:4] == ["Hello? Anyone?", "You use PUMP.", "Pumping.", "thank you, really"]
-        await store_of(a).wait_handled(1)  # a was told the session moved
+        async with asyncio.timeout(GUARD):
+            await store_of(a).wait_handled(1)  # a was told the session moved
         assert len(a.app[REGISTRY]) == 0
 
         now = player_of(b, token).session
@@ -126,7 +133,8 @@ async def test_rates_and_shares_count_every_server(settings_factory: Callable[..
         for token in (two, three["token"]):
             live = await open_ws(a, token)
             await live.close()
-        await store_of(b).wait_handled(1)
+        async with asyncio.timeout(GUARD):
+            await store_of(b).wait_handled(1)
         assert len(b.app[REGISTRY]) == 0  # two moved from b to a when its socket came to a
 
 
@@ -165,7 +173,7 @@ async def test_without_redis_new_players_wait_and_health_says_why(
     from tests.redis_server import free_port
 
     settings = settings_factory(redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    async with server(settings, "a") as a:
+    async with server(settings, "a", reachable=False) as a:
         refused = await a.post("/api/session")
         assert refused.status == 503 and refused.headers["Retry-After"] == "5"
         health = await a.get("/health")

@@ -22,7 +22,8 @@ from digital_actors.player import Recollection
 from digital_actors.scene.loader import load_scene
 from digital_actors.scene.model import Scene, Signal
 from digital_actors.turn.lines import visible_prefix
-from digital_actors.turn.ports import Cue, Decision, DirectorView
+from digital_actors.turn.ports import Cue, CueKind, Decision, DirectorView
+from digital_actors.turn.queue import LineQueue
 from digital_actors.turn.session import Session, SessionOptions
 from digital_actors.turn.signals import Pending, SignalEvaluator, Verdict
 from digital_actors.understanding import Context
@@ -1157,3 +1158,39 @@ async def test_a_line_that_failed_says_so(tmp_path: Path, failed: bool, error: M
     finished = of(ev.LineFinished, got)
     assert [(f.text, f.failed) for f in finished] == [("Partly.", True)]
     assert of(ev.TurnFailed, got) == turn_failed
+
+
+def cue(kind: CueKind, text: str = "") -> Cue:
+    return Cue(kind=kind, character_id="bob", player_text=text)
+
+
+def test_the_queue_orders_by_priority_then_arrival_and_keeps_one_background_line() -> None:
+    queue = LineQueue()
+    assert [queue.push(c) for c in (cue("nudge"), cue("hint"), cue("phase", "p1"), cue("phase", "p2"),
+                                    cue("reply", "a"), cue("control", "b"), cue("opening"))] == [
+        True, False, True, True, True, True, True]
+    # a newer reaction to the player replaces the older one; phase entries keep their arrival order
+    assert [(c.kind, c.player_text) for c in (queue.pop() for _ in range(len(queue)))] == [
+        ("opening", ""), ("control", "b"), ("phase", "p1"), ("phase", "p2"), ("nudge", "")]
+
+
+def test_once_an_ending_is_queued_only_an_ending_may_follow() -> None:
+    queue = LineQueue()
+    assert queue.push(cue("reply", "a")) and queue.push(cue("ending"))
+    assert queue.kinds() == ["ending"] and queue.ending_queued
+    assert [queue.push(cue(kind)) for kind in ("reply", "nudge", "opening", "phase")] == [False] * 4
+    assert queue.push(cue("ending", "second")) and queue.kinds() == ["ending"]
+
+
+async def test_state_changes_carry_the_hidden_values_the_time_left_and_phase_titles(tmp_path: Path) -> None:
+    text = SCRIPTED.replace('[state.bond]', '[state.secret]\nstart = 3\nshow = "hidden"\n[state.left]\nstart = 90\n'
+                            'max = 90\nrate = -1\ncountdown = true\n[state.bond]', 1)
+    session, clock, _ = make(tmp_path, text)
+    sub = session.events()
+    await session.start()
+    await clock.advance(5)
+    got = sub.drain()
+    last = of(ev.StateChanged, got)[-1]
+    assert (last.hidden, last.time_left, last.elapsed) == ({"secret": 3.0, "left": 85.0, "bond": 0}, 85.0, 5)
+    assert [(p.phase, p.title) for p in of(ev.PhaseChanged, got)] == [(2, "Two"), (3, "Three")]
+    await session.close()

@@ -175,6 +175,20 @@ def test_the_hard_cut_takes_the_last_usable_space(text: str, expected: list[str]
     assert whole(text, **SMALL) == expected
 
 
+A30, B40 = "a" * 30, "b" * 40
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (f"{A30} word - {B40} more", [f"{A30} word -", f"{B40} more"]),  # a hyphen with a space each side: a dash
+    (f"{A30} well-known {B40} more", [f"{A30} well-known {B40} more"]),  # inside a word: no break
+    (f"{A30} word -{B40} more", [f"{A30} word -{B40} more"]),
+    (f"{A30} word- {B40} more", [f"{A30} word- {B40} more"]),
+    ("a" * 60 + " word -", ["a" * 60 + " word -"]),  # at the very end
+])
+def test_only_a_spaced_hyphen_is_a_clause_mark(text: str, expected: list[str]) -> None:
+    assert whole(text, first_clause_chars=50, clause_chars=50, min_clause_chars=10, hard_chars=200) == expected
+
+
 def test_long_sentence_is_cut_at_a_clause() -> None:
     text = ("The reactor is venting into the aft compartment, the pumps are failing one by one, "
             "and I need you to open the valve now.")

@@ -1194,3 +1194,18 @@ async def test_state_changes_carry_the_hidden_values_the_time_left_and_phase_tit
     assert (last.hidden, last.time_left, last.elapsed) == ({"secret": 3.0, "left": 85.0, "bond": 0}, 85.0, 5)
     assert [(p.phase, p.title) for p in of(ev.PhaseChanged, got)] == [(2, "Two")]
     await session.close()
+
+
+async def test_an_ending_cuts_the_line_in_progress_and_not_as_the_player(tmp_path: Path) -> None:
+    text = SCRIPTED.replace('when = "air >= 100"', 'when = "elapsed >= 2"').replace(
+        'opening = ["Hello there."]', 'opening = ["Hello there, this is a long opening that takes its time."]')
+    session, clock, _ = make(tmp_path, text, pace=0.5)
+    sub = session.events()
+    await session.start()
+    for _ in range(40):
+        await clock.advance(0.5)
+    await session.settle()
+    finished = of(ev.LineFinished, sub.drain())
+    assert [(f.interrupted, f.by_player) for f in finished] == [(True, False), (False, False)]  # opening, ending
+    assert session.game_over is not None and session.game_over.ending_id == "done"
+    await session.close()

@@ -382,6 +382,12 @@ def test_a_restored_world_keeps_its_difficulty_signals_and_background_gap(tmp_pa
         world.tick(1)
     assert again.values == played.values and again.values["heat"] == 8  # the hard rates, not the normal ones
     assert again.background_due() == played.background_due()
+    normal = World(scene(tmp_path, text))
+    normal.tick(1)
+    back = World(scene(tmp_path, text), difficulty="hard")
+    back.restore(json_round_trip(normal.state()))
+    back.tick(1)
+    assert back.values["heat"] == 4  # a level the table does not name ticks at the normal rates
 
 
 async def test_a_restored_session_refuses_a_second_start_and_answers_only_what_was_unanswered(
@@ -395,7 +401,7 @@ async def test_a_restored_session_refuses_a_second_start_and_answers_only_what_w
     await first.settle()
     snap = first.snapshot()
     assert [who for who, _ in snap.history] == ["actor", "player", "actor"]  # answered
-    with pytest.raises(RuntimeError, match=r"restore\(\) a session before start\(\)"):
+    with pytest.raises(RuntimeError, match=r"^restore\(\) a session before start\(\)$"):
         first.restore(snap)
     await first.close()
     second = Session(sc, actor=Forgetful(sc, seed=7, clock=clock), clock=clock,

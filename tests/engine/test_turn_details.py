@@ -299,6 +299,7 @@ async def test_interrupt_cuts_the_line_as_the_player(tmp_path: Path) -> None:
     got = sub.drain()
     finished = of(ev.LineFinished, got)
     assert len(finished) == 1 and finished[0].interrupted and finished[0].by_player
+    assert (finished[0].line_id, finished[0].speaker) == (of(ev.LineStarted, got)[0].line_id, "bob")
     assert ev.Narration("He stops mid-sentence.", "interruption") in got
     assert session.world.values["bond"] == 47
     assert session.history == [("actor", "Hello —")]
@@ -1208,4 +1209,21 @@ async def test_an_ending_cuts_the_line_in_progress_and_not_as_the_player(tmp_pat
     finished = of(ev.LineFinished, sub.drain())
     assert [(f.interrupted, f.by_player) for f in finished] == [(True, False), (False, False)]  # opening, ending
     assert session.game_over is not None and session.game_over.ending_id == "done"
+    await session.close()
+
+
+async def test_a_line_with_no_text_has_no_first_token_or_sentence_time(tmp_path: Path) -> None:
+    got = await scripted_reply(tmp_path, lambda clock: [Stream(clock, [])])
+    timing = of(ev.Timing, got)[0]
+    assert (timing.first_token_ms, timing.first_sentence_ms) == (None, None)
+
+
+async def test_a_controls_line_is_logged_as_a_turn_too(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path, start_phase=2)
+    await session.start()
+    await session.settle()
+    with capture_logs() as logs:
+        await session.press("valve")
+        await session.settle()
+    assert [e["cue"] for e in logs if e["event"] == "turn"] == ["control"]
     await session.close()

@@ -14,6 +14,8 @@ from digital_actors.actors.understudy import Understudy
 from digital_actors.clock import FakeClock
 from digital_actors.config import Settings
 from digital_actors.engine import Engine, SessionRequest
+from digital_actors.llm.base import Usage
+from digital_actors.llm.tally import UsageTally
 from digital_actors.memory.observer import AttemptState
 from digital_actors.player import Recollection
 from digital_actors.scene.loader import load_scene
@@ -80,17 +82,22 @@ def test_a_snapshot_is_json_and_refuses_what_it_is_not(tmp_path: Path) -> None:
     snap = SessionSnapshot("t", SessionOptions(seed=3, overrides=(("air", 20.0),)), world.state(),
                            Recollection(attempts=1, memories=("met before",)), history=(("player", "hi"),))
     data = json.loads(json.dumps(snap.to_dict()))
+    assert snap.to_dict() == data  # already JSON's own types (lists, not tuples)
     assert SessionSnapshot.from_dict(data) == snap
-    with pytest.raises(SnapshotError, match=f"version {SNAPSHOT_VERSION}"):
-        SessionSnapshot.from_dict({**data, "version": SNAPSHOT_VERSION + 1})
+    wrongs = (({**data, "version": SNAPSHOT_VERSION + 1}, f"{SNAPSHOT_VERSION + 1}"), ({"scene_id": "t"}, "None"),
+              (["a", "list"], "'list'"))
+    for wrong, found in wrongs:
+        with pytest.raises(SnapshotError) as refused:
+            SessionSnapshot.from_dict(wrong)
+        assert str(refused.value) == f"not a version {SNAPSHOT_VERSION} session snapshot (found {found})"
     # A live server's snapshot from before ``memory`` became ``recollection``: refused, not misread.
     before = {**{k: v for k, v in data.items() if k != "recollection"}, "memory": data["recollection"], "version": 1}
     with pytest.raises(SnapshotError, match="found 1"):
         SessionSnapshot.from_dict(before)
-    with pytest.raises(SnapshotError, match="damaged"):
-        SessionSnapshot.from_dict({**data, "world": {"values": "not a mapping"}})
-    with pytest.raises(SnapshotError):
-        SessionSnapshot.from_dict(["not", "a", "snapshot"])
+    with pytest.raises(SnapshotError) as damaged:
+        SessionSnapshot.from_dict({**data, "paused": "not a flag"})
+    assert str(damaged.value) == ("damaged session snapshot: 1 problem(s), first: "
+                                  "Input should be a valid boolean, unable to interpret input")
 
 
 async def test_a_restored_session_goes_on_where_the_first_stopped(tmp_path: Path) -> None:
@@ -302,3 +309,107 @@ async def test_the_same_attempt_goes_on_in_another_engine_and_is_recorded_once(t
     assert [(x["id"], x["outcome"]) for x in attempts] == [(attempt.handle.attempt_id, "success")]
     stats = json.loads(attempts[0]["stats"]) if isinstance(attempts[0]["stats"], str) else attempts[0]["stats"]
     assert stats["lines_said"] == 2 and stats["controls_pressed"] == 1  # counted in both processes
+
+
+class Forgetful(Understudy):
+    """An actor that remembers nothing worth carrying over."""
+
+    continuity = None  # type: ignore[assignment]
+
+
+async def test_a_snapshot_keeps_the_window_the_notes_the_name_and_the_count_of_inputs(tmp_path: Path) -> None:
+    sc = scene(tmp_path)
+    clock = FakeClock()
+    session = Session(sc, actor=Forgetful(sc, seed=7, clock=clock), clock=clock,
+                      options=SessionOptions(seed=7, suggestions=False))
+    await session.start()
+    await session.settle()
+    await clock.advance(5)  # heat 10: the "hot" rule's note
+    session.name_player("Sam")
+    await session.say("who are you")
+    await session.press("valve")  # refused (jammed in phase one), but an input all the same
+    await session.settle()
+    snap = session.snapshot(window=1)
+    assert snap.history == (session.history[-1],)
+    assert (snap.notes, snap.player_name, snap.actions, snap.actor) == (("It is hot.",), "Sam", 2, None)
+    actor_lines = sum(1 for who, _ in session.history if who == "actor")
+    assert snap.earlier_lines == actor_lines - (session.history[-1][0] == "actor")
+    none = session.snapshot(window=0)
+    assert none.history == () and none.earlier_lines == actor_lines
+    await session.close()
+
+
+async def test_a_finished_scene_restored_knows_its_game_over_with_every_line_and_token(tmp_path: Path) -> None:
+    sc = scene(tmp_path)
+    clock = FakeClock()
+    first = session_of(sc, clock, start_phase=2, overrides=(("air", 90),))
+    await first.start()
+    await first.settle()
+    await first.press("valve")  # air 100: the ending
+    await first.settle()
+    over = first.snapshot(window=1)
+    await first.close()
+    assert over.over and over.earlier_lines >= 1
+
+    second = session_of(sc, FakeClock(), seed=7)
+    tally = UsageTally()
+    tally.add("line", Usage(input_tokens=3, output_tokens=2))
+    second.actor.tally = tally  # type: ignore[misc]
+    second.restore(over)
+    sub = second.events()
+    await second.start()
+    got = sub.drain()
+    assert [e for e in got if isinstance(e, ev.ControlsChanged)]  # told afresh, though nothing changed
+    assert second.game_over is not None
+    kept = sum(1 for who, _ in over.history if who == "actor")
+    assert (second.game_over.stats["lines"], second.game_over.stats["tokens.output"]) == (
+        over.earlier_lines + kept, 2.0)
+    await second.close()
+
+
+def test_a_restored_world_keeps_its_difficulty_signals_and_background_gap(tmp_path: Path) -> None:
+    text = RULES + '\n[difficulty]\nhard = { rates = 2.0 }\n[[signals]]\nid = "kind"\nask = "Kind?"\n'
+    played = World(scene(tmp_path, text), difficulty="hard")
+    played.tick(1)  # heat 4 of 10: room for the next tick to show the rate (a clamp would hide it)
+    played.fire_signal("calm")
+    played.mark_background()
+    again = World(scene(tmp_path, text))  # a normal world until the state says otherwise
+    again.restore(json_round_trip(played.state()))
+    names = again.names()
+    assert (names["signals.calm"], names["signals.kind"]) == (1, 0)
+    assert again.state() == played.state() and again.state().last_background == 1
+    for world in (played, again):
+        world.tick(1)
+    assert again.values == played.values and again.values["heat"] == 8  # the hard rates, not the normal ones
+    assert again.background_due() == played.background_due()
+    normal = World(scene(tmp_path, text))
+    normal.tick(1)
+    back = World(scene(tmp_path, text), difficulty="hard")
+    back.restore(json_round_trip(normal.state()))
+    back.tick(1)
+    assert back.values["heat"] == 4  # a level the table does not name ticks at the normal rates
+
+
+async def test_a_restored_session_refuses_a_second_start_and_answers_only_what_was_unanswered(
+        tmp_path: Path) -> None:
+    sc = scene(tmp_path)
+    clock = FakeClock()
+    first = session_of(sc, clock)
+    await first.start()
+    await first.settle()
+    await first.say("who are you")
+    await first.settle()
+    snap = first.snapshot()
+    assert [who for who, _ in snap.history] == ["actor", "player", "actor"]  # answered
+    with pytest.raises(RuntimeError, match=r"^restore\(\) a session before start\(\)$"):
+        first.restore(snap)
+    await first.close()
+    second = Session(sc, actor=Forgetful(sc, seed=7, clock=clock), clock=clock,
+                     options=SessionOptions(seed=7, suggestions=False))
+    second.restore(snap)  # the memo of an actor that remembers: nothing to load it into
+    sub = second.events()
+    await second.start()
+    await second.settle()
+    assert not [e for e in sub.drain() if isinstance(e, ev.LineStarted)]
+    await second.close()
+

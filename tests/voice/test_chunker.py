@@ -97,6 +97,98 @@ def test_a_tag_split_across_deltas_is_never_cut() -> None:
     assert out + chunker.flush() == ["Fine.", "[whispers. quietly] now go."]
 
 
+def test_a_bracket_that_never_closes_is_text_at_the_end() -> None:
+    """Held back while it might be a tag still arriving; at the end it is text and the sentences
+    after it are cut as usual."""
+    chunker = SentenceChunker()
+    assert chunker.feed("Hi [oops. Next one") == []
+    assert chunker.flush() == ["Hi [oops.", "Next one"]
+
+
+def test_flush_empties_the_chunker() -> None:
+    chunker = SentenceChunker()
+    assert chunker.feed("One. [sighs]\n") == ["One."]
+    assert chunker.flush() == ["[sighs]"]  # a tag alone still reaches the voice, once
+    assert chunker.flush() == []
+
+
+@pytest.mark.parametrize("clause", ["abcd efgh ijkl mnop,",  # ends at min_clause_chars (20): long enough
+                                    "abcd efgh ijkl mnop qrst uvwx abcd efgh ijkl mnop qrst uvwx,"])  # 60: the limit
+def test_a_clause_cut_may_fall_exactly_on_either_limit(clause: str) -> None:
+    rest = "and then it goes on and on without any stop at all here and more"
+    assert whole(f"{clause} {rest}") == [clause, rest]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('"Dr. Watson is in." Next', ['"Dr. Watson is in."', "Next"]),  # a title after an opening quote
+    ("We called NASA. They came.", ["We called NASA.", "They came."]),  # capitals, but not an initial
+    ("[Sighs. Softly] yes. Go", ["[Sighs. Softly] yes.", "Go"]),  # a tag at the very start is skipped whole
+    ("[a][Sighs. Softly] yes. Go", ["[a][Sighs. Softly] yes.", "Go"]),  # a tag right after a tag
+    # a "[" whose "]" is further than any tag can be long is text, and the sentence inside it ends
+    ("Look [this aside runs long. Then it goes on and on] and ends. Next",
+     ["Look [this aside runs long.", "Then it goes on and on] and ends.", "Next"]),
+])
+def test_sentence_ends_around_quotes_capitals_and_tags(text: str, expected: list[str]) -> None:
+    assert whole(text) == expected
+
+
+LONGEST_TAG = "Sighs. Softly" + "x" * 28  # 41 characters: MAX_TAG_CHARS
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Hi []. Yes] no. Go", ["Hi [].", "Yes] no.", "Go"]),  # an empty tag closes at once
+    (f"[{LONGEST_TAG}] go. Next", [f"[{LONGEST_TAG}] go.", "Next"]),
+    (f"[{LONGEST_TAG}y] go. Next", ["[Sighs.", f"{LONGEST_TAG[7:]}y] go.", "Next"]),  # one more: not a tag
+])
+def test_a_tag_is_at_most_max_tag_chars_long(text: str, expected: list[str]) -> None:
+    assert whole(text) == expected
+
+
+def test_while_streaming_only_a_bracket_that_may_still_close_is_waited_for() -> None:
+    far = "Look [this aside runs long. Then it goes on and on] and ends. Next"
+    assert SentenceChunker().feed(far) == ["Look [this aside runs long.", "Then it goes on and on] and ends."]
+    chunker = SentenceChunker()
+    assert chunker.feed("Still going on and on and on and on [Sighs. S") == []  # a tag may be arriving
+    assert chunker.feed("oftly] go.") == []
+    assert chunker.flush() == ["Still going on and on and on and on [Sighs. Softly] go."]
+    assert SentenceChunker().feed("[Sighs. S" + "x" * 33) == []  # 42 characters from "[": may still close
+
+
+def test_blank_lines_first_hold_nothing_back() -> None:
+    assert SentenceChunker().feed("\n\nHello. Wor") == ["Hello."]
+
+
+def test_a_sentence_that_ends_at_the_clause_limit_is_not_cut() -> None:
+    sentence = "abcd efgh ijkl mnop, " + "x" * 39 + "."  # its "." is character 60, the first piece's limit
+    assert whole(f"{sentence} Next") == [sentence, "Next"]
+
+
+SMALL = {"min_clause_chars": 5, "first_clause_chars": 10, "clause_chars": 10, "hard_chars": 20}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("abcdefghijklmnopqrst" + "u" * 10, ["abcdefghijklmnopqrstu", "u" * 9]),  # no space: cut past hard_chars
+    ("aaaaa " + "b" * 25, ["aaaaa", "b" * 21, "b" * 4]),  # a space exactly at min_clause_chars is usable
+    ("aa bb cc dd ee ff gg hh ii jj kk ll", ["aa bb cc dd ee ff gg", "hh ii jj kk ll"]),  # the last space, at 20
+])
+def test_the_hard_cut_takes_the_last_usable_space(text: str, expected: list[str]) -> None:
+    assert whole(text, **SMALL) == expected
+
+
+A30, B40 = "a" * 30, "b" * 40
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (f"{A30} word - {B40} more", [f"{A30} word -", f"{B40} more"]),  # a hyphen with a space each side: a dash
+    (f"{A30} well-known {B40} more", [f"{A30} well-known {B40} more"]),  # inside a word: no break
+    (f"{A30} word -{B40} more", [f"{A30} word -{B40} more"]),
+    (f"{A30} word- {B40} more", [f"{A30} word- {B40} more"]),
+    ("a" * 60 + " word -", ["a" * 60 + " word -"]),  # at the very end
+])
+def test_only_a_spaced_hyphen_is_a_clause_mark(text: str, expected: list[str]) -> None:
+    assert whole(text, first_clause_chars=50, clause_chars=50, min_clause_chars=10, hard_chars=200) == expected
+
+
 def test_long_sentence_is_cut_at_a_clause() -> None:
     text = ("The reactor is venting into the aft compartment, the pumps are failing one by one, "
             "and I need you to open the valve now.")

@@ -47,6 +47,15 @@ CLEANUP_INTERVAL = 5.0  # seconds between two sweeps of expired sessions (and le
 FLUSH_INTERVAL = 0.25  # seconds between two snapshot writes of a changed session (coalesces a turn's events)
 
 
+def _still_wanted() -> None:
+    """Raise CancelledError when this task was asked to stop. A cancellation that arrives during a
+    Redis command can be swallowed by the client library (the task stays "cancelling" and the loop
+    would sleep on, so shutdown waited for ever); each loop turn checks before it sleeps again."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class RegistryFull(DigitalActorsError):
     """Every place (WEB_MAX_SESSIONS) is held by a player with a socket."""
 
@@ -248,6 +257,7 @@ class SessionRegistry:
         """Expire sessions (and, when shared, renew the lease of connected ones) every ``interval``
         seconds until cancelled."""
         while True:
+            _still_wanted()
             await self.clock.sleep(interval)
             try:
                 await self.expire_due()
@@ -286,6 +296,7 @@ class SessionRegistry:
     async def run_flusher(self, interval: float = FLUSH_INTERVAL) -> None:
         """``flush`` every ``interval`` seconds until cancelled (a shared store only)."""
         while True:
+            _still_wanted()
             await self.clock.sleep(interval)
             try:
                 await self.flush()

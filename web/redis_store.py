@@ -32,7 +32,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from web import redis_lua
 from web.metrics import count_error
-from web.store import Admission, Claim, Message, StoreUnavailable, TokenRecord
+from web.store import Admission, Claim, Message, StoreUnavailable, TokenRecord, still_wanted
 
 log = structlog.get_logger()
 PREFIX = "da:"
@@ -233,6 +233,7 @@ class RedisSessionStore:
         channel = self._k("to", self._instance)
         wait = 0.5
         while True:
+            still_wanted()
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(channel)
@@ -240,6 +241,7 @@ class RedisSessionStore:
                 self._tried.set()
                 wait = 0.5
                 while True:
+                    still_wanted()
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
                     if message is not None and message.get("type") == "message":
                         await self._deliver(_text(message["data"]))

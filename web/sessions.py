@@ -38,22 +38,22 @@ from web import snapshot
 from web.catalog import SceneCatalog
 from web.metrics import ACTIVE_SESSIONS, SESSIONS_MOVED, SESSIONS_REFUSED, SNAPSHOT_BYTES, SNAPSHOT_WRITES
 from web.player import Link, PlayerSession
-from web.store import Claim, LocalSessionStore, Message, SessionStore, StoreUnavailable, TokenRecord, token_key
+from web.store import (
+    Claim,
+    LocalSessionStore,
+    Message,
+    SessionStore,
+    StoreUnavailable,
+    TokenRecord,
+    still_wanted,
+    token_key,
+)
 
 log = structlog.get_logger()
 TokenProblem = Literal["missing", "unknown", "expired"]
 FULL_RETRY_AFTER = 30.0  # seconds a refused player is told to wait when places are held by sockets
 CLEANUP_INTERVAL = 5.0  # seconds between two sweeps of expired sessions (and lease renewals when shared)
 FLUSH_INTERVAL = 0.25  # seconds between two snapshot writes of a changed session (coalesces a turn's events)
-
-
-def _still_wanted() -> None:
-    """Raise CancelledError when this task was asked to stop. A cancellation that arrives during a
-    Redis command can be swallowed by the client library (the task stays "cancelling" and the loop
-    would sleep on, so shutdown waited for ever); each loop turn checks before it sleeps again."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 class RegistryFull(DigitalActorsError):
@@ -257,7 +257,7 @@ class SessionRegistry:
         """Expire sessions (and, when shared, renew the lease of connected ones) every ``interval``
         seconds until cancelled."""
         while True:
-            _still_wanted()
+            still_wanted()
             await self.clock.sleep(interval)
             try:
                 await self.expire_due()
@@ -296,7 +296,7 @@ class SessionRegistry:
     async def run_flusher(self, interval: float = FLUSH_INTERVAL) -> None:
         """``flush`` every ``interval`` seconds until cancelled (a shared store only)."""
         while True:
-            _still_wanted()
+            still_wanted()
             await self.clock.sleep(interval)
             try:
                 await self.flush()

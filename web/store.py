@@ -13,6 +13,7 @@ Tokens are never stored: records are keyed by ``token_key(token)``, a SHA-256 of
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -205,3 +206,12 @@ class LocalSessionStore:
 
     async def aclose(self) -> None:
         """Nothing to release."""
+
+
+def still_wanted() -> None:
+    """Raise CancelledError when the current task was asked to stop. A cancellation that arrives
+    during a Redis command can be swallowed by the client library: the task stays "cancelling" and
+    its loop would go on (shutdown then waited for ever). Every store loop checks it each turn."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -7,6 +7,7 @@ the shared SQL in queries.py, control.py and writes.py, so the two stores cannot
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
@@ -34,7 +35,7 @@ def default_name(kind: str, player_id: str) -> str:
     return f"{kind}-{player_id}"[:queries.MAX_NAME]
 
 
-class SqlStore:
+class SqlStore(abc.ABC):
     """The store API over shared SQL. Subclasses own the connection(s) and implement ``_tx``."""
 
     dialect: Dialect
@@ -44,12 +45,13 @@ class SqlStore:
         self._memory_limit = memory_limit
 
     @property
-    def path(self) -> Path | str:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def path(self) -> Path | str: ...
 
+    @abc.abstractmethod
     async def _tx(self, operation: str, work: TxWork[T], *, mode: Mode = "write",
                   busy_timeout_ms: int | None = None, retry: bool = True) -> T:
-        raise NotImplementedError
+        ...
 
     async def transaction(self, operation: str, work: TxWork[T], *, mode: Mode = "write") -> T:
         """Run ``work`` in one transaction of this store (memory/transfer.py copies and dumps with it)."""

@@ -15,6 +15,7 @@ requests each get the mode's own version. ``verify`` calls (5 tokens) always ans
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import hashlib
 import json
@@ -126,7 +127,7 @@ class FaultPlan:
         return self._rand.choice(JUNK_LINES[mode]).replace("{name}", name)
 
 
-class FaultServer:
+class FaultServer(abc.ABC):
     """The shared machinery: an aiohttp app on 127.0.0.1, the plan, hangs released on stop."""
 
     def __init__(self, plan: FaultPlan | None = None, *, speaker: str = "James") -> None:
@@ -137,8 +138,9 @@ class FaultServer:
         self._runner: web.AppRunner | None = None
         self._release = asyncio.Event()
 
+    @abc.abstractmethod
     def routes(self) -> list[web.RouteDef]:
-        raise NotImplementedError
+        ...
 
     @property
     def url(self) -> str:
@@ -212,19 +214,23 @@ class FaultServer:
         return response
 
     # --- per provider ------------------------------------------------------------------
+    @abc.abstractmethod
     def key_of(self, request: web.Request) -> str:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def error_body(self, status: int, text: str) -> dict[str, Any]:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     async def stream(self, request: web.Request, body: dict[str, Any], mode: str,
                      key: str) -> web.StreamResponse:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     async def whole(self, request: web.Request, body: dict[str, Any], mode: str, purpose: str,
                     key: str) -> web.StreamResponse:
-        raise NotImplementedError
+        ...
 
 
 def sse(data: dict[str, Any] | list[Any] | str | bytes, event: str | None = None) -> bytes:

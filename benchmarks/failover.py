@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.chaos.common import Server  # noqa: E402
+from benchmarks.ws_load import percentile  # noqa: E402
 from tests.redis_server import running  # noqa: E402
 from tests.web.test_failover import SCENE  # noqa: E402
 from web.store import token_key  # noqa: E402
@@ -168,7 +169,7 @@ def report(n: int, players: list[Player], saved_in: float, moved: list[str]) -> 
     answered = [p.answered_after for p in players if p.answered_after is not None]
     times = sorted(resumed)
     if times:
-        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+        p99 = percentile(times, 0.99)
         timing = (f"resume after the kill: median {statistics.median(times) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms,"
                   f" max {times[-1] * 1000:.0f} ms")
     else:

@@ -44,6 +44,10 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.voice_workers import lag_probe  # noqa: E402  (how late this process's own loop wakes)
+
 # Different words each turn (a judge caches its answer per utterance, as players rarely repeat).
 SAYS = ("Hello, who are you? What is going on here?", "What should I do first?", "Is that a ship out there?",
         "How long have you kept this light?", "What happens if the lamp stops?")
@@ -214,7 +218,7 @@ async def _run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dic
                 stop = asyncio.Event()
                 watcher = asyncio.create_task(stats.watch(stop))
                 lags: list[float] = []
-                lagger = asyncio.create_task(loop_lag(stop, lags))
+                lagger = asyncio.create_task(lag_probe(stop, lags))
                 cpu0, t0, own0 = stats.cpu_seconds(), time.perf_counter(), time.process_time()
                 redis0 = redis_stats.cpu_seconds() if redis_stats is not None else 0.0
                 memory0 = _redis_memory(redis) if redis is not None else 0
@@ -265,15 +269,6 @@ async def _run(n: int, args: argparse.Namespace, env: dict[str, str], calls: dic
         per = {k: (calls.get(k, 0) - before.get(k, 0)) for k in sorted(calls)}
         print("    model calls per spoken turn: " + ", ".join(f"{k} {v / turns:.2f}" for k, v in per.items() if v)
               + "  (the opening, verify and background calls included)")
-
-
-async def loop_lag(stop: asyncio.Event, lags: list[float], every: float = 0.02) -> None:
-    """How late this process's own event loop wakes up: the clients' and the fake model's share of
-    the measured times (they run here, on the same cores as the server)."""
-    while not stop.is_set():
-        start = time.perf_counter()
-        await asyncio.sleep(every)
-        lags.append(time.perf_counter() - start - every)
 
 
 async def _all_workers_up(stats: ProcStats, workers: int) -> None:
@@ -357,7 +352,6 @@ async def main() -> None:
     env["PYTHONPATH"] = str(ROOT)
     fake = None
     if args.fake_model:
-        sys.path.insert(0, str(ROOT))
         import dataclasses
 
         from tests.llm_actor.helpers import RoutedAnthropic, Router, purpose_of
